@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test bench reproduce clean help
+
+help:
+	@echo "make run     set up .venv and start the dashboard on http://localhost:$(PORT)"
+	@echo "make test    set up .venv with test tools and run every test"
+	@echo "make bench   print the benchmark figures (bench/)"
+	@echo "make reproduce  rerun the tutorial's 10-repeat comparison (docs/)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.test-deps: requirements-test.txt $(VENV)/.run-deps
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+run: $(VENV)/.run-deps
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python bench/train_speed.py
+	$(BIN)/python bench/predict_latency.py
+	$(BIN)/python bench/startup_time.py
+
+reproduce: $(VENV)/.run-deps
+	$(BIN)/python -m seqattn compare --repeats 10 --csv docs/tutorial_comparison.csv
+	$(BIN)/python bench/plot_comparison.py docs/tutorial_comparison.csv docs/tutorial_loss.svg
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,68 @@
+"""seqattn: an LSTM encoder-decoder with and without Bahdanau attention on the echo problem.
+
+``import seqattn`` is light: it does not import TensorFlow, so a page that only
+lists runs renders at once. The Keras layer :class:`AttentionDecoder` is still
+registered for ``keras.models.load_model`` as soon as Keras is imported, either
+already (below) or later (through a one-shot import hook).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Quiet TensorFlow's C++ start-up chatter (CUDA probing on a CPU-only machine)
+# unless the user chose a level; this only has effect before TensorFlow loads.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_LAZY = {
+    "AttentionDecoder": "seqattn.attention",
+    "build_baseline": "seqattn.models",
+    "build_attention": "seqattn.models",
+    "Predictor": "seqattn.models",
+    "ProblemConfig": "seqattn.problem",
+    "parse_sequence": "seqattn.parsing",
+    "evaluate": "seqattn.evaluation",
+    "TrainConfig": "seqattn.training",
+    "train": "seqattn.training",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'seqattn' has no attribute {name!r}")
+
+
+class _RegisterLayerAfterKeras(importlib.abc.MetaPathFinder):
+    """Import ``seqattn.attention`` right after the first ``import keras`` completes."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_then_register(module: Any) -> None:
+            exec_module(module)
+            importlib.import_module("seqattn.attention")
+
+        spec.loader.exec_module = exec_then_register  # type: ignore[method-assign]
+        return spec
+
+
+if "keras" in sys.modules:
+    importlib.import_module("seqattn.attention")
+elif not any(isinstance(f, _RegisterLayerAfterKeras) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterLayerAfterKeras())

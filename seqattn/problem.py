@@ -1,0 +1,139 @@
+"""The echo problem: random integer sequences whose first ``n_out`` values are echoed.
+
+An input is ``n_in`` integers drawn uniformly from ``[0, K)``. With ``pad_target``
+(the tutorial's form) the target is the first ``n_out`` inputs followed by zeros,
+so it has ``n_in`` steps; without it the target is just the first ``n_out`` inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+MAX_CARDINALITY = 1000
+MAX_LENGTH = 100
+
+
+def check_int_range(name: str, value: Any, low: int, high: int) -> None:
+    """Raise ``ValueError`` unless ``value`` is an int in ``[low, high]``.
+
+    The message names the field, the allowed range and the value received, so a
+    user can fix a form or a command line from it alone.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"{name} must be a whole number from {low} to {high}; got {value!r}."
+        )
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}; got {value}.")
+
+
+@dataclass(frozen=True)
+class ProblemConfig:
+    """Shape of the echo problem.
+
+    Args:
+        cardinality: K, the number of distinct tokens (2..1000). Tokens are 0..K-1.
+        n_in: input length (1..100).
+        n_out: how many leading inputs the target echoes (1..n_in).
+        pad_target: if True (the tutorial) the target is padded with zeros to
+            ``n_in`` steps; if False it has ``n_out`` steps.
+    """
+
+    cardinality: int = 50
+    n_in: int = 5
+    n_out: int = 2
+    pad_target: bool = True
+
+    def __post_init__(self) -> None:
+        check_int_range("cardinality", self.cardinality, 2, MAX_CARDINALITY)
+        check_int_range("n_in", self.n_in, 1, MAX_LENGTH)
+        check_int_range("n_out", self.n_out, 1, self.n_in)
+        if not isinstance(self.pad_target, (bool, np.bool_)):
+            raise ValueError(f"pad_target must be true or false; got {self.pad_target!r}.")
+
+    @property
+    def target_len(self) -> int:
+        """Number of decoder steps: ``n_in`` when padded, else ``n_out``."""
+        return self.n_in if self.pad_target else self.n_out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of the fields."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ProblemConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown problem setting(s): {', '.join(unknown)}")
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class EchoBatch:
+    """One batch of the echo problem.
+
+    Attributes:
+        inputs: int32 array (batch, n_in), values in [0, K).
+        targets: int32 array (batch, target_len).
+        x: float32 one-hot inputs (batch, n_in, K).
+        y: float32 one-hot targets (batch, target_len, K).
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+def one_hot(values: np.ndarray, cardinality: int) -> np.ndarray:
+    """One-hot encode integers: int array (...,) -> float32 array (..., K)."""
+    values = np.asarray(values)
+    return np.eye(cardinality, dtype=np.float32)[values]
+
+
+def decode(probabilities: np.ndarray) -> np.ndarray:
+    """Argmax decode: (..., K) scores or one-hot rows -> int array (...,)."""
+    return np.argmax(np.asarray(probabilities), axis=-1).astype(np.int32)
+
+
+def targets_for(inputs: np.ndarray, config: ProblemConfig) -> np.ndarray:
+    """Targets for integer inputs (batch, n_in) -> (batch, target_len)."""
+    inputs = np.asarray(inputs, dtype=np.int32)
+    targets = np.zeros((inputs.shape[0], config.target_len), dtype=np.int32)
+    targets[:, : config.n_out] = inputs[:, : config.n_out]
+    return targets
+
+
+def batch_from_inputs(inputs: np.ndarray, config: ProblemConfig) -> EchoBatch:
+    """Build an :class:`EchoBatch` from integer inputs of shape (batch, n_in)."""
+    inputs = np.asarray(inputs, dtype=np.int32)
+    targets = targets_for(inputs, config)
+    return EchoBatch(
+        inputs=inputs,
+        targets=targets,
+        x=one_hot(inputs, config.cardinality),
+        y=one_hot(targets, config.cardinality),
+    )
+
+
+def make_batch(config: ProblemConfig, batch_size: int, rng: np.random.Generator) -> EchoBatch:
+    """Draw ``batch_size`` fresh pairs from ``rng``.
+
+    Returns an :class:`EchoBatch` with inputs (batch, n_in) and targets
+    (batch, target_len) plus their one-hot float32 encodings.
+    """
+    check_int_range("batch_size", batch_size, 1, 1_000_000)
+    inputs = rng.integers(0, config.cardinality, size=(batch_size, config.n_in), dtype=np.int32)
+    return batch_from_inputs(inputs, config)
+
+
+def make_pair(config: ProblemConfig, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """One example as plain lists: (input of n_in ints, target of target_len ints)."""
+    batch = make_batch(config, 1, rng)
+    return batch.inputs[0].tolist(), batch.targets[0].tolist()
