@@ -15,13 +15,19 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
+def example_sequence(config: ProblemConfig) -> list[int]:
+    """A readable example input for ``config``: 12 20 36 40 12 folded into [0, K)."""
+    pattern = (12, 20, 36, 40, 12, 7, 3, 25)
+    return [pattern[i % len(pattern)] % config.cardinality for i in range(config.n_in)]
+
+
 def accepted_forms(config: ProblemConfig) -> str:
     """One sentence describing what :func:`parse_sequence` accepts for ``config``."""
+    example = example_sequence(config)
+    shown = ", ".join(map(str, example[:8])) + (", …" if len(example) > 8 else "")
     return (
         f"Type {config.n_in} whole numbers from 0 to {config.cardinality - 1}, "
-        "separated by spaces or commas, e.g. "
-        + ", ".join(str(min(v, config.cardinality - 1)) for v in (12, 20, 36, 40, 12)[: config.n_in])
-        + "."
+        f"separated by spaces or commas, e.g. {shown}."
     )
 
 

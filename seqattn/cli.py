@@ -1,0 +1,237 @@
+"""Command line: ``python -m seqattn {train,evaluate,predict,compare,runs}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from seqattn.problem import ProblemConfig
+from seqattn.runs import RunError, runs_root
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line: what is wrong and where to look."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_problem_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("problem")
+    group.add_argument("--cardinality", type=int, default=50, help="K, number of distinct tokens (default 50)")
+    group.add_argument("--n-in", type=int, default=5, help="input length (default 5)")
+    group.add_argument("--n-out", type=int, default=2, help="how many leading inputs to echo (default 2)")
+    group.add_argument("--no-pad-target", action="store_true", help="target of n_out steps instead of zero-padded to n_in")
+
+
+def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial") -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument("--protocol", choices=("tutorial", "batched"), default=default_protocol,
+                       help="tutorial: one fresh pair per update; batched: a fresh batch per update")
+    group.add_argument("--units", type=int, default=150, help="LSTM/decoder units (default 150)")
+    group.add_argument("--updates", "--steps", dest="updates", type=int, default=None,
+                       help="optimizer updates (default: 5000 tutorial, 500 batched)")
+    group.add_argument("--batch-size", type=int, default=None, help="pairs per update (batched protocol)")
+    group.add_argument("--learning-rate", type=float, default=None, help="Adam learning rate")
+    group.add_argument("--seed", type=int, default=0, help="seed for data, weights and held-out set")
+    group.add_argument("--eval-every", type=int, default=None, help="updates between held-out evaluations")
+    group.add_argument("--eval-size", type=int, default=1000, help="held-out pairs per evaluation (default 1000)")
+    group.add_argument("--no-jit", action="store_true", help="do not XLA-compile the update step")
+
+
+def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
+    parser.add_argument(flag, dest="runs_dir", default=None,
+                        help="runs folder (default $SEQATTN_RUNS_DIR or ./runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m seqattn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train models and save a run the dashboard can open")
+    p.add_argument("--model", choices=("baseline", "attention", "both"), default="both")
+    _add_problem_options(p)
+    _add_train_options(p)
+    _runs_option(p, "--out")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("evaluate", help="exact-match accuracy of a saved run's models")
+    p.add_argument("run", help="run id or run directory")
+    p.add_argument("--n", type=int, default=1000, help="fresh pairs to score (default 1000)")
+    p.add_argument("--seed", type=int, default=2024, help="seed of those pairs")
+    _runs_option(p)
+
+    p = sub.add_parser("predict", help="predict one typed sequence with a saved run's models")
+    p.add_argument("run", help="run id or run directory")
+    p.add_argument("sequence", help='input, e.g. "12 20 36 40 12"')
+    _runs_option(p)
+
+    p = sub.add_parser("compare", help="the tutorial's comparison: repeat training, compare accuracy")
+    p.add_argument("--repeats", type=int, default=10)
+    _add_problem_options(p)
+    _add_train_options(p)
+    p.add_argument("--csv", default="comparison.csv", help="per-repeat results CSV (default comparison.csv)")
+    p.add_argument("--losses-csv", default=None, help="per-update losses CSV (default: <csv stem>_losses.csv)")
+
+    p = sub.add_parser("runs", help="list saved runs, newest first")
+    _runs_option(p)
+    return parser
+
+
+def _problem(args: argparse.Namespace) -> ProblemConfig:
+    return ProblemConfig(args.cardinality, args.n_in, args.n_out, not args.no_pad_target)
+
+
+def _train_config(args: argparse.Namespace) -> Any:
+    from seqattn.training import TrainConfig
+
+    return TrainConfig(
+        protocol=args.protocol, units=args.units, updates=args.updates, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, seed=args.seed, eval_every=args.eval_every,
+        eval_size=args.eval_size, jit_compile=not args.no_jit,
+    )
+
+
+def _resolve_run(value: str, runs_dir: str | None) -> tuple[str, Path]:
+    """A run id or a run directory path -> (run id, runs root)."""
+    from seqattn.runs import RUN_ID_PATTERN
+
+    path = Path(value)
+    if RUN_ID_PATTERN.fullmatch(path.name) and (path.is_dir() or not RUN_ID_PATTERN.fullmatch(value)):
+        return path.name, path.parent
+    if RUN_ID_PATTERN.fullmatch(value):
+        return value, runs_root(runs_dir)
+    raise RunError(f"{value!r} is neither a run id nor a run directory.")
+
+
+def _progress_printer(quiet: bool) -> Any:
+    def show(progress: Any) -> None:
+        if quiet or not (progress.accuracy or progress.final):
+            return
+        acc = ", ".join(f"{k} {v:.1%}" for k, v in (progress.accuracy or {}).items())
+        loss = ", ".join(f"{k} {v:.3f}" for k, v in progress.smoothed.items())
+        print(f"update {progress.update}/{progress.total}  {progress.elapsed:6.1f}s  loss {loss}  exact match {acc}",
+              file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from seqattn.runs import create_run, get_run, run_dir
+    from seqattn.worker import Worker
+
+    problem, config = _problem(args), _train_config(args)
+    names = ("baseline", "attention") if args.model == "both" else (args.model,)
+    run_id = create_run(problem, config.to_dict(), names=names, root=args.runs_dir)
+    directory = run_dir(run_id, args.runs_dir)
+    print(f"run {run_id}: training {', '.join(names)} in {directory}", file=sys.stderr)
+    Worker(directory, echo=_progress_printer(args.quiet)).run()
+    summary = get_run(run_id, args.runs_dir)
+    if summary.state != "done":
+        print(f"run {run_id} ended {summary.state}: {summary.error or ''}", file=sys.stderr)
+        return 1
+    for name, acc in summary.accuracy.items():
+        print(f"{name}: exact match {acc:.1%}")
+    print(directory)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from seqattn.evaluation import evaluate
+    from seqattn.runs import get_run, load_models
+
+    run_id, root = _resolve_run(args.run, args.runs_dir)
+    problem = ProblemConfig.from_dict(get_run(run_id, root).problem)
+    for name, model in load_models(run_id, root).items():
+        acc = evaluate(model, problem, n=args.n, seed=args.seed)
+        positions = " ".join(f"{v:.1%}" for v in acc.per_position)
+        print(f"{name}: exact match {acc.exact_match:.1%} on {acc.n} pairs; by position {positions}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from seqattn.parsing import parse_sequence
+    from seqattn.problem import targets_for
+    from seqattn.runs import get_run, load_models
+
+    run_id, root = _resolve_run(args.run, args.runs_dir)
+    problem = ProblemConfig.from_dict(get_run(run_id, root).problem)
+    values = parse_sequence(args.sequence, problem)  # before loading TensorFlow: bad input answers at once
+    expected = targets_for([values], problem)[0].tolist()
+    print(f"input:    {values}")
+    print(f"expected: {expected}")
+    from seqattn.models import Predictor
+
+    for name, model in load_models(run_id, root).items():
+        prediction = Predictor(model)(values)
+        tokens = prediction.tokens[0].tolist()
+        conf = " ".join(f"{c:.2f}" for c in prediction.confidence[0])
+        print(f"{name + ':':10}{tokens}  {'right' if tokens == expected else 'wrong'}  confidence {conf}")
+        if prediction.attention is not None:
+            print("attention (rows: output steps, columns: input positions):")
+            for t, row in enumerate(prediction.attention[0], start=1):
+                print(f"  step {t}: " + " ".join(f"{p:.2f}" for p in row))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from seqattn.compare import TUTORIAL_REFERENCE, compare, is_tutorial_setup
+
+    problem, config = _problem(args), _train_config(args)
+    csv_path = Path(args.csv)
+    losses_path = Path(args.losses_csv) if args.losses_csv else csv_path.with_name(csv_path.stem + "_losses.csv")
+
+    def on_progress(repeat: int, progress: Any) -> None:
+        if progress.final or progress.update % max(1, config.updates // 10) == 0:
+            print(f"\rrepeat {repeat + 1}/{args.repeats}: update {progress.update}/{progress.total}",
+                  end="", file=sys.stderr, flush=True)
+
+    def on_repeat(repeat: int, rows: Any) -> None:
+        accs = "  ".join(f"{r.model} {r.exact_match:.1%}" for r in rows.itertuples())
+        print(f"\rrepeat {repeat + 1}/{args.repeats}: {accs}" + " " * 20, file=sys.stderr, flush=True)
+
+    outcome = compare(problem, config, args.repeats, on_progress=on_progress, on_repeat=on_repeat)
+    outcome.results.to_csv(csv_path, index=False)
+    outcome.losses.to_csv(losses_path, index=False)
+    summary = outcome.summary()
+    reference = is_tutorial_setup(problem, config)
+    print(f"{'model':10} {'mean':>8} {'std':>8} {'min':>8} {'max':>8}" + ("  tutorial" if reference else ""))
+    for model, row in summary.iterrows():
+        line = f"{model:10} {row['mean']:8.2%} {row['std']:8.2%} {row['min']:8.2%} {row['max']:8.2%}"
+        if reference:
+            line += f"  {TUTORIAL_REFERENCE[model]:8.2%}"
+        print(line)
+    print(f"wrote {csv_path} and {losses_path}", file=sys.stderr)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from seqattn.runs import list_runs
+
+    summaries = list_runs(args.runs_dir)
+    if not summaries:
+        print(f"no runs in {runs_root(args.runs_dir)}")
+    for s in summaries:
+        print(s.label() if not s.broken else f"{s.id} · broken: {s.broken}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "compare": cmd_compare, "runs": cmd_runs}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ValueError as exc:  # bad values: a one-line usage error
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,174 @@
+"""Background training jobs: each run trains in its own process.
+
+The Streamlit server must stay responsive and must not hold Keras state (it
+clears the Keras session after every script run), so :func:`start` only writes
+a run directory and launches ``python -m seqattn.worker <run dir>``; everything
+else (:func:`status`, :func:`cancel`) reads or writes small files, so any
+session, tab or process can follow any run by its id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqattn.problem import ProblemConfig
+from seqattn.runs import (
+    ACTIVE_STATES,
+    RunError,
+    create_run,
+    get_run,
+    run_dir,
+    runs_root,
+    update_status,
+)
+
+MAX_JOBS_ENV = "SEQATTN_MAX_JOBS"
+CANCEL_FILE = "cancel.request"
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+def max_jobs() -> int:
+    """How many jobs may train at once: ``$SEQATTN_MAX_JOBS`` (default 1, at least 1)."""
+    try:
+        return max(1, int(os.environ.get(MAX_JOBS_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A plain snapshot of a job.
+
+    Attributes:
+        run_id: the run's id.
+        state: queued, running, done, cancelled, failed, interrupted (or broken).
+        update: updates done; total: updates planned (None before start).
+        elapsed: training seconds so far; eta: estimated seconds left (running only).
+        error: a message a user can read, for failed/interrupted/broken runs.
+        kind: ``train`` or ``compare``.
+    """
+
+    run_id: str
+    state: str
+    update: int
+    total: int | None
+    elapsed: float | None
+    eta: float | None
+    error: str | None
+    kind: str = "train"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def fraction(self) -> float:
+        """Progress in [0, 1]."""
+        return min(1.0, self.update / self.total) if self.total else 0.0
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    # Waiting in a daemon thread keeps finished workers from lingering as zombies.
+    threading.Thread(target=process.wait, daemon=True).start()
+
+
+def launch_worker(directory: Path) -> int:
+    """Start the worker process for a run directory; returns its pid."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    log = open(directory / "worker.log", "ab")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seqattn.worker", str(directory.resolve())],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            close_fds=True,
+        )
+    finally:
+        log.close()
+    _reap(process)
+    return process.pid
+
+
+def start(
+    problem: ProblemConfig,
+    train: Any,
+    *,
+    kind: str = "train",
+    names: tuple[str, ...] = ("baseline", "attention"),
+    extra: dict[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Queue a job and return its run id at once; a worker process does the work.
+
+    Args:
+        problem: the echo problem.
+        train: a :class:`seqattn.training.TrainConfig` (or its dict).
+        kind: ``train`` (one run of both models) or ``compare`` (``extra['repeats']`` runs).
+        names: the models to train.
+        extra: more settings stored in run.json (e.g. ``repeats``).
+        root: the runs root (default ``$SEQATTN_RUNS_DIR`` or ``./runs``).
+
+    Raises:
+        RunError: the runs root cannot be written.
+    """
+    train_dict = train.to_dict() if dataclasses.is_dataclass(train) else dict(train)
+    run_id = create_run(problem, train_dict, kind=kind, names=names, extra=extra, root=root)
+    directory = run_dir(run_id, root)
+    try:
+        pid = launch_worker(directory)
+    except OSError as exc:
+        update_status(directory, state="failed", error=f"Could not start the training process ({exc.strerror or exc}).")
+        return run_id
+    update_status(directory, pid=pid)
+    return run_id
+
+
+def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
+    """Snapshot of a job's state and progress.
+
+    Raises:
+        ValueError: malformed id. RunError: no such run.
+    """
+    summary = get_run(run_id, root)
+    return JobStatus(
+        run_id=summary.id,
+        state=summary.state,
+        update=summary.update,
+        total=summary.total,
+        elapsed=summary.elapsed,
+        eta=summary.eta,
+        error=summary.error or summary.broken,
+        kind=summary.kind,
+    )
+
+
+def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
+    """Ask a job to stop; harmless in any state. Returns the status after asking.
+
+    A queued job ends ``cancelled`` without training; a running one stops
+    within one update (or, while still compiling, at once) and keeps its
+    history and models.
+    """
+    directory = run_dir(run_id, root)
+    if not directory.is_dir():
+        raise RunError(f"There is no run {run_id} in {runs_root(root)}.")
+    current = status(run_id, root)
+    if current.active:
+        (directory / CANCEL_FILE).touch()
+    return current
+
+
+def cancel_requested(directory: Path) -> bool:
+    """True once :func:`cancel` was called for the run in ``directory``."""
+    return (directory / CANCEL_FILE).exists()
