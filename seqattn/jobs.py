@@ -53,6 +53,7 @@ class JobStatus:
         elapsed: training seconds so far; eta: estimated seconds left (running only).
         error: a message a user can read, for failed/interrupted/broken runs.
         kind: ``train`` or ``compare``.
+        phase: while running, ``preparing`` (loading TensorFlow, compiling) or ``training``.
     """
 
     run_id: str
@@ -63,6 +64,7 @@ class JobStatus:
     eta: float | None
     error: str | None
     kind: str = "train"
+    phase: str | None = None
 
     @property
     def active(self) -> bool:
@@ -150,6 +152,7 @@ def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
         eta=summary.eta,
         error=summary.error or summary.broken,
         kind=summary.kind,
+        phase=summary.phase,
     )
 
 

@@ -21,7 +21,6 @@ import datetime as dt
 import fcntl
 import io
 import json
-import math
 import os
 import re
 import secrets
@@ -227,6 +226,7 @@ class RunWriter:
         self.directory = directory
         self.status_interval = status_interval
         self._last_status = 0.0
+        self._pace_origin: tuple[int, float] | None = None
         progress = directory / "progress.csv"
         if not progress.exists():
             write_atomic(progress, ",".join(PROGRESS_COLUMNS) + "\n")
@@ -260,11 +260,20 @@ class RunWriter:
                 "attention": progress.attention,
             }
             self._evals.write(json.dumps(record) + "\n")
+        # The first report comes after compilation; pace is measured from it.
+        if self._pace_origin is None:
+            self._pace_origin = (progress.update, progress.elapsed)
         now = time.monotonic()
         if progress.final or now - self._last_status >= self.status_interval:
             self._last_status = now
+            first_update, first_elapsed = self._pace_origin
+            eta = None
+            if progress.update > first_update and not progress.final:
+                pace = (progress.elapsed - first_elapsed) / (progress.update - first_update)
+                eta = round(pace * (progress.total - progress.update), 2)
             update_status(
-                self.directory, update=progress.update, total=progress.total, elapsed=progress.elapsed
+                self.directory, update=progress.update, total=progress.total,
+                elapsed=progress.elapsed, eta=eta, phase="training",
             )
 
     def close(self) -> None:
@@ -352,6 +361,8 @@ class RunSummary:
     total: int | None = None
     elapsed: float | None = None
     error: str | None = None
+    eta: float | None = None
+    phase: str | None = None
     broken: str | None = None
     has_models: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -361,12 +372,6 @@ class RunSummary:
         """True if the run can be loaded for prediction."""
         return self.broken is None and self.has_models and self.kind == "train"
 
-    @property
-    def eta(self) -> float | None:
-        """Seconds left, estimated from the pace so far, while running."""
-        if self.state != "running" or not self.update or not self.total or not self.elapsed:
-            return None
-        return self.elapsed / self.update * (self.total - self.update)
 
     def label(self) -> str:
         """Short human label for pickers: id, problem, state, accuracy."""
@@ -418,6 +423,8 @@ def summarize(directory: Path) -> RunSummary:
             total=status.get("total"),
             elapsed=status.get("elapsed"),
             error=status.get("error"),
+            eta=status.get("eta") if state == "running" else None,
+            phase=status.get("phase") if state == "running" else None,
             extra={k: v for k, v in meta.items() if k not in ("id", "kind", "created", "problem", "train", "names")},
         )
         if summary.kind == "train" and (state == "done" or (directory / "result.json").exists()):
@@ -556,10 +563,3 @@ def save_result(directory: Path, result: Any) -> None:
     )
 
 
-def finite_or_none(value: Any) -> float | None:
-    """A float for JSON, or None for NaN/inf/missing."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None

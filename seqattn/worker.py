@@ -111,7 +111,11 @@ class Worker:
         threading.Thread(target=self.watch, daemon=True).start()
         self.wait_for_slot()
         os.nice(NICENESS)
-        update_status(self.directory, state="running", started=time.time())
+        train = self.meta.get("train", {})
+        total = train.get("updates")
+        if total and self.meta.get("kind") == "compare":
+            total *= int(self.meta.get("repeats", 1))
+        update_status(self.directory, state="running", started=time.time(), total=total, phase="preparing")
         try:
             self.train()
         except Exception as exc:  # any failure becomes a readable state, not a crash

@@ -1,0 +1,99 @@
+"""The command line: train a tiny run, evaluate and predict it, reject bad arguments."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, runs: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if runs is not None:
+        env["SEQATTN_RUNS_DIR"] = str(runs)
+    return subprocess.run([sys.executable, "-m", "seqattn", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "runs"
+    result = run_cli("train", "--protocol", "batched", "--units", "16", "--cardinality", "10",
+                     "--updates", "200", "--seed", "1", "--out", str(out), "--no-jit")
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_path = Path(result.stdout.strip().splitlines()[-1])
+    return out, run_path, result
+
+
+def test_train_writes_a_run_the_dashboard_can_list(trained):
+    out, run_path, result = trained
+    assert run_path.parent == out and (run_path / "attention.keras").is_file()
+    assert "attention: exact match" in result.stdout
+    listing = run_cli("runs", "--runs-dir", str(out))
+    assert listing.returncode == 0 and run_path.name in listing.stdout and "done" in listing.stdout
+
+
+def test_evaluate_by_directory_and_by_id(trained):
+    out, run_path, _ = trained
+    by_dir = run_cli("evaluate", str(run_path), "--n", "200")
+    assert by_dir.returncode == 0, by_dir.stderr[-2000:]
+    assert "baseline: exact match" in by_dir.stdout and "attention: exact match" in by_dir.stdout
+    by_id = run_cli("evaluate", run_path.name, "--n", "200", runs=out)
+    assert by_id.stdout == by_dir.stdout
+
+
+def test_predict_prints_both_models_and_attention(trained):
+    _, run_path, _ = trained
+    result = run_cli("predict", str(run_path), "[1, 2, 3, 4, 5]")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "expected: [1, 2, 0, 0, 0]" in result.stdout
+    assert "baseline:" in result.stdout and "attention:" in result.stdout
+    assert result.stdout.count("step ") == 5
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("train", "--n-out", "9"), "n_out must be from 1 to 5; got 9"),
+        (("train", "--cardinality", "1"), "cardinality must be from 2 to 1000; got 1"),
+        (("train", "--protocol", "fast"), "invalid choice: 'fast'"),
+        (("train", "--units", "many"), "invalid int value: 'many'"),
+        (("train", "--learning-rate", "-1"), "learning_rate must be a number above 0"),
+        (("bogus",), "invalid choice: 'bogus'"),
+        (("evaluate", "../../etc"), "neither a run id nor a run directory"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 or (args[0] == "evaluate" and result.returncode == 1)
+    lines = [l for l in result.stderr.splitlines() if "error" in l]
+    assert len(lines) == 1 and message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_predict_bad_sequence_is_one_clear_line(trained):
+    _, run_path, _ = trained
+    result = run_cli("predict", str(run_path), "1 2 x 4 5")
+    assert result.returncode == 2
+    assert "Value 3 ('x') is not a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_compare_writes_csvs_and_a_table(tmp_path):
+    csv = tmp_path / "cmp.csv"
+    result = run_cli("compare", "--repeats", "2", "--protocol", "batched", "--units", "8", "--cardinality", "6",
+                     "--n-in", "4", "--updates", "40", "--eval-size", "50", "--no-jit", "--csv", str(csv))
+    assert result.returncode == 0, result.stderr[-2000:]
+    import pandas as pd
+
+    results = pd.read_csv(csv)
+    assert sorted(results["repeat"].unique()) == [0, 1]
+    assert set(results["model"]) == {"baseline", "attention"}
+    losses = pd.read_csv(tmp_path / "cmp_losses.csv")
+    assert len(losses) == 2 * 2 * 40
+    assert "attention" in result.stdout and "mean" in result.stdout

@@ -1,0 +1,249 @@
+"""Background jobs and saved runs, with tiny models trained in real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seqattn import jobs
+from seqattn.problem import ProblemConfig
+from seqattn.runs import (
+    RunError,
+    ProgressTail,
+    ensure_root,
+    get_run,
+    list_runs,
+    load_models,
+    read_evals,
+    read_progress,
+    run_dir,
+    validate_run_id,
+)
+from seqattn.training import TrainConfig
+
+PROBLEM = ProblemConfig(cardinality=8, n_in=4, n_out=2)
+
+
+def tiny(updates: int = 60, **kw) -> TrainConfig:
+    kw.setdefault("eval_every", 20)
+    return TrainConfig(protocol="batched", units=8, updates=updates, batch_size=8, eval_size=64,
+                       jit_compile=False, **kw)
+
+
+def wait_for(predicate, timeout: float = 120.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture()
+def root(tmp_path, monkeypatch):
+    path = tmp_path / "runs"
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(path))
+    monkeypatch.delenv("SEQATTN_MAX_JOBS", raising=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One run trained to the end in a worker, shared by read-only tests."""
+    path = tmp_path_factory.mktemp("shared") / "runs"
+    run_id = jobs.start(PROBLEM, tiny(), root=path)
+    wait_for(lambda: not jobs.status(run_id, path).active)
+    return path, run_id
+
+
+def test_lifecycle_queued_running_done_with_history_and_models(root):
+    run_id = jobs.start(PROBLEM, tiny(updates=150, eval_every=30))
+    first = jobs.status(run_id)
+    assert first.state in ("queued", "running")
+    seen = {first.state}
+    tail = ProgressTail(run_dir(run_id) / "progress.csv")
+    lengths = []
+    while jobs.status(run_id).active:
+        seen.add(jobs.status(run_id).state)
+        lengths.append(len(tail.read()))
+        time.sleep(0.05)
+    final = jobs.status(run_id)
+    assert final.state == "done", final
+    assert "running" in seen
+    assert final.update == final.total == 150
+    history = read_progress(run_dir(run_id))
+    assert history["update"].is_monotonic_increasing and history["update"].iloc[-1] == 150
+    assert history["final"].iloc[-1] == 1
+    assert history[["loss_baseline", "loss_attention"]].notna().all().all()
+    # the incremental reader agrees with a full read
+    pd_tail = tail.read()
+    assert len(pd_tail) == len(history)
+    assert lengths == sorted(lengths)
+    evals = read_evals(run_dir(run_id))
+    assert [e["update"] for e in evals] == [30, 60, 90, 120, 150]
+    assert np.allclose(np.sum(evals[-1]["attention"], axis=1), 1.0, atol=1e-4)
+    summary = get_run(run_id)
+    assert summary.usable and set(summary.accuracy) == {"baseline", "attention"}
+    models = load_models(run_id)
+    assert set(models) == {"baseline", "attention"}
+
+
+def test_save_then_load_gives_identical_predictions(root):
+    from seqattn.models import Predictor
+    from seqattn.runs import create_run, save_result
+    from seqattn.training import train
+
+    config = tiny(updates=30)
+    result = train(PROBLEM, config)
+    run_id = create_run(PROBLEM, config.to_dict())
+    directory = run_dir(run_id)
+    from seqattn.runs import RunWriter, update_status
+
+    writer = RunWriter(directory)
+    for report in result.reports:
+        writer.on_progress(report)
+    writer.close()
+    save_result(directory, result)
+    update_status(directory, state="done")
+    loaded = load_models(run_id)
+    inputs = np.random.default_rng(3).integers(0, PROBLEM.cardinality, size=(16, PROBLEM.n_in))
+    for name in ("baseline", "attention"):
+        before, after = Predictor(result.models[name])(inputs), Predictor(loaded[name])(inputs)
+        np.testing.assert_allclose(before.probabilities, after.probabilities, atol=1e-6)
+        if name == "attention":
+            np.testing.assert_allclose(before.attention, after.attention, atol=1e-6)
+
+
+def test_cancel_running_job_stops_quickly_and_keeps_history_and_models(root):
+    run_id = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
+    wait_for(lambda: jobs.status(run_id).update >= 50)
+    asked = time.monotonic()
+    jobs.cancel(run_id)
+    wait_for(lambda: not jobs.status(run_id).active, timeout=10, interval=0.02)
+    assert time.monotonic() - asked < 2.0
+    summary = get_run(run_id)
+    assert summary.state == "cancelled"
+    assert summary.update >= 50
+    assert len(read_progress(run_dir(run_id))) > 0
+    assert summary.usable
+    predictions = load_models(run_id)
+    assert set(predictions) == {"baseline", "attention"}
+
+
+def test_cancel_while_queued_and_twice_is_harmless(root, monkeypatch):
+    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
+    first = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
+    second = jobs.start(PROBLEM, tiny())
+    wait_for(lambda: jobs.status(first).state == "running")
+    assert jobs.status(second).state == "queued"
+    jobs.cancel(second)
+    jobs.cancel(second)
+    wait_for(lambda: jobs.status(second).state == "cancelled", timeout=10)
+    assert not get_run(second).has_models
+    jobs.cancel(first)
+    wait_for(lambda: jobs.status(first).state == "cancelled", timeout=10)
+    assert jobs.cancel(first).state == "cancelled"  # cancelling a finished run changes nothing
+
+
+def test_failed_job_reports_its_message(root, monkeypatch):
+    monkeypatch.setenv("SEQATTN_WORKER_FAIL", "the disk is on fire")
+    run_id = jobs.start(PROBLEM, tiny())
+    wait_for(lambda: not jobs.status(run_id).active)
+    status = jobs.status(run_id)
+    assert status.state == "failed"
+    assert "the disk is on fire" in status.error
+    assert "Traceback" not in status.error
+
+
+def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch):
+    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
+    a = jobs.start(PROBLEM, tiny(updates=80))
+    b = jobs.start(PROBLEM, tiny(updates=80))
+    both_running = False
+    while jobs.status(a).active or jobs.status(b).active:
+        states = (jobs.status(a).state, jobs.status(b).state)
+        both_running |= states == ("running", "running")
+        if states[0] == "queued":
+            assert states[1] == "queued"  # the older run goes first
+        time.sleep(0.05)
+    assert not both_running
+    started = [json.loads((run_dir(r) / "status.json").read_text()) for r in (a, b)]
+    assert started[0]["finished"] <= started[1]["started"]
+    assert jobs.status(a).state == jobs.status(b).state == "done"
+
+
+def test_killed_worker_shows_interrupted_with_history(root):
+    run_id = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
+    wait_for(lambda: jobs.status(run_id).update >= 30)
+    pid = json.loads((run_dir(run_id) / "status.json").read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: jobs.status(run_id).state == "interrupted", timeout=10)
+    assert len(read_progress(run_dir(run_id))) > 0
+    assert get_run(run_id).state == "interrupted"
+
+
+def _copy_run(src_root: Path, run_id: str, dst_root: Path, new_id: str) -> Path:
+    import shutil
+
+    dst = dst_root / new_id
+    shutil.copytree(src_root / run_id, dst)
+    return dst
+
+
+def test_damaged_runs_are_listed_as_broken_with_reasons(root, finished_run):
+    src_root, run_id = finished_run
+    root.mkdir(parents=True)
+    good = _copy_run(src_root, run_id, root, "20200101-000000-aaaaaa")
+    truncated = _copy_run(src_root, run_id, root, "20200101-000001-bbbbbb")
+    text = (truncated / "progress.csv").read_text().splitlines(keepends=True)
+    (truncated / "progress.csv").write_text("".join(text[:-1]))
+    corrupt = _copy_run(src_root, run_id, root, "20200101-000002-cccccc")
+    data = (corrupt / "attention.keras").read_bytes()
+    (corrupt / "attention.keras").write_bytes(data[: len(data) // 2])
+    (root / "20200101-000003-dddddd").mkdir()
+    (root / "not-a-run").mkdir()
+    (root / "20200101-000004-eeeeee").mkdir()
+    (root / "20200101-000004-eeeeee" / "run.json").write_text("{not json")
+    listing = {s.id: s for s in list_runs()}
+    assert listing[good.name].broken is None and listing[good.name].usable
+    assert "truncated" in listing[truncated.name].broken
+    assert "attention.keras" in listing[corrupt.name].broken
+    assert "run.json is missing" in listing["20200101-000003-dddddd"].broken
+    assert "not a seqattn run" in listing["not-a-run"].broken
+    assert "run.json is unreadable" in listing["20200101-000004-eeeeee"].broken
+    with pytest.raises(RunError, match="cannot be used"):
+        load_models(corrupt.name)
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "..", "/etc/passwd", "20261123-195700-a1b2c3/../x", "", None, "x" * 300])
+def test_malformed_run_ids_are_rejected_before_touching_files(root, bad):
+    with pytest.raises(ValueError, match="not a run id"):
+        validate_run_id(bad)
+    with pytest.raises(ValueError):
+        jobs.status(bad)
+    with pytest.raises(ValueError):
+        jobs.cancel(bad)
+
+
+def test_unknown_run_id_is_a_clear_error(root):
+    with pytest.raises(RunError, match="no run 20200101-000000-abcdef"):
+        jobs.status("20200101-000000-abcdef")
+
+
+def test_unwritable_root_gives_clear_error(tmp_path):
+    # A regular file where the folder should be is unwritable even for root.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RunError, match="Cannot write to the runs folder"):
+        ensure_root(blocker / "runs")
+    with pytest.raises(RunError, match="Cannot write to the runs folder"):
+        jobs.start(PROBLEM, tiny(), root=blocker / "runs")
