@@ -141,8 +141,17 @@ def _note(fig: go.Figure, text: str) -> go.Figure:
     return fig
 
 
-def _percent_axis(fig: go.Figure) -> None:
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", dtick=0.2)
+def _percent_axis(fig: go.Figure, top: float = 1.0) -> None:
+    """0..1 as percent; ``top`` > 1 leaves headroom for labels while ticks stop at 100 %."""
+    fig.update_yaxes(range=[0, top], tickformat=".0%", tickmode="array", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def _loss_axis(fig: go.Figure, log_y: bool) -> None:
+    if log_y:
+        # Only 1-2-5 ticks, written in full: every minor digit of each decade is noise on a projector.
+        fig.update_yaxes(type="log", dtick="D2", minorloglabels="complete")
+    else:
+        fig.update_yaxes(type="linear")
 
 
 def _sparse_ticks(values: Sequence[int], labels: Sequence[str]) -> tuple[list[int], list[str]]:
@@ -214,7 +223,11 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
     fig = go.Figure()
     _style(fig, x_title="update", y_title="cross-entropy loss")
     fig.update_layout(hovermode="x unified")
-    fig.update_yaxes(type="log" if log_y else "linear")
+    # autorangeoptions.include keeps the chance line and its label inside the plot
+    # even when every loss is already below chance.
+    include = [chance * 1.3] if log_y else [0, chance * 1.12]
+    _loss_axis(fig, log_y)
+    fig.update_yaxes(autorangeoptions=dict(include=include))
     # A shape, not an annotation: shape labels stay on the line on a log axis too,
     # where annotation y positions would need log10 coordinates.
     fig.add_shape(
@@ -235,6 +248,12 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
         ),
     )
     if history is None or history.empty or "update" not in history.columns:
+        # Without data the autorange would be centred on the line and cut its label.
+        fig.update_xaxes(range=[0, 1], showticklabels=False)
+        if log_y:
+            fig.update_yaxes(range=[math.log10(chance) - 1, math.log10(chance) + 0.2])
+        else:
+            fig.update_yaxes(range=[0, chance * 1.25])
         return _note(fig, "No progress yet")
 
     frame = downsample(history.sort_values("update", kind="stable"), max_points)
@@ -547,14 +566,17 @@ def accuracy_by_position_figure(per_position: Mapping[str, Sequence[float]], n_o
     """
     fig = go.Figure()
     _style(fig, x_title="output step", y_title="accuracy at this step")
-    _percent_axis(fig)
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
     models = [m for m in _ordered_models(list(per_position)) if len(per_position[m]) > 0]
+    steps = max((len(per_position[m]) for m in models), default=0)
+    # Percent on each bar reads from the back of the room, until bars get thin.
+    label_bars = 0 < steps * len(models) <= 16
+    padded = n_out is not None and n_out < steps
+    # Headroom above 100 % for the bar labels and the padding label.
+    top = 1.0 + (0.08 if label_bars else 0.0) + (0.08 if padded else 0.0)
+    _percent_axis(fig, top)
     if not models:
         return _note(fig, "No evaluation yet")
-    steps = max(len(per_position[m]) for m in models)
-    # Percent on each bar reads from the back of the room, until bars get thin.
-    label_bars = steps * len(models) <= 16
     for k, model in enumerate(models):
         values = np.asarray(per_position[model], dtype=float)
         fig.add_trace(
@@ -570,16 +592,16 @@ def accuracy_by_position_figure(per_position: Mapping[str, Sequence[float]], n_o
             )
         )
     fig.update_xaxes(tickmode="linear", tick0=1, dtick=max(1, math.ceil(steps / MAX_TICK_LABELS)), range=[0.5, steps + 0.5])
-    if n_out is not None and n_out < steps:
+    if padded:
         fig.add_shape(
             type="rect",
             name="padding",
             xref="x",
-            yref="paper",
-            x0=max(n_out, 0) + 0.5,
+            yref="y",
+            x0=max(n_out, 0) + 0.5,  # type: ignore[arg-type]
             x1=steps + 0.5,
             y0=0,
-            y1=1,
+            y1=top,
             fillcolor="rgba(128,128,128,0.15)",
             line=dict(width=0),
             layer="below",
@@ -663,15 +685,18 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
                 name=f"reference {model}",
                 xref="x",
                 yref="y",
-                x0=pos - 0.4,
-                x1=pos + 0.4,
+                x0=pos - 0.32,
+                x1=pos + 0.32,
                 y0=value,
                 y1=value,
                 line=dict(color="#333333", width=3, dash="dash"),
+                # Written left of the line, in the gap between boxes, where no
+                # box or point can cover it.
                 label=dict(
                     text=f"tutorial: {value:.1%}",
-                    textposition="end",
-                    yanchor="bottom",
+                    textposition="start",
+                    xanchor="right",
+                    yanchor="middle",
                     font=dict(size=BASE_FONT_SIZE - 2, color="#333333"),
                 ),
             )
@@ -679,7 +704,7 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
         tickmode="array",
         tickvals=list(range(len(models))),
         ticktext=ticktext,
-        range=[-0.6, len(models) - 0.4],
+        range=[-0.9, len(models) - 0.5],
         showgrid=False,
         zeroline=False,
     )
@@ -709,7 +734,7 @@ def mean_loss_band_figure(losses: pd.DataFrame, max_points: int = 600, log_y: bo
     """
     fig = go.Figure()
     _style(fig, x_title="update", y_title="cross-entropy loss")
-    fig.update_yaxes(type="log" if log_y else "linear")
+    _loss_axis(fig, log_y)
     fig.update_layout(hovermode="x unified")
     if losses is None or losses.empty:
         return _note(fig, "No results yet")
@@ -759,7 +784,7 @@ def mean_loss_band_figure(losses: pd.DataFrame, max_points: int = 600, log_y: bo
                 x=x,
                 y=agg["mean"].to_numpy(),
                 mode="lines",
-                name=f"{label} (mean of {n_repeats})" if n_repeats > 1 else label,
+                name=f"{label}: mean of {n_repeats}" if n_repeats > 1 else label,
                 legendgroup=model,
                 line=dict(color=color, width=3),
                 customdata=agg[["min", "max"]].to_numpy(),

@@ -258,6 +258,8 @@ class RunWriter:
                 "per_position": progress.per_position,
                 "alignment": progress.alignment,
                 "attention": progress.attention,
+                "probe": progress.probe,
+                "probe_tokens": progress.probe_tokens,
             }
             self._evals.write(json.dumps(record) + "\n")
         # The first report comes after compilation; pace is measured from it.

@@ -123,6 +123,8 @@ class Progress:
         per_position: per model accuracy of each output step (length target_len), or None.
         alignment: attention model's alignment score, or None (see :func:`alignment_score`).
         attention: attention model's probe matrix (target_len, n_in) as lists, or None.
+        probe: the probe input (n_in ints) and probe_tokens the attention model's
+            prediction for it (target_len ints), with ``attention``; else None.
         final: True for the last report of a run (done or cancelled).
     """
 
@@ -136,6 +138,8 @@ class Progress:
     per_position: dict[str, list[float]] | None = None
     alignment: float | None = None
     attention: list[list[float]] | None = None
+    probe: list[int] | None = None
+    probe_tokens: list[int] | None = None
     final: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -318,7 +322,10 @@ def train(
             out["per_position"][name] = list(acc.per_position)
             if prediction.attention is not None:
                 out["alignment"] = alignment_score(prediction.attention, problem.n_out)
-                out["attention"] = predictors[name](probe).attention[0].round(5).tolist()
+                probe_prediction = predictors[name](probe)
+                out["attention"] = probe_prediction.attention[0].round(5).tolist()
+                out["probe"] = probe[0].tolist()
+                out["probe_tokens"] = probe_prediction.tokens[0].tolist()
         return out
 
     def report(done: int, elapsed: float, final: bool, with_eval: bool) -> None:

@@ -385,3 +385,40 @@ def test_import_seqattn_does_not_import_tensorflow() -> None:
     done = _python(code, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "HEAVY []" in done.stdout
+
+
+LOAD_AFTER_TENSORFLOW = """
+import sys
+import seqattn
+import tensorflow  # a common first import; it probes for keras while loading
+import keras
+import numpy as np
+model = keras.models.load_model("x.keras")  # fails if AttentionDecoder is not registered
+np.save("loaded_tf.npy", keras.ops.convert_to_numpy(model(np.load("x.npy"))))
+print("LOADED")
+"""
+
+
+def test_load_in_a_fresh_process_that_imports_tensorflow_first(saved_model) -> None:
+    # The hook promises registration "as soon as Keras is imported"; importing
+    # TensorFlow before Keras is the most common way a script starts.
+    path, _, expected = saved_model
+    done = _python(LOAD_AFTER_TENSORFLOW, cwd=path.parent)
+    problem = [line[:200] for line in done.stderr.splitlines() if "Could not locate" in line or "Error" in line]
+    assert done.returncode == 0, problem or done.stderr[-600:]
+    np.testing.assert_array_equal(np.load(path.parent / "loaded_tf.npy"), expected)
+
+
+def test_import_hook_survives_a_find_spec_probe() -> None:
+    # importlib.util.find_spec("keras") only asks whether keras exists (TensorFlow
+    # does this while importing); it must not use up the one-shot hook.
+    code = (
+        "import sys, importlib.util\n"
+        "import seqattn\n"
+        "assert importlib.util.find_spec('keras') is not None\n"
+        "import keras\n"
+        "print('REGISTERED', 'seqattn.attention' in sys.modules)\n"
+    )
+    done = _python(code, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "REGISTERED True" in done.stdout, done.stdout

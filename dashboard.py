@@ -1,0 +1,72 @@
+"""seqattn home page: what the experiment is, in one screen.
+
+Run with ``streamlit run dashboard.py`` (or ``make run``). This page imports no
+TensorFlow, so it appears at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from seqattn.figures import example_pair_figure
+from seqattn.problem import ProblemConfig, targets_for
+from seqattn.runs import list_runs, runs_root
+from ui.shell import link, format_seconds, guarded, page_setup, show_figure
+
+
+@guarded
+def home() -> None:
+    large = page_setup("Home")
+    st.title("How attention works in a sequence-to-sequence model")
+    st.markdown(
+        "**The echo task.** The input is a sequence of random integers; the model must answer with "
+        "the *first few* of them, then zeros. It is easy to say and surprisingly hard for a plain "
+        "encoder-decoder, which has to squeeze the whole input into one vector before it answers."
+    )
+    problem = ProblemConfig()
+    example = [12, 20, 36, 40, 12]
+    target = targets_for([example], problem)[0].tolist()
+    left, right = st.columns([3, 2])
+    with left:
+        show_figure(example_pair_figure(example, target, problem.n_out), large, key="example_pair")
+        st.caption(
+            f"K = {problem.cardinality} possible integers, input length {problem.n_in}, "
+            f"echo the first {problem.n_out}: {example} → {target}."
+        )
+    with right:
+        st.markdown(
+            "**Baseline (no attention).** An LSTM encoder reads the input into a single state vector; "
+            "an LSTM decoder unrolls that one vector into the output.\n\n"
+            "**Attention.** The decoder looks back at *every* encoder state at each output step and "
+            "learns where to look: the attention heatmap shows it, one row per output step."
+        )
+        link("train", label="Train both models")
+        link("explore", label="Explore predictions and attention")
+        link("compare", label="Compare over repeated runs")
+    st.subheader("Latest run")
+    runs = [r for r in list_runs() if r.kind == "train"]
+    if not runs:
+        st.info(f"No runs yet in `{runs_root()}`. Start one on the **Train** page: it takes seconds.")
+        return
+    latest = runs[0]
+    created = dt.datetime.fromtimestamp(latest.created).strftime("%Y-%m-%d %H:%M")
+    if latest.broken:
+        st.warning(f"Run `{latest.id}` cannot be used: {latest.broken}.")
+        return
+    cols = st.columns(4)
+    cols[0].metric("State", latest.state)
+    cols[1].metric("Started", created)
+    for col, name in zip(cols[2:], ("baseline", "attention")):
+        if name in latest.accuracy:
+            col.metric(f"{name.capitalize()} exact match", f"{latest.accuracy[name]:.1%}")
+    if latest.state in ("queued", "running"):
+        link("train", label=f"Watch run {latest.id} train", query_params={"run": latest.id})
+    elif latest.usable:
+        link("explore", label=f"Explore run {latest.id}", query_params={"run": latest.id})
+    if latest.elapsed:
+        st.caption(f"Run `{latest.id}`: {latest.update} updates in {format_seconds(latest.elapsed)}.")
+
+
+home()

@@ -1,0 +1,173 @@
+"""Train: configure the problem, train both models in the background, watch them race."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from seqattn import jobs
+from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, attention_heatmap, loss_race_figure
+from seqattn.runs import RunError, get_run, read_evals, read_result, run_dir, runs_root, validate_run_id
+from ui.forms import config_form
+from ui.loaders import progress_tail
+from ui.shell import link, format_seconds, guarded, page_setup, show_figure
+
+ROOT = str(runs_root())
+
+
+def start_form(large: bool) -> None:
+    st.markdown("Set the problem and the training recipe, then train **both** models on the same data.")
+    form = config_form("train", default_protocol="batched")
+    if form.error:
+        st.error(f"Cannot train with these settings: {form.error}")
+    clicked = st.button("Train both models", type="primary", disabled=form.error is not None)
+    if clicked and form.problem is not None:
+        try:
+            run_id = jobs.start(form.problem, form.train, root=ROOT)
+        except RunError as exc:
+            st.error(str(exc))
+            return
+        st.query_params["run"] = run_id
+        st.rerun()
+
+
+def probe_heatmap(record: dict, problem: dict, title: str) -> object:
+    inputs = record.get("probe") or list(range(problem["n_in"]))
+    outputs = record.get("probe_tokens") or [0] * len(record["attention"])
+    return attention_heatmap(record["attention"], inputs, outputs, problem["n_out"], title=title)
+
+
+def metrics_row(history: pd.DataFrame, evals: list[dict]) -> None:
+    cols = st.columns(3)
+    last = evals[-1] if evals else None
+    for col, name in zip(cols, ("baseline", "attention")):
+        value = last["accuracy"].get(name) if last else None
+        col.metric(f"{name.capitalize()} exact match (held out)", "–" if value is None else f"{value:.1%}")
+    alignment = last.get("alignment") if last else None
+    cols[2].metric("Alignment score", "–" if alignment is None else f"{alignment:.2f}",
+                   help="Mean attention that output step t puts on input position t, for the echoed steps. "
+                        "1 is a perfect diagonal.")
+
+
+def loss_chart(history: pd.DataFrame, problem: dict, large: bool, key: str) -> None:
+    log_y = st.toggle("Log-scale loss", key=f"log_{key}")
+    show_figure(loss_race_figure(history, problem["cardinality"], log_y=log_y), large, key=f"loss_{key}")
+
+
+def live_view(run_id: str, large: bool) -> None:
+    """Polled about once a second while the job runs."""
+
+    @st.fragment(run_every=1.0)
+    def tick() -> None:
+        try:
+            status = jobs.status(run_id, ROOT)
+        except RunError as exc:
+            st.error(str(exc))
+            return
+        if not status.active:
+            st.rerun()  # full rerun: switch to the summary
+        summary = get_run(run_id, ROOT)
+        history = progress_tail(run_id, ROOT).read()
+        evals = read_evals(run_dir(run_id, ROOT))
+        if status.state == "queued":
+            st.progress(0.0, text="Queued: waiting for the running job to finish…")
+        elif status.phase != "training":
+            st.progress(0.0, text="Starting: loading TensorFlow and compiling both models (a few seconds)…")
+        else:
+            st.progress(status.fraction, text=f"{status.update:,} / {status.total:,} updates · "
+                                              f"{format_seconds(status.elapsed)} elapsed · ETA {format_seconds(status.eta)}")
+        metrics_row(history, evals)
+        left, right = st.columns([3, 2])
+        with left:
+            loss_chart(history, summary.problem, large, "live")
+        with right:
+            if evals and evals[-1].get("attention"):
+                show_figure(probe_heatmap(evals[-1], summary.problem, f"Probe attention at update {evals[-1]['update']}"),
+                            large, key="probe_live")
+            else:
+                st.info("The attention heatmap of a probe sequence appears at the first evaluation.")
+
+    if st.button("Cancel", type="secondary"):
+        jobs.cancel(run_id, ROOT)
+        st.toast("Stopping…")
+    tick()
+
+
+def summary_view(run_id: str, large: bool) -> None:
+    summary = get_run(run_id, ROOT)
+    if summary.broken:
+        st.error(f"Run `{run_id}` cannot be shown: {summary.broken}.")
+        return
+    state = summary.state
+    if state == "failed":
+        st.error(f"Training failed. {summary.error or ''}")
+    elif state == "interrupted":
+        st.warning(f"This run was interrupted ({summary.error or 'the process stopped'}). Its history so far is below.")
+    elif state == "cancelled":
+        st.info("This run was cancelled." + (" Its models, as they were, can still be explored." if summary.usable else ""))
+    else:
+        st.success(f"Done: {summary.update:,} updates in {format_seconds(summary.elapsed)}.")
+    history = read_progress_once(run_id)
+    evals = read_evals(run_dir(run_id, ROOT))
+    if summary.accuracy:
+        cols = st.columns(3)
+        for col, name in zip(cols, ("baseline", "attention")):
+            if name in summary.accuracy:
+                col.metric(f"{name.capitalize()} exact match", f"{summary.accuracy[name]:.1%}")
+        cols[2].metric("Training time", format_seconds(summary.elapsed))
+    if summary.usable:
+        link("explore", label="Explore this run", icon="🔎", query_params={"run": run_id})
+    if history.empty:
+        st.info("No training progress was recorded for this run.")
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        loss_chart(history, summary.problem, large, "done")
+    with right:
+        if summary.usable:
+            result = read_result(run_id, ROOT)
+            per_position = {k: v["per_position"] for k, v in result.get("accuracy", {}).items()}
+            show_figure(accuracy_by_position_figure(per_position, summary.problem["n_out"]), large, key="by_position")
+    if len(evals) > 1:
+        show_figure(accuracy_race_figure(history), large, key="accuracy_race")
+    snapshots = [e for e in evals if e.get("attention")]
+    if snapshots:
+        st.subheader("Replay: the probe's attention over training")
+        updates = [e["update"] for e in snapshots]
+        chosen = st.select_slider("Update", options=updates, value=updates[-1], key="replay") if len(updates) > 1 else updates[0]
+        record = snapshots[updates.index(chosen)]
+        show_figure(probe_heatmap(record, summary.problem, f"Probe attention at update {chosen}"), large, key="replay_heatmap")
+
+
+def read_progress_once(run_id: str) -> pd.DataFrame:
+    return progress_tail(run_id, ROOT).read()
+
+
+@guarded
+def page() -> None:
+    large = page_setup("Train")
+    st.title("Train")
+    raw = st.query_params.get("run")
+    if raw is None:
+        start_form(large)
+        return
+    try:
+        run_id = validate_run_id(raw)
+        status = jobs.status(run_id, ROOT)
+    except (ValueError, RunError) as exc:
+        st.error(f"{exc} Showing the training form instead.")
+        start_form(large)
+        return
+    st.caption(f"Run `{run_id}` · share this page's address to follow it from another tab.")
+    if status.active:
+        live_view(run_id, large)
+    else:
+        summary_view(run_id, large)
+    if st.button("Train another"):
+        del st.query_params["run"]
+        st.rerun()
+
+
+page()

@@ -1,0 +1,195 @@
+"""The dashboard's pages, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqattn import jobs
+from seqattn.problem import ProblemConfig
+from seqattn.runs import list_runs
+from seqattn.training import TrainConfig
+
+PROJECT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120  # TensorFlow is slow to import
+PAGES = ["dashboard.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py"]
+TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
+
+
+def app(path: str, **params: str) -> AppTest:
+    """Open a page of the multipage app (entrypoint dashboard.py), as a deep link would."""
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=TIMEOUT)
+    if path != "dashboard.py":
+        at.switch_page(path)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def labels(elements) -> list[str]:
+    return [e.label for e in elements]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(str(m.value) for m in list(at.markdown) + list(at.error) + list(at.warning) + list(at.info))
+    assert "Traceback" not in text
+
+
+def wait_done(run_id: str, root: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while jobs.status(run_id, root).active:
+        assert time.monotonic() < deadline, "job did not finish"
+        time.sleep(0.2)
+
+
+@pytest.fixture()
+def runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    """A tiny finished run, trained well enough to be interesting."""
+    root = tmp_path_factory.mktemp("app") / "runs"
+    config = TrainConfig(protocol="batched", units=16, updates=150, batch_size=32, eval_every=50, eval_size=100)
+    run_id = jobs.start(TINY_PROBLEM, config, root=root)
+    wait_done(run_id, root)
+    assert jobs.status(run_id, root).state == "done"
+    return root, run_id
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_with_no_runs(runs, path):
+    at = app(path)
+    no_exception(at)
+    assert at.title, "page has a title"
+    if path.endswith("Explore.py"):
+        assert any("No finished runs" in i.value for i in at.info)
+    if path == "dashboard.py":
+        assert any("No runs yet" in i.value for i in at.info)
+
+
+def set_number(at: AppTest, label: str, value) -> None:
+    next(w for w in at.number_input if w.label == label).set_value(value)
+
+
+def test_invalid_config_shows_message_and_starts_nothing(runs):
+    at = app("pages/1_Train.py")
+    set_number(at, "Input length", 3)
+    set_number(at, "Echo length", 5)
+    at.run()
+    no_exception(at)
+    assert any("n_out must be from 1 to 3; got 5" in e.value for e in at.error)
+    button = next(b for b in at.button if b.label == "Train both models")
+    assert button.disabled
+    assert list_runs(runs) == []
+
+
+def test_training_from_the_train_page_completes_with_a_loss_chart(runs):
+    at = app("pages/1_Train.py")
+    for label, value in [("Cardinality", 10), ("Units", 8), ("Updates", 80), ("Batch size", 8)]:
+        set_number(at, label, value)
+    at.run()
+    next(b for b in at.button if b.label == "Train both models").click().run()
+    no_exception(at)
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    assert [r.id for r in list_runs(runs)] == [run_id]
+    deadline = time.monotonic() + 180
+    while jobs.status(run_id, runs).active:
+        assert time.monotonic() < deadline
+        at.run()
+        no_exception(at)
+        time.sleep(0.5)
+    at.run()
+    no_exception(at)
+    assert any("Done" in s.value for s in at.success)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    loss = next(spec for spec in charts if "cross-entropy" in spec)
+    assert '"Baseline (no attention)"' in loss and '"Attention"' in loss
+    assert labels(at.button).count("Train both models") == 0  # a refresh shows this run, not a new form
+    assert len(list_runs(runs)) == 1
+
+
+def test_explore_shows_predictions_and_a_heatmap_matching_the_input(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq="3,1,4,1,5")
+    no_exception(at)
+    assert at.text_input[0].value == "3,1,4,1,5"
+    table = at.dataframe[0].value
+    assert list(table.index) == ["Input", "Expected", "Baseline (no attention)", "Attention"]
+    assert list(table.loc["Input"]) == ["3", "1", "4", "1", "5"]
+    assert list(table.loc["Expected"]) == ["3", "1", "0", "0", "0"]
+    import json
+
+    heatmap = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "attention" in c.proto.spec))
+    trace = next(t for t in heatmap["data"] if t["type"] == "heatmap")
+    z = trace["z"]
+    shape = [int(n) for n in z["shape"].split(",")] if isinstance(z, dict) else [len(z), len(z[0])]
+    assert shape == [5, 5]
+    ticks = heatmap["layout"]["xaxis"]["ticktext"]
+    assert len(ticks) == 5 and all(str(token) in tick for token, tick in zip([3, 1, 4, 1, 5], ticks))
+    assert len(heatmap["layout"]["yaxis"]["ticktext"]) == 5
+    assert at.query_params["seq"] in ("3,1,4,1,5", ["3,1,4,1,5"])
+
+
+BAD_INPUTS = [
+    ("", "empty"),
+    ("   ", "empty"),
+    ("1 2 three 4 5", "not a whole number"),
+    ("1 2 3.5 4 5", "decimal"),
+    ("1 2 -3 4 5", "outside 0..9"),
+    ("1 2 10 4 5", "outside 0..9"),
+    ("1 2 3", "Expected 5 values, got 3"),
+    ("1 2 3 4 5 6", "Expected 5 values, got 6"),
+    ("[1, 2, 3, 4, 5", "Unbalanced"),
+    ("[[1, 2, 3, 4, 5]]", "brackets"),
+    ("1" * 100_000, "too long"),
+    ("0x1 2 3 4 5", "not a whole number"),
+    ("1;;2,,3  4 five", "not a whole number"),
+]
+
+
+def test_bad_inputs_show_errors_and_keep_the_run(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq="3,1,4,1,5")
+    for text, message in BAD_INPUTS:
+        at.text_input[0].set_value(text).run()
+        no_exception(at)
+        assert any(message in e.value for e in at.error), (text[:20], [e.value for e in at.error])
+        assert at.selectbox[0].value == run_id
+        assert at.dataframe, "the last valid answer stays on the page"
+    at.text_input[0].set_value("2 2 2 2 2").run()
+    assert not at.error
+
+
+def test_compare_with_two_repeats_produces_the_table(runs):
+    at = app("pages/3_Compare.py")
+    set_number(at, "Repeats", 2)
+    at.radio[0].set_value("Batched (fast)")
+    at.run()
+    for label, value in [("Cardinality", 8), ("Units", 8), ("Updates", 40), ("Batch size", 8)]:
+        set_number(at, label, value)
+    at.run()
+    next(b for b in at.button if b.label == "Run comparison").click().run()
+    no_exception(at)
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    deadline = time.monotonic() + 240
+    while jobs.status(run_id, runs).active:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    at.run()
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert list(table.index) == ["repeat 1", "repeat 2", "mean ± std"]
+    assert set(table.columns) == {"baseline", "attention"}
+    assert any(b.label == "Download CSV" for b in at.get("download_button"))

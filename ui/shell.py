@@ -1,0 +1,102 @@
+"""Page frame: config, sidebar (presentation mode), and an error boundary."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from seqattn.figures import apply_presentation
+
+PRESENTATION_KEY = "presentation_mode"
+_LOG = logging.getLogger("seqattn.ui")
+
+PAGES = {
+    "home": ("dashboard.py", "Home", "🏠"),
+    "train": ("pages/1_Train.py", "Train", "🏋️"),
+    "explore": ("pages/2_Explore.py", "Explore", "🔎"),
+    "compare": ("pages/3_Compare.py", "Compare", "📊"),
+}
+
+_LARGE_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+h1 { font-size: 3.2rem !important; }
+</style>
+"""
+
+
+def page_setup(title: str) -> bool:
+    """Set the page config and draw the sidebar; returns True in presentation mode."""
+    st.set_page_config(page_title=f"seqattn · {title}", page_icon="🎯", layout="wide")
+    # Widget state is dropped when a page stops rendering its widget, so the
+    # mode lives under a plain key that every page copies into its toggle.
+    large = bool(st.session_state.get(PRESENTATION_KEY, False))
+
+    def remember() -> None:
+        st.session_state[PRESENTATION_KEY] = st.session_state["_presentation_toggle"]
+
+    st.sidebar.toggle("Presentation mode", value=large, key="_presentation_toggle", on_change=remember,
+                      help="Bigger fonts and figures, for a projector.")
+    if large:
+        st.markdown(_LARGE_CSS, unsafe_allow_html=True)
+    return large
+
+
+def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str = "png") -> None:
+    """Draw a Plotly figure, enlarged in presentation mode; the toolbar downloads ``image_format``."""
+    config = {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": image_format, "filename": key or "seqattn", "scale": 2},
+    }
+    st.plotly_chart(apply_presentation(fig, large), width="stretch", config=config, key=key)
+
+
+def link(page: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
+    """A link to one of the dashboard's pages (by key of ``PAGES``), with optional query parameters."""
+    path, title, default_icon = PAGES[page]
+    try:
+        st.page_link(path, label=label, icon=icon or default_icon, query_params=query_params)
+    except StreamlitAPIException:
+        # Only when a page runs outside the multipage app (e.g. alone in a test):
+        # fall back to a plain link to the same address.
+        from urllib.parse import urlencode
+
+        url = "/" if page == "home" else f"/{title}"
+        st.markdown(f"[{label}]({url}{'?' + urlencode(query_params) if query_params else ''})")
+
+
+def guarded(body: Callable[[], None]) -> Callable[[], None]:
+    """Run a page body; an unexpected error becomes a calm message, never a traceback."""
+
+    @functools.wraps(body)
+    def run() -> None:
+        try:
+            body()
+        except ScriptControlException:  # st.rerun / st.stop / page switches
+            raise
+        except Exception as exc:  # the projector must never show a traceback
+            _LOG.exception("page failed")
+            st.error(
+                f"Something went wrong on this page ({exc.__class__.__name__}: {str(exc)[:300]}). "
+                "Your runs are safe; reload the page or pick another run."
+            )
+
+    return run
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``83.2`` -> ``1 min 23 s``; None -> ``–``."""
+    if seconds is None:
+        return "–"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
