@@ -43,18 +43,25 @@ def __getattr__(name: str) -> Any:
 
 
 class _RegisterLayerAfterKeras(importlib.abc.MetaPathFinder):
-    """Import ``seqattn.attention`` right after the first ``import keras`` completes."""
+    """Import ``seqattn.attention`` right after the first real ``import keras`` completes.
+
+    A mere lookup (``importlib.util.find_spec("keras")``, which TensorFlow does)
+    also reaches ``find_spec``; the finder therefore stays installed until the
+    wrapped module actually executes.
+    """
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "keras":
             return None
-        sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return spec
         exec_module = spec.loader.exec_module
+        finder = self
 
         def exec_then_register(module: Any) -> None:
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
             exec_module(module)
             importlib.import_module("seqattn.attention")
 

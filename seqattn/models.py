@@ -134,6 +134,8 @@ class Predictor:
             inputs = inputs[None, :]
         if inputs.ndim != 2 or inputs.shape[1] != self.n_in:
             raise ValueError(f"inputs must have shape (batch, {self.n_in}); got {inputs.shape}")
+        if inputs.size and (inputs.min() < 0 or inputs.max() >= self.cardinality):
+            raise ValueError(f"input tokens must be in 0..{self.cardinality - 1}")
         probabilities, attention = self._forward(tf.constant(one_hot(inputs, self.cardinality)))
         probabilities = probabilities.numpy()
         tokens = np.argmax(probabilities, axis=-1).astype(np.int32)

@@ -64,17 +64,17 @@ def parse_sequence(text: str, config: ProblemConfig) -> list[int]:
     body = text.strip()
     if not body:
         raise ValueError(f"The input is empty. {hint}")
-    for opening, closing in (("[", "]"), ("(", ")")):
-        if body.count(opening) != body.count(closing):
-            raise ValueError(f"Unbalanced brackets: '{opening}' and '{closing}' do not pair up. {hint}")
-        if body.count(opening) > 1:
+    brackets = sum(body.count(c) for c in "[]()")
+    if brackets:
+        pairs = {"[": "]", "(": ")"}
+        for left, right in pairs.items():
+            if body.count(left) != body.count(right):
+                raise ValueError(f"Unbalanced brackets: '{left}' and '{right}' do not pair up. {hint}")
+        if brackets > 2:
             raise ValueError(f"Nested or repeated brackets are not accepted. {hint}")
-        if body.startswith(opening) != body.endswith(closing):
+        if pairs.get(body[0]) != body[-1]:
             raise ValueError(f"Brackets must enclose the whole sequence. {hint}")
-        if body.startswith(opening):
-            body = body[1:-1].strip()
-        elif opening in body:
-            raise ValueError(f"Brackets must enclose the whole sequence. {hint}")
+        body = body[1:-1].strip()
     tokens = [t for t in _SEPARATORS.split(body) if t]
     if not tokens:
         raise ValueError(f"The input has no numbers. {hint}")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal, Mapping
 import numpy as np
 
 from seqattn.evaluation import Accuracy, score
-from seqattn.problem import ProblemConfig, check_int_range, make_batch, one_hot
+from seqattn.problem import ProblemConfig, check_int_range, make_batch, targets_for
 
 Protocol = Literal["tutorial", "batched"]
 PROTOCOLS: tuple[Protocol, ...] = ("tutorial", "batched")
@@ -33,6 +33,7 @@ PROTOCOL_DEFAULTS: dict[str, tuple[int, int, float, int]] = {
 MAX_UPDATES = 1_000_000
 MAX_BATCH = 4096
 SMOOTHING = 0.98
+EVAL_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -195,15 +196,19 @@ def alignment_score(attention: np.ndarray, n_out: int) -> float:
 class DataStream:
     """The shared, seeded stream of training batches, drawn in chunks for speed."""
 
-    def __init__(self, problem: ProblemConfig, batch_size: int, seed: int, chunk: int = 256) -> None:
+    def __init__(self, problem: ProblemConfig, batch_size: int, seed: int, chunk: int = 256,
+                 max_bytes: int = 32 * 2**20) -> None:
         self.problem = problem
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
-        self.chunk = chunk
+        # Pre-drawing saves per-update overhead, but one-hot chunks of a large
+        # problem get big: cap the chunk's memory, down to one batch.
+        batch_bytes = 4 * batch_size * problem.cardinality * (problem.n_in + problem.target_len)
+        self.chunk = max(1, min(chunk, max_bytes // batch_bytes))
         self._x: np.ndarray | None = None
         self._y: np.ndarray | None = None
         self._inputs: np.ndarray | None = None
-        self._i = chunk
+        self._i = self.chunk
 
     def next(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Next (inputs (B, n_in) int32, x (B, n_in, K), y (B, target_len, K))."""
@@ -303,8 +308,10 @@ def train(
     step = make_update_step(models, optimizers, config.jit_compile)
     predictors = {name: Predictor(models[name]) for name in names}
 
-    held_out = make_batch(problem, config.eval_size, np.random.default_rng([config.seed, 1]))
-    probe = held_out.inputs[:1]
+    held_out_inputs = np.random.default_rng([config.seed, 1]).integers(
+        0, problem.cardinality, size=(config.eval_size, problem.n_in), dtype=np.int32)
+    held_out_targets = targets_for(held_out_inputs, problem)
+    probe = held_out_inputs[:1]
     stream = DataStream(problem, config.batch_size, seed=config.seed)
     report_every = report_every or max(1, config.updates // 400)
     losses = np.zeros((config.updates, len(names)), dtype=np.float32)
@@ -315,13 +322,16 @@ def train(
     def evaluate_now() -> dict[str, Any]:
         out: dict[str, Any] = {"accuracy": {}, "per_position": {}}
         for name in names:
-            prediction = predictors[name](held_out.inputs)
-            acc = score(prediction.tokens, held_out.targets)
+            # Score in slices so the one-hot inputs of a large held-out set stay small.
+            slices = [predictors[name](held_out_inputs[i : i + EVAL_SLICE]) for i in range(0, config.eval_size, EVAL_SLICE)]
+            tokens = np.concatenate([p.tokens for p in slices])
+            acc = score(tokens, held_out_targets)
+            attention = np.concatenate([p.attention for p in slices]) if slices[0].attention is not None else None
             result.accuracy[name] = acc
             out["accuracy"][name] = acc.exact_match
             out["per_position"][name] = list(acc.per_position)
-            if prediction.attention is not None:
-                out["alignment"] = alignment_score(prediction.attention, problem.n_out)
+            if attention is not None:
+                out["alignment"] = alignment_score(attention, problem.n_out)
                 probe_prediction = predictors[name](probe)
                 out["attention"] = probe_prediction.attention[0].round(5).tolist()
                 out["probe"] = probe[0].tolist()

@@ -147,7 +147,7 @@ def test_exactly_max_length_is_accepted() -> None:
 def test_mixed_nested_brackets_are_rejected() -> None:
     # "Nested or repeated brackets are not accepted": "[[...]]" and "([...])" are
     # rejected, so a square-around-round nesting must be rejected too.
-    with pytest.raises(ValueError, match="Brackets"):
+    with pytest.raises(ValueError, match="[Bb]rackets"):
         parse_sequence("([12, 20, 36, 40, 12])", K50)
     with pytest.raises(ValueError, match="[Bb]rackets"):
         parse_sequence("[(12, 20, 36, 40, 12)]", K50)

@@ -1,0 +1,394 @@
+"""End to end, in a real browser: the walk-through a speaker does on the projector.
+
+A real ``streamlit run dashboard.py`` server (tests/e2e_server.py) with an empty
+temporary runs root, driven by Debian's Chromium through Playwright. The tests
+in this module run in order and share one server, one browser and one page:
+
+1. home page;
+2. Train: a tiny config, "Train both models", the live loss chart gains points
+   while training runs, then "Done";
+3. Explore: follow "Explore this run", type a sequence, see both answers and the
+   attention heatmap, type a bad one, reload and get the last valid one back;
+4. Compare page renders;
+5. a second, longer job started in the UI, followed live from another browser
+   session by its Train URL, then cancelled there.
+
+Screenshots go to docs/screenshots/. Chromium must be at /usr/bin/chromium
+(Playwright cannot download its own browser here); without it these tests fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from e2e_server import PROJECT, Server, start_server, stop_server
+
+pytestmark = pytest.mark.timeout(300)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+INSTALL_HINT = (
+    f"The end-to-end tests drive Debian's Chromium at {CHROMIUM}, which is missing. Install it with:\n"
+    "    apt-get update && apt-get install -y --no-install-recommends chromium"
+)
+VIEWPORT = {"width": 1400, "height": 900}
+SCREENSHOTS = PROJECT / "docs" / "screenshots"
+
+APP_TIMEOUT = 60_000  # ms: first render of a page, TensorFlow import and model loading in the server
+COMPILE_TIMEOUT = 90_000  # ms: a worker loads TensorFlow and compiles both models (slow on a busy machine)
+TICK_TIMEOUT = 20_000  # ms: the live fragment refreshes about once a second
+TRAIN_TIMEOUT = 120_000  # ms: a whole tiny run
+
+# Tiny problem, trained long enough after compiling that the live chart refreshes
+# several times (about 150-300 updates per second on 2 cores).
+TINY = {"Cardinality": "10", "Input length": "5", "Echo length": "2", "Units": "16", "Batch size": "16"}
+SHORT_UPDATES = 2000
+LONG_UPDATES = 100_000  # the job the test cancels
+
+# Points in the live loss chart: the longest trace of the Plotly figure whose
+# y axis is the loss. Plotly decodes the figure's base64 arrays into _fullData.
+LOSS_POINTS_JS = """
+() => {
+  const count = (x) => {
+    if (!x) return 0;
+    if (typeof x.length === 'number') return x.length;
+    if (x.bdata) {
+      const size = {i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, f8: 8}[x.dtype] || 1;
+      return atob(x.bdata).length / size;
+    }
+    return 0;
+  };
+  let best = -1;
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const layout = el._fullLayout || el.layout || {};
+    const title = ((layout.yaxis || {}).title || {}).text || '';
+    if (!/loss/i.test(title)) continue;
+    for (const trace of el._fullData || el.data || []) best = Math.max(best, count(trace.x));
+  }
+  return best;
+}
+"""
+
+# The first heatmap on the page: its rows (output steps) and x tick labels.
+HEATMAP_JS = """
+() => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const trace = (el._fullData || []).find(t => t.type === 'heatmap');
+    if (!trace || !trace.z) continue;
+    const xaxis = (el._fullLayout || {}).xaxis || {};
+    return {rows: trace.z.length, cols: trace.z[0] ? trace.z[0].length : 0,
+            ticks: Array.from(xaxis.ticktext || []).map(String)};
+  }
+  return null;
+}
+"""
+
+
+# -- fixtures -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("e2e")
+    server = start_server(base / "runs", base / "streamlit.log")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+        print(f"\n--- streamlit log (tail) ---\n{server.log_tail(1500)}")
+
+
+class Session:
+    """One viewer: a browser context and its page, with page errors collected."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.context: BrowserContext = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        self.context.set_default_timeout(APP_TIMEOUT)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def speaker(browser: Browser, server: Server) -> Iterator[Session]:
+    """The speaker's tab, shared by the ordered tests below."""
+    session = Session(browser)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture(scope="module")
+def walk() -> dict[str, Any]:
+    """What one step of the walk-through hands to the next (run ids, URLs)."""
+    return {}
+
+
+# -- helpers ------------------------------------------------------------------
+def screenshot(page: Page, name: str, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page, animations="disabled")
+
+
+def assert_no_traceback(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    expect(field).to_have_value(value)
+
+
+def fill_train_form(page: Page, updates: int) -> None:
+    expect(page.get_by_role("button", name="Train both models")).to_be_visible()
+    page.get_by_text("Batched (fast)", exact=True).click()
+    for label, value in {**TINY, "Updates": str(updates)}.items():
+        set_number(page, label, value)
+    expect(page.get_by_role("button", name="Train both models")).to_be_enabled()
+
+
+def start_training(page: Page, server: Server, updates: int) -> str:
+    """Fill the Train form, click "Train both models"; returns the new run's id (from the URL)."""
+    fill_train_form(page, updates)
+    page.get_by_role("button", name="Train both models").click()
+    page.wait_for_url(re.compile(r"/Train\?run="), timeout=APP_TIMEOUT)
+    run_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
+    # The form's values reached the job.
+    meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
+    assert meta["problem"] == {"cardinality": 10, "n_in": 5, "n_out": 2, "pad_target": True}, meta
+    assert {k: meta["train"][k] for k in ("protocol", "units", "updates", "batch_size")} == {
+        "protocol": "batched", "units": 16, "updates": updates, "batch_size": 16}, meta
+    return run_id
+
+
+def loss_points(page: Page) -> int:
+    return page.evaluate(LOSS_POINTS_JS)
+
+
+def wait_for_more_points(page: Page, than: int, timeout: float) -> int:
+    """Wait until the live view (progress bar shown) has a loss chart with more than ``than`` points."""
+    page.wait_for_function(
+        f"(than) => document.querySelector('[data-testid=\"stProgress\"]') && ({LOSS_POINTS_JS})() > than",
+        arg=than,
+        timeout=timeout,
+        polling=100,
+    )
+    return loss_points(page)
+
+
+def progress_text(page: Page) -> str:
+    return page.get_by_test_id("stProgress").inner_text()
+
+
+def sequence_ints(text: str) -> list[int]:
+    return [int(t) for t in re.split(r"[,\s]+", text.strip()) if t]
+
+
+def run_state(server: Server, run_id: str) -> str:
+    return json.loads((server.runs_dir / run_id / "status.json").read_text())["state"]
+
+
+# -- the walk-through ---------------------------------------------------------
+def test_home_page(speaker: Session, server: Server) -> None:
+    page = speaker.page
+    page.goto(server.url + "/")
+    expect(page.get_by_role("heading", name="How attention works in a sequence-to-sequence model")).to_be_visible()
+    expect(page.get_by_text("No runs yet")).to_be_visible()
+    # The example figure of the echo task is drawn.
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible()
+    assert_no_traceback(page)
+
+
+def test_train_live_then_done(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
+    page = speaker.page
+    # The speaker clicks the page link on the home page, as in the talk.
+    page.get_by_role("link", name="Train both models").click()
+    page.wait_for_url(re.compile(r"/Train$"))
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+
+    started = time.monotonic()
+    run_id = start_training(page, server, SHORT_UPDATES)
+    walk["run"] = run_id
+    expect(page.get_by_text(run_id).first).to_be_visible()  # the caption with the shareable run id
+
+    # The live fragment: the chart appears, then gains points at least twice while training runs.
+    first = wait_for_more_points(page, 0, COMPILE_TIMEOUT)
+    seen = [(first, progress_text(page))]
+    for _ in range(2):
+        count = wait_for_more_points(page, seen[-1][0], TICK_TIMEOUT)
+        seen.append((count, progress_text(page)))
+    print(f"\nlive loss chart points / progress: {seen}")
+    assert all(re.search(rf"[\d,]+ / {SHORT_UPDATES:,} updates", text) for _, text in seen[1:]), seen
+    assert run_state(server, run_id) == "running"
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+    screenshot(page, "train.png")
+
+    # The run ends by itself: the page switches to the summary.
+    done = page.get_by_text(re.compile(r"^Done: "))
+    expect(done).to_be_visible(timeout=TRAIN_TIMEOUT)
+    expect(done).to_contain_text(f"{SHORT_UPDATES:,} updates")
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Attention exact match")).to_be_visible()
+    assert loss_points(page) > 0, "the summary shows the loss chart"
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3")
+    assert run_state(server, run_id) == "done"
+    assert_no_traceback(page)
+    screenshot(page, "train_done.png")
+    print(f"training page walk-through: {time.monotonic() - started:.1f} s")
+
+
+def test_explore_the_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    run_id = walk["run"]
+    page = speaker.page
+    page.get_by_role("link", name="Explore this run").click()
+    page.wait_for_url(re.compile(rf"/Explore\?run={run_id}"))
+    box = page.get_by_label("Input sequence", exact=True)
+    expect(box).to_be_visible(timeout=APP_TIMEOUT)
+
+    # A valid sequence: both answers, the answers table and a heatmap with one row per output step.
+    box.fill("1, 2, 3, 4, 5")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"[?&]seq=1%2C2%2C3%2C4%2C5"))
+    page.wait_for_function(
+        f"() => {{ const h = ({HEATMAP_JS})(); return h && h.ticks.join('|') === '1: 1|2: 2|3: 3|4: 4|5: 5'; }}"
+    )
+    heatmap = page.evaluate(HEATMAP_JS)
+    assert heatmap["rows"] == 5 and heatmap["cols"] == 5, heatmap  # padded target: n_in = 5 output steps
+    metrics = page.get_by_test_id("stMetric")
+    expect(metrics.filter(has_text="Baseline (no attention)")).to_be_visible()
+    expect(metrics.filter(has_text=re.compile(r"^Attention"))).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    for metric in (metrics.filter(has_text="Baseline (no attention)"), metrics.filter(has_text=re.compile(r"^Attention"))):
+        tokens = metric.get_by_test_id("stMetricValue").inner_text()
+        assert re.fullmatch(r"\d+( \d+){4}", tokens.strip()), tokens  # five predicted tokens
+    expect(page.get_by_role("button", name="Download")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == f"attention-{run_id}.zip"
+    assert_no_traceback(page)
+    screenshot(page, "explore.png")
+
+    # A bad sequence: a calm message, the last valid sequence stays shown, no traceback.
+    box.fill("1 2 x")
+    box.press("Enter")
+    error = page.get_by_test_id("stAlertContainer").filter(has_text="not a whole number")
+    expect(error).to_be_visible()
+    expect(page.get_by_text("the last valid sequence")).to_be_visible()
+    assert_no_traceback(page)
+
+    # Reload the address: the same (last valid) sequence comes back.
+    page.reload()
+    box = page.get_by_label("Input sequence", exact=True)
+    expect(box).to_be_visible(timeout=APP_TIMEOUT)
+    expect(box).not_to_have_value("")
+    assert sequence_ints(box.input_value()) == [1, 2, 3, 4, 5], box.input_value()
+    assert re.search(r"[?&]seq=1%2C2%2C3%2C4%2C5", page.url), page.url
+    page.wait_for_function(
+        f"() => {{ const h = ({HEATMAP_JS})(); return h && h.ticks.join('|') === '1: 1|2: 2|3: 3|4: 4|5: 5'; }}"
+    )
+    assert_no_traceback(page)
+
+
+def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    page = speaker.page
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name=re.compile("dashboard|Home", re.I)).click()
+    expect(page.get_by_role("heading", name="Latest run")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Explore run {walk['run']}")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible()
+    assert_no_traceback(page)
+    screenshot(page, "home.png")
+
+    nav.get_by_role("link", name="Compare").click()
+    page.wait_for_url(re.compile(r"/Compare$"))
+    expect(page.get_by_role("button", name="Run comparison")).to_be_visible()
+    expect(page.get_by_label("Repeats", exact=True)).to_be_visible()
+    assert_no_traceback(page)
+    screenshot(page, "compare.png")
+
+
+def test_follow_a_running_job_from_another_tab_and_cancel_it(
+    speaker: Session, server: Server, browser: Browser, walk: dict[str, Any]
+) -> None:
+    page = speaker.page
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    page.wait_for_url(re.compile(r"/Train$"))
+    run_id = start_training(page, server, LONG_UPDATES)
+
+    # Someone else opens the shared address in their own browser session.
+    viewer = Session(browser)
+    try:
+        other = viewer.page
+        other.goto(f"{server.url}/Train?run={run_id}")
+        expect(other.get_by_text(run_id).first).to_be_visible()
+        progress = other.get_by_test_id("stProgress")
+        expect(progress).to_be_visible()
+        updating = re.compile(rf"([\d,]+) / {LONG_UPDATES:,} updates")
+        expect(progress).to_contain_text(updating, timeout=COMPILE_TIMEOUT)
+        first = wait_for_more_points(other, 0, TICK_TIMEOUT)
+        text = progress_text(other)
+        done_before = int(updating.search(text).group(1).replace(",", ""))
+        # Live: both the chart and the progress text move on.
+        wait_for_more_points(other, first, TICK_TIMEOUT)
+        other.wait_for_function(
+            """([before, total]) => {
+                const bar = document.querySelector('[data-testid="stProgress"]');
+                const m = bar && bar.innerText.match(/([\\d,]+) \\/ ([\\d,]+) updates/);
+                return m && Number(m[2].replace(/,/g, '')) === total && Number(m[1].replace(/,/g, '')) > before;
+            }""",
+            arg=[done_before, LONG_UPDATES],
+            timeout=TICK_TIMEOUT,
+        )
+        assert run_state(server, run_id) == "running"
+
+        other.get_by_role("button", name="Cancel").click()
+        expect(other.get_by_text("This run was cancelled.")).to_be_visible(timeout=TICK_TIMEOUT)
+        expect(other.get_by_test_id("stProgress")).to_have_count(0)
+        expect(other.get_by_role("button", name="Cancel")).to_have_count(0)
+        assert_no_traceback(other)
+        assert not viewer.errors, viewer.errors
+    finally:
+        viewer.close()
+
+    # The speaker's tab sees the run end too, and the run is recorded as cancelled.
+    expect(page.get_by_text("This run was cancelled.")).to_be_visible(timeout=TICK_TIMEOUT)
+    assert_no_traceback(page)
+    status = json.loads((server.runs_dir / run_id / "status.json").read_text())
+    assert status["state"] == "cancelled", status
+    assert status["update"] < LONG_UPDATES, status
+    assert not speaker.errors, speaker.errors
