@@ -18,7 +18,7 @@ Conventions shared by all figures:
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -97,6 +97,31 @@ def _ordered_models(models: Sequence[str]) -> list[str]:
     return known + [m for m in present if m not in MODEL_COLORS]
 
 
+def _style_layout(
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int = DEFAULT_HEIGHT,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The house style as a layout dict: projector-size fonts, legend above the plot."""
+    axis_font = dict(size=BASE_FONT_SIZE - 2)
+    layout: dict[str, Any] = dict(
+        height=height,
+        font=dict(size=BASE_FONT_SIZE),
+        # The legend sits above the plot area so it never covers late training updates.
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, font=dict(size=BASE_FONT_SIZE)),
+        margin=dict(l=20, r=20, t=90 if title else 50, b=20),
+        hoverlabel=dict(font=dict(size=BASE_FONT_SIZE - 1)),
+        # automargin lets long tick labels and titles push the margins out instead of being clipped.
+        xaxis=dict(title=dict(text=x_title, font=dict(size=BASE_FONT_SIZE + 1)), tickfont=axis_font, automargin=True),
+        yaxis=dict(title=dict(text=y_title, font=dict(size=BASE_FONT_SIZE + 1)), tickfont=axis_font, automargin=True),
+    )
+    if title:
+        layout["title"] = dict(text=title, font=dict(size=BASE_FONT_SIZE + 4), x=0, xanchor="left")
+    return layout
+
+
 def _style(
     fig: go.Figure,
     *,
@@ -105,28 +130,8 @@ def _style(
     height: int = DEFAULT_HEIGHT,
     title: str | None = None,
 ) -> go.Figure:
-    """Apply the house style: template, projector-size fonts, legend above the plot."""
-    fig.update_layout(
-        height=height,
-        font=dict(size=BASE_FONT_SIZE),
-        # The legend sits above the plot area so it never covers late training updates.
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, font=dict(size=BASE_FONT_SIZE)),
-        margin=dict(l=20, r=20, t=90 if title else 50, b=20),
-        hoverlabel=dict(font=dict(size=BASE_FONT_SIZE - 1)),
-    )
-    if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=BASE_FONT_SIZE + 4), x=0, xanchor="left"))
-    # automargin lets long tick labels and titles push the margins out instead of being clipped.
-    fig.update_xaxes(
-        title=dict(text=x_title, font=dict(size=BASE_FONT_SIZE + 1)),
-        tickfont=dict(size=BASE_FONT_SIZE - 2),
-        automargin=True,
-    )
-    fig.update_yaxes(
-        title=dict(text=y_title, font=dict(size=BASE_FONT_SIZE + 1)),
-        tickfont=dict(size=BASE_FONT_SIZE - 2),
-        automargin=True,
-    )
+    """Apply the house style (:func:`_style_layout`) to a figure, in one layout update."""
+    fig.update_layout(_style_layout(x_title=x_title, y_title=y_title, height=height, title=title))
     return fig
 
 
@@ -419,10 +424,12 @@ def attention_heatmap(
         raise ValueError(f"n_out must not be negative; got {n_out}")
 
     height = min(MAX_HEATMAP_HEIGHT, max(320, 140 + 60 * steps)) + (30 if title else 0)
-    fig = go.Figure()
-    _style(fig, x_title="input position: token", y_title="output step → predicted token", height=height, title=title)
+    # Everything is assembled as plain dicts and validated once by go.Figure:
+    # this builder runs on every keystroke of the Explore page.
+    layout = _style_layout(x_title="input position: token", y_title="output step → predicted token",
+                           height=height, title=title)
     if steps == 0 or n_in == 0:
-        return _note(fig, "No attention to show")
+        return _note(go.Figure(layout=layout), "No attention to show")
 
     xs = list(range(1, n_in + 1))
     ys = list(range(1, steps + 1))
@@ -457,8 +464,9 @@ def attention_heatmap(
         )
 
     annotate = steps <= MAX_ANNOTATED_CELLS and n_in <= MAX_ANNOTATED_CELLS
-    fig.add_trace(
-        go.Heatmap(
+    data: list[dict[str, Any]] = [
+        dict(
+            type="heatmap",
             z=att,
             x=xs,
             y=ys,
@@ -480,11 +488,11 @@ def attention_heatmap(
             xgap=1,
             ygap=1,
         )
-    )
+    ]
 
     x_tickvals, x_ticktext = _sparse_ticks(xs, x_labels)
     y_tickvals, y_ticktext = _sparse_ticks(ys, y_labels)
-    fig.update_xaxes(
+    layout["xaxis"].update(
         tickmode="array",
         tickvals=x_tickvals,
         ticktext=x_ticktext,
@@ -493,7 +501,7 @@ def attention_heatmap(
         zeroline=False,
         constrain="domain",
     )
-    fig.update_yaxes(
+    layout["yaxis"].update(
         tickmode="array",
         tickvals=y_tickvals,
         ticktext=y_ticktext,
@@ -507,9 +515,10 @@ def attention_heatmap(
         constrain="domain",
     )
 
+    shapes: list[dict[str, Any]] = []
     if pad_from < steps:
         y0, y1 = pad_from + 0.5, steps + 0.5
-        fig.add_shape(
+        shapes.append(dict(
             type="rect",
             # The shape's legend entry explains the hatching.
             name="padding (target 0)",
@@ -523,8 +532,8 @@ def attention_heatmap(
             line=dict(color="#444444", width=2, dash="dash"),
             layer="above",
             showlegend=True,
-        )
-        fig.add_shape(
+        ))
+        shapes.append(dict(
             type="path",
             name="padding hatch",
             xref="x",
@@ -532,13 +541,15 @@ def attention_heatmap(
             path=_hatch_path(0.5, n_in + 0.5, y0, y1, spacing=0.5),
             line=dict(color="rgba(255,255,255,0.45)", width=1.5),
             layer="above",
-        )
+        ))
+    layout["shapes"] = shapes
 
     if show_expected:
         diag = [(t + 1, t + 1) for t in range(min(n_out, n_in, steps))]
         ex, ey = _square_outlines(diag)
-        fig.add_trace(
-            go.Scatter(
+        data.append(
+            dict(
+                type="scatter",
                 x=ex,
                 y=ey,
                 mode="lines",
@@ -548,7 +559,7 @@ def attention_heatmap(
                 showlegend=True,
             )
         )
-    return fig
+    return go.Figure(data=data, layout=layout)
 
 
 # --------------------------------------------------------------------------- accuracy per step and comparisons

@@ -1,0 +1,65 @@
+"""Server-side cost of one keystroke on the Explore page (issue: fast answers).
+
+Times ``explain`` (parse + one compiled forward pass per model + attention) plus
+building the heatmap figure, on the seed config (K=50, n_in=5, 150 units), and
+``model.predict`` for contrast. Prints p50 and p90 in ms.
+
+Run: ``.venv/bin/python bench/predict_latency.py``
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from seqattn.explore import explain  # noqa: E402
+from seqattn.figures import attention_heatmap  # noqa: E402
+from seqattn.models import Predictor, build_attention, build_baseline  # noqa: E402
+from seqattn.problem import ProblemConfig, one_hot  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main(repeats: int = 300) -> None:
+    problem = ProblemConfig()
+    models = {"baseline": build_baseline(problem), "attention": build_attention(problem)}
+    predictors = {name: Predictor(model) for name, model in models.items()}
+    rng = np.random.default_rng(0)
+    texts = [", ".join(map(str, rng.integers(0, 50, 5))) for _ in range(repeats)]
+    explain(texts[0], problem, predictors)  # trace once, as the dashboard's cache does
+
+    keystroke, figure_ms = [], []
+    for text in texts:
+        start = time.perf_counter()
+        result = explain(text, problem, predictors)
+        middle = time.perf_counter()
+        attention_heatmap(result.attention, result.inputs, result.answers["attention"].tokens,
+                          problem.n_out, expected_tokens=result.expected)
+        end = time.perf_counter()
+        keystroke.append((end - start) * 1000)
+        figure_ms.append((end - middle) * 1000)
+
+    x = one_hot(np.array([[1, 2, 3, 4, 5]]), 50)
+    predict_ms = []
+    for _ in range(30):
+        start = time.perf_counter()
+        for model in models.values():
+            model.predict(x, verbose=0)
+        predict_ms.append((time.perf_counter() - start) * 1000)
+
+    print(f"parse + both predictions + attention + heatmap figure: p50 {percentile(keystroke, 50):.2f} ms, "
+          f"p90 {percentile(keystroke, 90):.2f} ms over {repeats} sequences")
+    print(f"  of which the Plotly figure: p50 {statistics.median(figure_ms):.2f} ms")
+    print(f"for contrast, model.predict on both models: p50 {percentile(predict_ms, 50):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
