@@ -16,6 +16,7 @@ while a job writes; readers ignore a line until its newline is written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import csv
 import datetime as dt
 import fcntl
@@ -400,8 +401,38 @@ def current_state(directory: Path, status: dict[str, Any]) -> str:
     return state
 
 
+_TERMINAL_SUMMARIES: dict[Path, tuple[tuple[Any, ...], RunSummary]] = {}
+_WATCHED_FILES = ("run.json", "status.json", "result.json", "progress.csv", "baseline.keras", "attention.keras")
+
+
+def _files_signature(directory: Path) -> tuple[Any, ...]:
+    signature = []
+    for name in _WATCHED_FILES:
+        try:
+            info = (directory / name).stat()
+            signature.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            signature.append(None)
+    return tuple(signature)
+
+
 def summarize(directory: Path) -> RunSummary:
-    """Read a run's summary; a damaged run comes back with ``broken`` set."""
+    """Read a run's summary; a damaged run comes back with ``broken`` set.
+
+    Finished runs never change, so their summary (which checks the model
+    archives) is cached until one of their files does.
+    """
+    signature = _files_signature(directory)
+    cached = _TERMINAL_SUMMARIES.get(directory)
+    if cached is not None and cached[0] == signature:
+        return dataclasses.replace(cached[1])
+    summary = _read_summary(directory)
+    if summary.state not in ACTIVE_STATES:
+        _TERMINAL_SUMMARIES[directory] = (signature, dataclasses.replace(summary))
+    return summary
+
+
+def _read_summary(directory: Path) -> RunSummary:
     run_id = directory.name
     try:
         meta = read_json(directory / "run.json")
