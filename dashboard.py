@@ -51,7 +51,7 @@ def home() -> None:
         st.info(f"No runs yet in `{runs_root()}`. Start one on the **Train** page: it takes seconds.")
         return
     latest = runs[0]
-    created = dt.datetime.fromtimestamp(latest.created).strftime("%Y-%m-%d %H:%M")
+    created = dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M")
     if latest.broken:
         st.warning(f"Run `{latest.id}` cannot be used: {latest.broken}.")
         return

@@ -118,7 +118,7 @@ def summary_view(run_id: str, large: bool) -> None:
                 col.metric(f"{name.capitalize()} exact match", f"{summary.accuracy[name]:.1%}")
         cols[2].metric("Training time", format_seconds(summary.elapsed))
     if summary.usable:
-        link("explore", label="Explore this run", icon="🔎", query_params={"run": run_id})
+        link("explore", label="Explore this run", query_params={"run": run_id})
     if history.empty:
         st.info("No training progress was recorded for this run.")
         return

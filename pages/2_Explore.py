@@ -21,7 +21,7 @@ def pick_run() -> object | None:
     runs = [r for r in list_runs(ROOT) if r.usable]
     if not runs:
         st.info("No finished runs to explore yet. Train one on the **Train** page (it takes seconds).")
-        link("train", label="Go to Train", icon="🏋️")
+        link("train", label="Go to Train")
         return None
     ids = [r.id for r in runs]
     wanted = st.query_params.get("run") or st.session_state.get(RUN_KEY)

@@ -193,3 +193,33 @@ def test_compare_with_two_repeats_produces_the_table(runs):
     assert list(table.index) == ["repeat 1", "repeat 2", "mean ± std"]
     assert set(table.columns) == {"baseline", "attention"}
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
+
+
+@pytest.mark.parametrize("path", ["pages/1_Train.py", "pages/3_Compare.py"])
+def test_a_malformed_run_in_the_url_is_explained_not_raised(runs, path):
+    at = app(path, run="../../etc")
+    no_exception(at)
+    assert any("not a run id" in e.value for e in at.error)
+    assert any(b.label in ("Train both models", "Run comparison") for b in at.button)
+
+
+def test_explore_with_an_unknown_run_falls_back_to_the_latest(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run="20000101-000000-abcdef")
+    no_exception(at)
+    assert any("not a finished run" in w.value for w in at.warning)
+    assert at.selectbox[0].value == run_id
+
+
+def test_presentation_mode_enlarges_figures_and_survives_page_changes(runs):
+    import json
+
+    at = app("dashboard.py")
+    normal = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
+    at.sidebar.toggle[0].set_value(True).run()
+    no_exception(at)
+    large = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
+    assert large > normal
+    at.switch_page("pages/1_Train.py").run()
+    assert at.sidebar.toggle[0].value is True

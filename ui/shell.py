@@ -15,11 +15,13 @@ from seqattn.figures import apply_presentation
 PRESENTATION_KEY = "presentation_mode"
 _LOG = logging.getLogger("seqattn.ui")
 
+# Material icons ship with Streamlit's front end, so they render on any machine
+# (emoji need a colour-emoji font, which a projector laptop may lack).
 PAGES = {
-    "home": ("dashboard.py", "Home", "🏠"),
-    "train": ("pages/1_Train.py", "Train", "🏋️"),
-    "explore": ("pages/2_Explore.py", "Explore", "🔎"),
-    "compare": ("pages/3_Compare.py", "Compare", "📊"),
+    "home": ("dashboard.py", "Home", ":material/home:"),
+    "train": ("pages/1_Train.py", "Train", ":material/model_training:"),
+    "explore": ("pages/2_Explore.py", "Explore", ":material/search:"),
+    "compare": ("pages/3_Compare.py", "Compare", ":material/bar_chart:"),
 }
 
 _LARGE_CSS = """
