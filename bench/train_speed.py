@@ -50,21 +50,33 @@ def trainer_ms(names: tuple[str, ...], updates: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fit-updates", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--sections", default="1,2,3", help="which figures to measure, e.g. 3")
     args = parser.parse_args()
+    sections = {int(s) for s in args.sections.split(",")}
+    if 1 in sections:
+        speed()
+    if 2 in sections:
+        tutorial_accuracy(args.seeds)
+    if 3 in sections:
+        time_to_95(args.seeds)
 
+
+def speed(fit_updates: int = 200) -> None:
     print("1. ms per update, tutorial protocol (one pair per update), 150 units")
     for name in ("baseline", "attention"):
-        fit = fit_loop_ms(name, args.fit_updates)
+        fit = fit_loop_ms(name, fit_updates)
         ours = trainer_ms((name,), 2000)
         print(f"   {name:9}  model.fit loop {fit:6.2f} ms   our trainer {ours:5.2f} ms   {fit / ours:5.1f}x faster")
     both = trainer_ms(("baseline", "attention"), 2000)
     print(f"   both models in one compiled step: {both:.2f} ms per update ({both / 2:.2f} ms per model-update)")
 
-    print(f"\n2. tutorial protocol, 5,000 updates, {args.seeds} seeds: exact match on 1,000 held-out pairs")
+
+
+def tutorial_accuracy(seeds: int) -> None:
+    print(f"\n2. tutorial protocol, 5,000 updates, {seeds} seeds: exact match on 1,000 held-out pairs")
     accuracy: dict[str, list[float]] = {"baseline": [], "attention": []}
-    for seed in range(args.seeds):
+    for seed in range(seeds):
         result = train(PROBLEM, TrainConfig(protocol="tutorial", seed=seed, eval_every=5000, eval_size=1000))
         for name, acc in result.accuracy.items():
             accuracy[name].append(acc.exact_match)
@@ -73,8 +85,11 @@ def main() -> None:
     for name, values in accuracy.items():
         print(f"   mean {name:9} {statistics.mean(values):.1%}")
 
+
+
+def time_to_95(seeds: int) -> None:
     print("\n3. batched protocol (defaults): wall time until attention reaches 95 % exact match (1,000 held-out)")
-    for seed in range(args.seeds):
+    for seed in range(seeds):
         reached: dict[str, float] = {}
         wall = time.perf_counter()
 

@@ -76,8 +76,11 @@ def live_view(run_id: str, large: bool) -> None:
         elif status.phase != "training":
             st.progress(0.0, text="Starting: loading TensorFlow and compiling both models (a few seconds)…")
         else:
-            st.progress(status.fraction, text=f"{status.update:,} / {status.total:,} updates · "
-                                              f"{format_seconds(status.elapsed)} elapsed · ETA {format_seconds(status.eta)}")
+            # status.json is rewritten only a few times a second; the history is fresher.
+            done = max(status.update, int(history["update"].iloc[-1]) if not history.empty else 0)
+            total = status.total or 1
+            st.progress(min(1.0, done / total), text=f"{done:,} / {total:,} updates · "
+                                                     f"{format_seconds(status.elapsed)} elapsed · ETA {format_seconds(status.eta)}")
         metrics_row(history, evals)
         left, right = st.columns([3, 2])
         with left:
