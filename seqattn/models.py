@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqattn.attention import AttentionDecoder
-from seqattn.problem import ProblemConfig, check_int_range, one_hot
+from seqattn.configuration import check_int_range
+from seqattn.problem import ProblemConfig, one_hot
 
 ModelKind = Literal["baseline", "attention"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("baseline", "attention")

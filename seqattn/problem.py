@@ -7,32 +7,18 @@ so it has ``n_in`` steps; without it the target is just the first ``n_out`` inpu
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
+
+from seqattn.configuration import DictConfig, check_int_range
 
 MAX_CARDINALITY = 1000
 MAX_LENGTH = 100
 
 
-def check_int_range(name: str, value: Any, low: int, high: int) -> None:
-    """Raise ``ValueError`` unless ``value`` is an int in ``[low, high]``.
-
-    The message names the field, the allowed range and the value received, so a
-    user can fix a form or a command line from it alone.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"{name} must be a whole number from {low} to {high}; got {value!r}."
-        )
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be from {low} to {high}; got {value}.")
-
-
 @dataclass(frozen=True)
-class ProblemConfig:
+class ProblemConfig(DictConfig):
     """Shape of the echo problem.
 
     Args:
@@ -42,6 +28,8 @@ class ProblemConfig:
         pad_target: if True (the tutorial) the target is padded with zeros to
             ``n_in`` steps; if False it has ``n_out`` steps.
     """
+
+    KIND = "problem"
 
     cardinality: int = 50
     n_in: int = 5
@@ -59,19 +47,6 @@ class ProblemConfig:
     def target_len(self) -> int:
         """Number of decoder steps: ``n_in`` when padded, else ``n_out``."""
         return self.n_in if self.pad_target else self.n_out
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict of the fields."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ProblemConfig":
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown problem setting(s): {', '.join(unknown)}")
-        return cls(**dict(data))
 
 
 @dataclass(frozen=True)

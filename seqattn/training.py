@@ -18,7 +18,8 @@ from typing import Any, Callable, Literal, Mapping
 import numpy as np
 
 from seqattn.evaluation import Accuracy, score
-from seqattn.problem import ProblemConfig, check_int_range, make_batch, targets_for
+from seqattn.configuration import DictConfig, check_int_range
+from seqattn.problem import ProblemConfig, make_batch, targets_for
 
 Protocol = Literal["tutorial", "batched"]
 PROTOCOLS: tuple[Protocol, ...] = ("tutorial", "batched")
@@ -37,7 +38,7 @@ EVAL_SLICE = 1000
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(DictConfig):
     """How to train: protocol, model size, optimizer and evaluation cadence.
 
     Leave ``updates``, ``batch_size``, ``learning_rate`` or ``eval_every`` as
@@ -55,6 +56,8 @@ class TrainConfig:
         eval_size: held-out pairs per evaluation (1..100,000).
         jit_compile: compile the update with XLA (faster on CPU).
     """
+
+    KIND = "training"
 
     protocol: Protocol = "tutorial"
     units: int = 150
@@ -93,19 +96,6 @@ class TrainConfig:
         check_int_range("seed", self.seed, 0, 2**31 - 1)
         check_int_range("eval_every", self.eval_every, 1, MAX_UPDATES)
         check_int_range("eval_size", self.eval_size, 1, 100_000)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict of the (resolved) fields."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
-        return cls(**dict(data))
 
 
 @dataclass(frozen=True)
