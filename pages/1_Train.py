@@ -111,7 +111,7 @@ def summary_view(run_id: str, large: bool) -> None:
         st.info("This run was cancelled." + (" Its models, as they were, can still be explored." if summary.usable else ""))
     else:
         st.success(f"Done: {summary.update:,} updates in {format_seconds(summary.elapsed)}.")
-    history = read_progress_once(run_id)
+    history = progress_tail(run_id, ROOT).read()
     evals = read_evals(run_dir(run_id, ROOT))
     if summary.accuracy:
         cols = st.columns(3)
@@ -141,10 +141,6 @@ def summary_view(run_id: str, large: bool) -> None:
         chosen = st.select_slider("Update", options=updates, value=updates[-1], key="replay") if len(updates) > 1 else updates[0]
         record = snapshots[updates.index(chosen)]
         show_figure(probe_heatmap(record, summary.problem, f"Probe attention at update {chosen}"), large, key="replay_heatmap")
-
-
-def read_progress_once(run_id: str) -> pd.DataFrame:
-    return progress_tail(run_id, ROOT).read()
 
 
 @guarded
