@@ -61,13 +61,13 @@ def live_view(run_id: str, large: bool) -> None:
     @st.fragment(run_every=1.0)
     def tick() -> None:
         try:
-            status = jobs.status(run_id, ROOT)
+            summary = get_run(run_id, ROOT)
         except RunError as exc:
             st.error(str(exc))
             return
+        status = jobs.JobStatus.from_summary(summary)
         if not status.active:
             st.rerun()  # full rerun: switch to the summary
-        summary = get_run(run_id, ROOT)
         history = progress_tail(run_id, ROOT).read()
         evals = read_evals(run_dir(run_id, ROOT))
         if status.state == "queued":

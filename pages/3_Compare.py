@@ -84,10 +84,11 @@ def show_results(run_id: str, large: bool) -> None:
 def live(run_id: str, large: bool) -> None:
     @st.fragment(run_every=1.0)
     def tick() -> None:
-        status = jobs.status(run_id, ROOT)
+        summary = get_run(run_id, ROOT)
+        status = jobs.JobStatus.from_summary(summary)
         if not status.active:
             st.rerun()
-        repeats = int(get_run(run_id, ROOT).extra.get("repeats", 1))
+        repeats = int(summary.extra.get("repeats", 1))
         per_repeat = (status.total or 1) / repeats
         current = min(repeats, int(status.update // per_repeat) + 1)
         text = "Starting…" if status.phase != "training" else (

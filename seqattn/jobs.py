@@ -22,6 +22,7 @@ from seqattn.problem import ProblemConfig
 from seqattn.runs import (
     ACTIVE_STATES,
     RunError,
+    RunSummary,
     create_run,
     get_run,
     run_dir,
@@ -65,6 +66,21 @@ class JobStatus:
     error: str | None
     kind: str = "train"
     phase: str | None = None
+
+    @classmethod
+    def from_summary(cls, summary: RunSummary) -> "JobStatus":
+        """The job view of a run summary (so a caller holding one need not read the run again)."""
+        return cls(
+            run_id=summary.id,
+            state=summary.state,
+            update=summary.update,
+            total=summary.total,
+            elapsed=summary.elapsed,
+            eta=summary.eta,
+            error=summary.error or summary.broken,
+            kind=summary.kind,
+            phase=summary.phase,
+        )
 
     @property
     def active(self) -> bool:
@@ -142,18 +158,7 @@ def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
     Raises:
         ValueError: malformed id. RunError: no such run.
     """
-    summary = get_run(run_id, root)
-    return JobStatus(
-        run_id=summary.id,
-        state=summary.state,
-        update=summary.update,
-        total=summary.total,
-        elapsed=summary.elapsed,
-        eta=summary.eta,
-        error=summary.error or summary.broken,
-        kind=summary.kind,
-        phase=summary.phase,
-    )
+    return JobStatus.from_summary(get_run(run_id, root))
 
 
 def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:

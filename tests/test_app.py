@@ -79,6 +79,14 @@ def set_number(at: AppTest, label: str, value) -> None:
     next(w for w in at.number_input if w.label == label).set_value(value)
 
 
+def start_from(at: AppTest, button: str) -> str:
+    """Click a start button and return the run id the page put in the URL."""
+    next(b for b in at.button if b.label == button).click().run()
+    no_exception(at)
+    run_id = at.query_params["run"]
+    return run_id[0] if isinstance(run_id, list) else run_id
+
+
 def test_invalid_config_shows_message_and_starts_nothing(runs):
     at = app("pages/1_Train.py")
     set_number(at, "Input length", 3)
@@ -96,10 +104,7 @@ def test_training_from_the_train_page_completes_with_a_loss_chart(runs):
     for label, value in [("Cardinality", 10), ("Units", 8), ("Updates", 80), ("Batch size", 8)]:
         set_number(at, label, value)
     at.run()
-    next(b for b in at.button if b.label == "Train both models").click().run()
-    no_exception(at)
-    run_id = at.query_params["run"]
-    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    run_id = start_from(at, "Train both models")
     assert [r.id for r in list_runs(runs)] == [run_id]
     deadline = time.monotonic() + 180
     while jobs.status(run_id, runs).active:
@@ -179,10 +184,7 @@ def test_compare_with_two_repeats_produces_the_table(runs):
     for label, value in [("Cardinality", 8), ("Units", 8), ("Updates", 40), ("Batch size", 8)]:
         set_number(at, label, value)
     at.run()
-    next(b for b in at.button if b.label == "Run comparison").click().run()
-    no_exception(at)
-    run_id = at.query_params["run"]
-    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    run_id = start_from(at, "Run comparison")
     deadline = time.monotonic() + 240
     while jobs.status(run_id, runs).active:
         assert time.monotonic() < deadline
