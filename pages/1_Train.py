@@ -8,7 +8,7 @@ import streamlit as st
 
 from seqattn import jobs
 from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, attention_heatmap, loss_race_figure
-from seqattn.runs import RunError, get_run, read_evals, read_result, run_dir, runs_root, validate_run_id
+from seqattn.runs import RunError, evals_of, get_run, read_result, runs_root, validate_run_id
 from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
@@ -69,7 +69,7 @@ def live_view(run_id: str, large: bool) -> None:
         if not status.active:
             st.rerun()  # full rerun: switch to the summary
         history = progress_tail(run_id, ROOT).read()
-        evals = read_evals(run_dir(run_id, ROOT))
+        evals = evals_of(run_id, ROOT)
         if status.state == "queued":
             st.progress(0.0, text="Queued: waiting for the running job to finish…")
         elif status.phase != "training":
@@ -112,7 +112,7 @@ def summary_view(run_id: str, large: bool) -> None:
     else:
         st.success(f"Done: {summary.update:,} updates in {format_seconds(summary.elapsed)}.")
     history = progress_tail(run_id, ROOT).read()
-    evals = read_evals(run_dir(run_id, ROOT))
+    evals = evals_of(run_id, ROOT)
     if summary.accuracy:
         cols = st.columns(3)
         for col, name in zip(cols, ("baseline", "attention")):

@@ -6,23 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from seqattn import jobs
-from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, summarize_results
+from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, summarize_results
 from seqattn.figures import comparison_figure, mean_loss_band_figure
 from seqattn.problem import ProblemConfig
-from seqattn.runs import RunError, get_run, list_runs, run_dir, runs_root, validate_run_id
+from seqattn.runs import RunError, cell_losses_of, cells_of, get_run, list_runs, runs_root, validate_run_id
 from seqattn.training import TrainConfig
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, page_setup, show_figure
 
 ROOT = str(runs_root())
-
-
-def read_results(run_id: str) -> pd.DataFrame:
-    path = run_dir(run_id, ROOT) / "results.csv"
-    try:
-        return pd.read_csv(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame(columns=["repeat", "seed", "model", "exact_match"])
 
 
 def results_table(results: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
@@ -65,7 +57,7 @@ def show_results(run_id: str, large: bool) -> None:
     problem = ProblemConfig.from_dict(summary.problem)
     train = TrainConfig.from_dict(summary.train)
     reference = TUTORIAL_REFERENCE if is_tutorial_setup(problem, train) else None
-    results = read_results(run_id)
+    results = repeat_rows(cells_of(run_id, ROOT))
     if results.empty:
         st.info("No repeat has finished yet.")
         return
@@ -76,9 +68,9 @@ def show_results(run_id: str, large: bool) -> None:
                            mime="text/csv")
     with right:
         show_figure(comparison_figure(results, reference), large, key="comparison")
-    losses_path = run_dir(run_id, ROOT) / "losses.csv"
-    if losses_path.exists():
-        show_figure(mean_loss_band_figure(pd.read_csv(losses_path)), large, key="loss_bands")
+    losses = cell_losses_of(run_id, ROOT)
+    if not losses.empty:
+        show_figure(mean_loss_band_figure(losses), large, key="loss_bands")
 
 
 def live(run_id: str, large: bool) -> None:
@@ -88,11 +80,10 @@ def live(run_id: str, large: bool) -> None:
         status = jobs.JobStatus.from_summary(summary)
         if not status.active:
             st.rerun()
-        repeats = int(summary.extra.get("repeats", 1))
-        per_repeat = (status.total or 1) / repeats
-        current = min(repeats, int(status.update // per_repeat) + 1)
+        repeats = status.cells_total or int(summary.extra.get("repeats", 1))
         text = "Starting…" if status.phase != "training" else (
-            f"repeat {current} of {repeats} · {status.update:,} / {status.total:,} updates · ETA {format_seconds(status.eta)}")
+            f"{status.cells_done} of {repeats} repeats done · {status.update:,} / {status.total or 0:,} updates · "
+            f"ETA {format_seconds(status.eta)}")
         st.progress(status.fraction, text=text)
         show_results(run_id, large)
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqattn {train,evaluate,predict,compare,runs}``."""
+"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs}``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from seqattn.problem import ProblemConfig
+from seqattn.registry import MODEL_NAMES
 from seqattn.runs import RunError, runs_root
+from seqattn.sweep import DEFAULT_LENGTHS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,11 +28,12 @@ def _add_problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-pad-target", action="store_true", help="target of n_out steps instead of zero-padded to n_in")
 
 
-def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial") -> None:
+def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True) -> None:
     group = parser.add_argument_group("training")
     group.add_argument("--protocol", choices=("tutorial", "batched"), default=default_protocol,
                        help="tutorial: one fresh pair per update; batched: a fresh batch per update")
-    group.add_argument("--units", type=int, default=150, help="LSTM/decoder units (default 150)")
+    if units:
+        group.add_argument("--units", type=int, default=150, help="LSTM/decoder units (default 150)")
     group.add_argument("--updates", "--steps", dest="updates", type=int, default=None,
                        help="optimizer updates (default: 5000 tutorial, 500 batched)")
     group.add_argument("--batch-size", type=int, default=None, help="pairs per update (batched protocol)")
@@ -51,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("train", help="train models and save a run the dashboard can open")
-    p.add_argument("--model", choices=("baseline", "attention", "both"), default="both")
+    p.add_argument("--model", choices=(*MODEL_NAMES, "both"), default="both",
+                   help="which model to train (default both: every model)")
     _add_problem_options(p)
     _add_train_options(p)
     _runs_option(p, "--out")
@@ -75,6 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", default="comparison.csv", help="per-repeat results CSV (default comparison.csv)")
     p.add_argument("--losses-csv", default=None, help="per-update losses CSV (default: <csv stem>_losses.csv)")
 
+    p = sub.add_parser("sweep", help="train both models over a grid (input lengths x seeds) on a Dask cluster")
+    group = p.add_argument_group("grid (exactly one setting may be a comma-separated list: the swept axis)")
+    group.add_argument("--n-in", default=",".join(map(str, DEFAULT_LENGTHS)),
+                       help="input length(s) (default 5,10,15,20,30,40)")
+    group.add_argument("--n-out", default="2", help="echo length, or 'half' of each input length (default 2)")
+    group.add_argument("--cardinality", default="50", help="K, number of distinct tokens (default 50)")
+    group.add_argument("--units", default="150", help="LSTM/decoder units (default 150)")
+    group.add_argument("--seeds", type=int, default=3, help="trainings per grid value (default 3)")
+    group.add_argument("--no-pad-target", action="store_true", help="target of n_out steps instead of zero-padded")
+    _add_train_options(p, default_protocol="batched", units=False)
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
+    p.add_argument("--csv", default="sweep.csv", help="per-cell results CSV (default sweep.csv)")
+    _runs_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
     p = sub.add_parser("runs", help="list saved runs, newest first")
     _runs_option(p)
     return parser
@@ -84,11 +104,11 @@ def _problem(args: argparse.Namespace) -> ProblemConfig:
     return ProblemConfig(args.cardinality, args.n_in, args.n_out, not args.no_pad_target)
 
 
-def _train_config(args: argparse.Namespace) -> Any:
+def _train_config(args: argparse.Namespace, units: int | None = None) -> Any:
     from seqattn.training import TrainConfig
 
     return TrainConfig(
-        protocol=args.protocol, units=args.units, updates=args.updates, batch_size=args.batch_size,
+        protocol=args.protocol, units=args.units if units is None else units, updates=args.updates, batch_size=args.batch_size,
         learning_rate=args.learning_rate, seed=args.seed, eval_every=args.eval_every,
         eval_size=args.eval_size, jit_compile=not args.no_jit,
     )
@@ -123,11 +143,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from seqattn.worker import Worker
 
     problem, config = _problem(args), _train_config(args)
-    names = ("baseline", "attention") if args.model == "both" else (args.model,)
+    names = MODEL_NAMES if args.model == "both" else (args.model,)
     run_id = create_run(problem, config.to_dict(), names=names, root=args.runs_dir)
     directory = run_dir(run_id, args.runs_dir)
     print(f"run {run_id}: training {', '.join(names)} in {directory}", file=sys.stderr)
-    Worker(directory, echo=_progress_printer(args.quiet)).run()
+    Worker(directory, sinks=[_progress_printer(args.quiet)]).run()
     summary = get_run(run_id, args.runs_dir)
     if summary.state != "done":
         print(f"run {run_id} ended {summary.state}: {summary.error or ''}", file=sys.stderr)
@@ -207,6 +227,87 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(name: str, text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ValueError(f"--{name} takes whole numbers separated by commas; got {text!r}.") from None
+    if not values:
+        raise ValueError(f"--{name} needs at least one value.")
+    return values
+
+
+def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, Any]:
+    """The sweep command's (problem, recipe, SweepConfig) from its options.
+
+    Raises:
+        ValueError: more than one list, or a bad value (one line for the user).
+    """
+    from seqattn.sweep import SweepConfig
+
+    half = args.n_out.strip().lower() == "half"
+    lists = {"n_in": _int_list("n-in", args.n_in), "cardinality": _int_list("cardinality", args.cardinality),
+             "units": _int_list("units", args.units), "n_out": [] if half else _int_list("n-out", args.n_out)}
+    axes = [name for name, values in lists.items() if len(values) > 1]
+    if len(axes) > 1:
+        raise ValueError(f"sweep one setting at a time; got lists for {', '.join(axes)}.")
+    axis = axes[0] if axes else "n_in"
+    # The base problem only has to be valid: each cell sets the swept value itself.
+    n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
+    n_out = max(1, n_in // 2) if half else min(lists["n_out"])
+    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, not args.no_pad_target)
+    config = _train_config(args, units=lists["units"][0])
+    sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
+                        n_out_rule="half" if half else "fixed")
+    return problem, config, sweep
+
+
+def _cell_printer(quiet: bool, total: int) -> Any:
+    def show(event: Any) -> None:
+        if quiet or not hasattr(event, "exact_match"):
+            return
+        where = " ".join(f"{k}={v}" for k, v in event.values.items())
+        if event.status == "failed":
+            outcome = f"failed: {event.error}"
+        else:
+            outcome = "  ".join(f"{k} {v:.1%}" for k, v in event.exact_match.items())
+        print(f"cell {event.index + 1}/{total} {where} seed {event.seed}: {outcome}  ({event.seconds:.1f} s)",
+              file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from seqattn.cluster import close_local_cluster, scheduler_address
+    from seqattn.runs import cells_of, create_run, get_run, run_dir
+    from seqattn.sweep import grid_cells, summary_table
+    from seqattn.worker import Worker
+
+    problem, config, sweep = sweep_settings(args)
+    cells = grid_cells(problem, config, sweep)  # refuses an oversized grid before anything starts
+    address = scheduler_address(args.scheduler)
+    extra: dict[str, Any] = {"sweep": sweep.to_dict()}
+    if address:
+        extra["scheduler"] = address
+    run_id = create_run(problem, config.to_dict(), kind="sweep", extra=extra, root=args.runs_dir)
+    where = address or "a local Dask cluster"
+    print(f"run {run_id}: {len(cells)} cells ({sweep.axis} = {', '.join(map(str, sweep.values))}, "
+          f"{sweep.seeds} seeds) on {where}", file=sys.stderr, flush=True)
+    try:
+        Worker(run_dir(run_id, args.runs_dir), sinks=[_cell_printer(args.quiet, len(cells))]).run()
+    finally:
+        close_local_cluster()
+    results = cells_of(run_id, args.runs_dir)
+    results.to_csv(args.csv, index=False)
+    table = summary_table(results, sweep.axis)
+    for row in table.itertuples():
+        print(f"{sweep.axis} {getattr(row, sweep.axis):>5}  {row.model:10} mean {row.mean:7.1%}  "
+              f"min {row.min:7.1%}  max {row.max:7.1%}  seeds {row.seeds}")
+    summary = get_run(run_id, args.runs_dir)
+    print(f"wrote {args.csv}; run {run_id} {summary.state} in {summary.elapsed or 0:.1f} s", file=sys.stderr)
+    return 0 if summary.state == "done" else 1
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from seqattn.runs import list_runs
 
@@ -218,7 +319,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "compare": cmd_compare, "runs": cmd_runs}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "compare": cmd_compare,
+            "sweep": cmd_sweep, "runs": cmd_runs}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
-import numpy as np
 import pandas as pd
 
+from seqattn.cells import CellResult
+from seqattn.executors import Backend, local_backend, run_cells
 from seqattn.problem import ProblemConfig
-from seqattn.training import Progress, TrainConfig, train
+from seqattn.sweep import SweepConfig, grid_cells, losses_frame, results_frame
+from seqattn.training import Progress, TrainConfig
 
 # Means over 10 repeats reported by the tutorial (seed problem, tutorial protocol).
 TUTORIAL_REFERENCE = {"baseline": 0.231, "attention": 0.957}
@@ -63,47 +64,49 @@ def compare(
     config: TrainConfig,
     repeats: int,
     *,
+    backend: Backend | None = None,
     on_progress: Callable[[int, Progress], None] | None = None,
     on_repeat: Callable[[int, pd.DataFrame], None] | None = None,
     stop: threading.Event | Callable[[], bool] | None = None,
 ) -> ComparisonResult:
-    """Train both models ``repeats`` times with seeds ``config.seed + i``.
+    """Train both models ``repeats`` times with seeds ``config.seed + i``: a sweep of one problem over seeds.
 
     Args:
         problem, config: as for :func:`seqattn.training.train`.
         repeats: how many independent repeats (1..100).
-        on_progress: called with (repeat index, Progress) during each repeat.
-        on_repeat: called with (repeat index, that repeat's result rows) after each.
-        stop: ends the comparison after the current update; finished repeats are kept.
+        backend: where the repeats run (default: one after another in this process).
+        on_progress: called with (repeat index, Progress) during each repeat (in-process backends).
+        on_repeat: called with (repeat index, that repeat's result rows) as each finishes.
+        stop: ends the comparison; finished repeats are kept.
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= 100:
         raise ValueError(f"repeats must be a whole number from 1 to 100; got {repeats!r}.")
-    rows: list[dict[str, Any]] = []
-    losses: list[pd.DataFrame] = []
-    cancelled = False
-    for repeat in range(repeats):
-        run_config = dataclasses.replace(config, seed=config.seed + repeat)
-        callback = (lambda p, r=repeat: on_progress(r, p)) if on_progress else None
-        result = train(problem, run_config, on_progress=callback, stop=stop)
-        if result.cancelled:
-            cancelled = True
-            break
-        new_rows = [
-            {"repeat": repeat, "seed": run_config.seed, "model": name, "exact_match": acc.exact_match}
-            for name, acc in result.accuracy.items()
-        ]
-        rows.extend(new_rows)
-        updates = np.arange(1, result.updates_done + 1)
-        for column, name in enumerate(result.names):
-            losses.append(pd.DataFrame({"repeat": repeat, "update": updates, "model": name, "loss": result.losses[:, column]}))
-        if on_repeat is not None:
-            on_repeat(repeat, pd.DataFrame(new_rows))
-        # Free this repeat's graphs before the next one builds fresh models.
-        import keras
+    cells = grid_cells(problem, config, SweepConfig(axis=None, seeds=repeats))
+    own = backend is None
+    backend = backend or local_backend()
 
-        keras.backend.clear_session()
+    def report(result: CellResult) -> None:
+        if on_repeat is not None:
+            on_repeat(result.repeat, repeat_rows(results_frame([result])))
+
+    try:
+        results, cancelled = run_cells(
+            cells, backend, on_result=report, stop=stop,
+            on_progress=(lambda spec, p: on_progress(spec.repeat, p)) if on_progress else None,
+        )
+    finally:
+        if own:
+            backend.close()
+    losses = losses_frame(results)
     return ComparisonResult(
-        results=pd.DataFrame(rows, columns=["repeat", "seed", "model", "exact_match"]),
-        losses=pd.concat(losses, ignore_index=True) if losses else pd.DataFrame(columns=["repeat", "update", "model", "loss"]),
+        results=repeat_rows(results_frame(results)),
+        losses=losses[["repeat", "update", "model", "loss"]],
         cancelled=cancelled,
     )
+
+
+def repeat_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's view of cell rows: columns repeat, seed, model, exact_match (done cells)."""
+    if "status" in results:
+        results = results[results["status"] == "done"]
+    return results[["repeat", "seed", "model", "exact_match"]].reset_index(drop=True)

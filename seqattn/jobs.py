@@ -19,28 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from seqattn.problem import ProblemConfig
+from seqattn.registry import MODEL_NAMES
 from seqattn.runs import (
     ACTIVE_STATES,
-    RunError,
     RunSummary,
+    cancel_requested,
     create_run,
+    existing_run_dir,
     get_run,
+    open_log,
+    request_cancel,
     run_dir,
-    runs_root,
     update_status,
 )
+from seqattn.slots import MAX_JOBS_ENV, max_jobs
 
-MAX_JOBS_ENV = "SEQATTN_MAX_JOBS"
-CANCEL_FILE = "cancel.request"
+__all__ = ["JobStatus", "MAX_JOBS_ENV", "cancel", "cancel_requested", "launch_worker", "max_jobs", "start", "status"]
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
-
-
-def max_jobs() -> int:
-    """How many jobs may train at once: ``$SEQATTN_MAX_JOBS`` (default 1, at least 1)."""
-    try:
-        return max(1, int(os.environ.get(MAX_JOBS_ENV, "1")))
-    except ValueError:
-        return 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,8 @@ class JobStatus:
         update: updates done; total: updates planned (None before start).
         elapsed: training seconds so far; eta: estimated seconds left (running only).
         error: a message a user can read, for failed/interrupted/broken runs.
-        kind: ``train`` or ``compare``.
+        kind: ``train``, ``compare`` or ``sweep``.
+        cells_done, cells_total: finished cells of a comparison or sweep.
         phase: while running, ``preparing`` (loading TensorFlow, compiling) or ``training``.
     """
 
@@ -66,6 +62,8 @@ class JobStatus:
     error: str | None
     kind: str = "train"
     phase: str | None = None
+    cells_done: int = 0
+    cells_total: int | None = None
 
     @classmethod
     def from_summary(cls, summary: RunSummary) -> "JobStatus":
@@ -80,6 +78,8 @@ class JobStatus:
             error=summary.error or summary.broken,
             kind=summary.kind,
             phase=summary.phase,
+            cells_done=summary.cells_done,
+            cells_total=summary.cells_total,
         )
 
     @property
@@ -102,7 +102,7 @@ def launch_worker(directory: Path) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    log = open(directory / "worker.log", "ab")
+    log = open_log(directory)
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "seqattn.worker", str(directory.resolve())],
@@ -123,7 +123,7 @@ def start(
     train: Any,
     *,
     kind: str = "train",
-    names: tuple[str, ...] = ("baseline", "attention"),
+    names: tuple[str, ...] = MODEL_NAMES,
     extra: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
 ) -> str:
@@ -132,7 +132,8 @@ def start(
     Args:
         problem: the echo problem.
         train: a :class:`seqattn.training.TrainConfig` (or its dict).
-        kind: ``train`` (one run of both models) or ``compare`` (``extra['repeats']`` runs).
+        kind: ``train`` (one run of both models), ``compare`` (``extra['repeats']`` runs)
+            or ``sweep`` (``extra['sweep']``, a :class:`seqattn.sweep.SweepConfig` dict).
         names: the models to train.
         extra: more settings stored in run.json (e.g. ``repeats``).
         root: the runs root (default ``$SEQATTN_RUNS_DIR`` or ``./runs``).
@@ -152,6 +153,34 @@ def start(
     return run_id
 
 
+def start_sweep(
+    problem: ProblemConfig,
+    train: Any,
+    sweep: Any,
+    *,
+    scheduler: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Queue a sweep (a :class:`seqattn.sweep.SweepConfig`) and return its run id at once.
+
+    The grid is checked first (cell count, each cell's size, each value), so a
+    refused sweep starts nothing. ``scheduler`` is the Dask scheduler's address
+    its cells go to (default: ``$SEQATTN_DASK_SCHEDULER``, else a local cluster
+    the job starts).
+
+    Raises:
+        ValueError: the grid is refused (the message says why and what to change).
+        RunError: the runs root cannot be written.
+    """
+    from seqattn.sweep import grid_cells
+
+    grid_cells(problem, train, sweep)
+    extra: dict[str, Any] = {"sweep": sweep.to_dict()}
+    if scheduler:
+        extra["scheduler"] = scheduler
+    return start(problem, train, kind="sweep", extra=extra, root=root)
+
+
 def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
     """Snapshot of a job's state and progress.
 
@@ -168,15 +197,8 @@ def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
     within one update (or, while still compiling, at once) and keeps its
     history and models.
     """
-    directory = run_dir(run_id, root)
-    if not directory.is_dir():
-        raise RunError(f"There is no run {run_id} in {runs_root(root)}.")
+    directory = existing_run_dir(run_id, root)
     current = status(run_id, root)
     if current.active:
-        (directory / CANCEL_FILE).touch()
+        request_cancel(directory)
     return current
-
-
-def cancel_requested(directory: Path) -> bool:
-    """True once :func:`cancel` was called for the run in ``directory``."""
-    return (directory / CANCEL_FILE).exists()

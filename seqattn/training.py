@@ -8,12 +8,14 @@ identical data and an update costs about a millisecond.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Iterator, Literal, Mapping
 
 import numpy as np
 
@@ -247,6 +249,25 @@ def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], j
     return tf.function(step, jit_compile=jit_compile)
 
 
+@contextlib.contextmanager
+def _private_initializer_seeds(seed: int) -> Iterator[None]:
+    """Let Keras draw its default initializer seeds from a private ``random.Random(seed)``.
+
+    Keras takes each unseeded initializer's seed from Python's *global*
+    ``random``, which other threads of the process also draw from (a Dask
+    worker's event loop does); a private generator seeded like the global one
+    gives the same weights as before, whatever those threads do.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
 def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...]) -> dict[str, Any]:
     """Fresh, seeded models by name, each compiled with Adam at the config's rate."""
     import keras
@@ -254,7 +275,8 @@ def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, 
     from seqattn.models import build_model
 
     keras.utils.set_random_seed(config.seed)
-    return {name: build_model(name, problem, config.units, config.learning_rate) for name in names}
+    with _private_initializer_seeds(config.seed):
+        return {name: build_model(name, problem, config.units, config.learning_rate) for name in names}
 
 
 def train(

@@ -152,8 +152,18 @@ def test_cancel_while_queued_and_twice_is_harmless(root, monkeypatch):
     assert jobs.cancel(first).state == "cancelled"  # cancelling a finished run changes nothing
 
 
-def test_failed_job_reports_its_message(root, monkeypatch):
-    monkeypatch.setenv("SEQATTN_WORKER_FAIL", "the disk is on fire")
+def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
+    # The worker process imports sitecustomize from PYTHONPATH: make its trainer fail there,
+    # so no test hook sits in the production code.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import seqattn.training\n"
+        "def train(*args, **kwargs):\n"
+        "    raise RuntimeError('the disk is on fire')\n"
+        "seqattn.training.train = train\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(Path(__file__).resolve().parent.parent)]))
     run_id = jobs.start(PROBLEM, tiny())
     wait_for(lambda: not jobs.status(run_id).active)
     status = jobs.status(run_id)

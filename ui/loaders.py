@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from seqattn.runs import ProgressTail, run_dir
+from seqattn.runs import ProgressTail, progress_reader
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the run's models…")
@@ -23,5 +23,5 @@ def progress_tail(run_id: str, root: str) -> ProgressTail:
     tails = st.session_state.setdefault("_progress_tails", {})
     key = (run_id, root)
     if key not in tails:
-        tails[key] = ProgressTail(run_dir(run_id, root) / "progress.csv")
+        tails[key] = progress_reader(run_id, root)
     return tails[key]

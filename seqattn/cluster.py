@@ -1,0 +1,105 @@
+"""The Dask cluster that runs sweep cells: an existing one, or an on-demand local one.
+
+``$SEQATTN_DASK_SCHEDULER=tcp://host:port`` (or ``--scheduler`` on the CLI)
+sends cells to an existing cluster; its workers need seqattn importable (run
+them from a checkout, or with it on ``PYTHONPATH``) and nothing else: cells
+return results, they never touch the runs folder. Without an address a
+``distributed.LocalCluster`` is started once per process (one single-threaded
+worker process per core) and reused by every sweep after it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from seqattn.cells import CellResult, CellSpec, fit_threads_to_process, train_cell
+
+SCHEDULER_ENV = "SEQATTN_DASK_SCHEDULER"
+WORKERS_ENV = "SEQATTN_DASK_WORKERS"
+NICE_ENV = "SEQATTN_WORKER_NICE"
+_lock = threading.Lock()
+_local: Any = None
+_prepared = False
+
+
+def scheduler_address(explicit: str | None = None) -> str | None:
+    """The scheduler to use: ``explicit``, else ``$SEQATTN_DASK_SCHEDULER``, else None (local).
+
+    Raises:
+        ValueError: an address that is not ``tcp://host:port`` (or another Dask protocol).
+    """
+    address = explicit or os.environ.get(SCHEDULER_ENV) or None
+    if address is not None and "://" not in address:
+        raise ValueError(f"a Dask scheduler address looks like tcp://host:8786; got {address!r}.")
+    return address
+
+
+def local_workers() -> int:
+    """Worker processes of the local cluster: ``$SEQATTN_DASK_WORKERS``, else the machine's cores."""
+    try:
+        return max(1, int(os.environ.get(WORKERS_ENV, "")))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
+def local_cluster() -> Any:
+    """This process's ``LocalCluster``, started on first use and reused after.
+
+    One worker process per core, one thread each; TensorFlow in each worker
+    gets one intra-op thread, so the workers do not fight over the cores.
+    """
+    global _local
+    with _lock:
+        if _local is None or _local.status.name in ("closed", "closing", "failed"):
+            from distributed import LocalCluster
+
+            _local = LocalCluster(
+                n_workers=local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env={"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+                     "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", NICE_ENV: "10"},
+            )
+        return _local
+
+
+def client(address: str | None = None) -> Any:
+    """A ``distributed.Client`` for ``address`` (see :func:`scheduler_address`), or for the local cluster."""
+    from distributed import Client
+
+    address = scheduler_address(address)
+    if address is None:
+        return Client(local_cluster(), set_as_default=True)
+    return Client(address, timeout="10s", set_as_default=True)
+
+
+def close_local_cluster() -> None:
+    """Stop the local cluster, if one was started (tests and the CLI call this at exit)."""
+    global _local
+    with _lock:
+        if _local is not None:
+            _local.close()
+            _local = None
+
+
+def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
+    """:func:`~seqattn.cells.train_cell` as a Dask task: the worker's process is set up once first.
+
+    TensorFlow's threads are fitted to a single-threaded worker, and the
+    process is niced when its cluster asks for it (the local cluster does, so
+    the dashboard stays responsive while a sweep fills both cores).
+    """
+    global _prepared
+    if not _prepared:
+        _prepared = True
+        nice = os.environ.get(NICE_ENV)
+        if nice:
+            try:
+                os.nice(int(nice))
+            except (OSError, ValueError):
+                pass
+        fit_threads_to_process(1)
+    return train_cell(spec, stop)

@@ -1,0 +1,65 @@
+"""Plotly figure builders for the dashboard: loss and accuracy races, attention heatmaps, comparisons, sweeps.
+
+Every builder takes plain data (pandas frames, numpy arrays, sequences of ints)
+and returns a :class:`plotly.graph_objects.Figure`; nothing here trains or
+predicts, and the package imports neither Streamlit nor TensorFlow, so figures
+can be built and tested in milliseconds.
+
+Conventions shared by all figures (:mod:`~seqattn.figures.style`):
+
+* each model always gets the same colour (Okabe-Ito, colour-blind safe):
+  :data:`MODEL_COLORS`, and the same legend name: :data:`MODEL_LABELS`, both
+  taken from :mod:`seqattn.registry`;
+* template ``plotly_white`` and fonts large enough for a projector;
+  :func:`apply_presentation` makes them larger still for presenting;
+* an empty input gives a figure with a short "nothing yet" note rather than an
+  error, because a live dashboard draws before the first result arrives.
+
+Modules: :mod:`~seqattn.figures.style` (house style), :mod:`~seqattn.figures.races`
+(training races), :mod:`~seqattn.figures.heatmap` (attention heatmap and its
+pieces), :mod:`~seqattn.figures.comparison` (models compared),
+:mod:`~seqattn.figures.example` (the task illustrated), :mod:`~seqattn.figures.sweep`
+(exact match against a swept setting).
+"""
+
+from __future__ import annotations
+
+from seqattn.figures.comparison import accuracy_by_position_figure, comparison_figure, mean_loss_band_figure
+from seqattn.figures.example import example_pair_figure
+from seqattn.figures.heatmap import MAX_ANNOTATED_CELLS, MAX_HEATMAP_HEIGHT, attention_heatmap  # noqa: F401
+from seqattn.figures.races import accuracy_race_figure, downsample, loss_race_figure
+from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reachable as seqattn.figures.X)
+    BASE_FONT_SIZE,
+    CHANCE_COLOR,
+    DEFAULT_HEIGHT,
+    ECHO_COLOR,
+    EXPECTED_COLOR,
+    HEATMAP_COLORSCALE,
+    LARGE_FONT_SIZE,
+    LARGE_SCALE,
+    MAX_TICK_LABELS,
+    MODEL_COLORS,
+    MODEL_LABELS,
+    PAD_COLOR,
+    TEMPLATE,
+    WRONG_COLOR,
+    apply_presentation,
+)
+from seqattn.figures.sweep import sweep_figure
+
+__all__ = [
+    "MODEL_COLORS",
+    "MODEL_LABELS",
+    "HEATMAP_COLORSCALE",
+    "TEMPLATE",
+    "downsample",
+    "loss_race_figure",
+    "accuracy_race_figure",
+    "attention_heatmap",
+    "accuracy_by_position_figure",
+    "comparison_figure",
+    "mean_loss_band_figure",
+    "example_pair_figure",
+    "sweep_figure",
+    "apply_presentation",
+]

@@ -1,0 +1,263 @@
+"""The house style every figure shares: colours, fonts, axes, the "nothing yet" note, presentation mode.
+
+Model colours and legend names come from :mod:`seqattn.registry`, so every
+figure agrees with the rest of the app. Importing this module makes
+``plotly_white`` plotly's default template.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from seqattn.registry import MODEL_KINDS
+
+MODEL_COLORS: dict[str, str] = {kind.name: kind.color for kind in MODEL_KINDS}
+MODEL_LABELS: dict[str, str] = {kind.name: kind.label for kind in MODEL_KINDS}
+# Cividis is perceptually uniform and readable with every common colour-vision deficiency.
+HEATMAP_COLORSCALE = "Cividis"
+TEMPLATE = "plotly_white"
+# Assigning a template to every figure costs ~7 ms of validation, most of the
+# Explore page's per-keystroke budget; as the default it is applied for free.
+pio.templates.default = TEMPLATE
+
+BASE_FONT_SIZE = 16
+LARGE_FONT_SIZE = 22
+LARGE_SCALE = 1.4
+DEFAULT_HEIGHT = 420
+# Beyond this many ticks the labels overlap, so only every k-th one is written.
+MAX_TICK_LABELS = 30
+# Ticks of a 0..1 axis (percent or score).
+_UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+CHANCE_COLOR = "#7F7F7F"
+PAD_COLOR = "#9A9A9A"
+# Okabe-Ito reddish purple stands out on both the dark-blue and the yellow end of Cividis.
+EXPECTED_COLOR = "#CC79A7"
+# Okabe-Ito vermillion: the palette's "something is wrong" colour.
+WRONG_COLOR = "#D55E00"
+ECHO_COLOR = "#56B4E9"
+_FALLBACK_COLORS = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
+
+# Stored in layout.meta so apply_presentation can tell it already ran on a figure.
+_PRESENTATION_FLAG = "seqattn_presentation"
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _color(model: str, index: int = 0) -> str:
+    return MODEL_COLORS.get(model, _FALLBACK_COLORS[index % len(_FALLBACK_COLORS)])
+
+
+def _label(model: str) -> str:
+    return MODEL_LABELS.get(model, str(model))
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _ordered_models(models: Sequence[str]) -> list[str]:
+    """Known models in MODEL_COLORS order first, so colours and legend order never swap between figures."""
+    present = list(dict.fromkeys(models))
+    known = [m for m in MODEL_COLORS if m in present]
+    return known + [m for m in present if m not in MODEL_COLORS]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _style_layout(
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int = DEFAULT_HEIGHT,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The house style as a layout dict: projector-size fonts, legend above the plot."""
+    axis_font = dict(size=BASE_FONT_SIZE - 2)
+    layout: dict[str, Any] = dict(
+        height=height,
+        font=dict(size=BASE_FONT_SIZE),
+        # The legend sits above the plot area so it never covers late training updates.
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, font=dict(size=BASE_FONT_SIZE)),
+        margin=dict(l=20, r=20, t=90 if title else 50, b=20),
+        hoverlabel=dict(font=dict(size=BASE_FONT_SIZE - 1)),
+        # automargin lets long tick labels and titles push the margins out instead of being clipped.
+        xaxis=dict(title=dict(text=x_title, font=dict(size=BASE_FONT_SIZE + 1)), tickfont=axis_font, automargin=True),
+        yaxis=dict(title=dict(text=y_title, font=dict(size=BASE_FONT_SIZE + 1)), tickfont=axis_font, automargin=True),
+    )
+    if title:
+        layout["title"] = dict(text=title, font=dict(size=BASE_FONT_SIZE + 4), x=0, xanchor="left")
+    return layout
+
+
+def _style(
+    fig: go.Figure,
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int = DEFAULT_HEIGHT,
+    title: str | None = None,
+) -> go.Figure:
+    """Apply the house style (:func:`_style_layout`) to a figure, in one layout update."""
+    fig.update_layout(_style_layout(x_title=x_title, y_title=y_title, height=height, title=title))
+    return fig
+
+
+def _note(fig: go.Figure, text: str) -> go.Figure:
+    """Centre a grey message on an otherwise empty plot."""
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font=dict(size=BASE_FONT_SIZE + 4, color=CHANCE_COLOR),
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- axes and shared marks
+
+
+def _percent_axis(fig: go.Figure, top: float = 1.0) -> None:
+    """0..1 as percent; ``top`` > 1 leaves headroom for labels while ticks stop at 100 %."""
+    fig.update_yaxes(range=[0, top], tickformat=".0%", tickmode="array", tickvals=_UNIT_TICKS)
+
+
+def _loss_axis(fig: go.Figure, log_y: bool) -> None:
+    if log_y:
+        # Only 1-2-5 ticks, written in full: every minor digit of each decade is noise on a projector.
+        fig.update_yaxes(type="log", dtick="D2", minorloglabels="complete")
+    else:
+        fig.update_yaxes(type="linear")
+
+
+def _sparse_ticks(values: Sequence[Any], labels: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """Every label if they fit, else every k-th one (always the first)."""
+    step = max(1, math.ceil(len(values) / MAX_TICK_LABELS))
+    return list(values)[::step], list(labels)[::step]
+
+
+def _chance_line(fig: go.Figure, y: float, text: str) -> None:
+    """A dashed grey line across the plot at ``y`` on the first y axis: a layout shape named ``"chance"``.
+
+    A shape, not an annotation: shape labels stay on the line on a log axis too,
+    where annotation y positions would need log10 coordinates.
+    """
+    fig.add_shape(
+        type="line",
+        name="chance",
+        xref="paper",
+        x0=0,
+        x1=1,
+        yref="y",
+        y0=y,
+        y1=y,
+        line=dict(color=CHANCE_COLOR, width=2, dash="dash"),
+        label=dict(
+            text=text,
+            textposition="end",
+            yanchor="bottom",
+            font=dict(size=BASE_FONT_SIZE - 2, color=CHANCE_COLOR),
+        ),
+    )
+
+
+def _spread(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """Per value of ``by`` (sorted), the ``mean``, ``min``, ``max`` and ``count`` of ``value``, ``by`` as a column."""
+    return frame.groupby(by, sort=True)[value].agg(["mean", "min", "max", "count"]).reset_index()
+
+
+def _mean_in_band(
+    spread: pd.DataFrame, by: str, *, model: str, color: str, name: str, **mean_line: Any
+) -> list[go.Scatter]:
+    """A mean line inside a translucent min-max band, as three traces in drawing order.
+
+    ``spread`` has columns ``by`` (x), ``mean``, ``min`` and ``max`` (see
+    :func:`_spread`). The band's lower edge (``"<label> min"``) and upper edge
+    (``"<label> max"``, filled down to the lower one in ``color`` at low
+    opacity) have no line, no legend entry and no hover; the mean is a solid
+    line named ``name``. All three share the legend group ``model``, so they
+    toggle together. ``mean_line`` adds to or overrides the mean trace's
+    settings (``mode``, ``customdata``, ``hovertemplate``, ...).
+    """
+    label = _label(model)
+    x = spread[by].to_numpy()
+    edge = dict(mode="lines", legendgroup=model, line=dict(width=0, color=color), showlegend=False, hoverinfo="skip")
+    line = dict(mode="lines", legendgroup=model, line=dict(color=color, width=3)) | mean_line
+    return [
+        go.Scatter(x=x, y=spread["min"].to_numpy(), name=f"{label} min", **edge),
+        go.Scatter(x=x, y=spread["max"].to_numpy(), name=f"{label} max", fill="tonexty", fillcolor=_rgba(color, 0.2),
+                   **edge),
+        go.Scatter(x=x, y=spread["mean"].to_numpy(), name=name, **line),
+    ]
+
+
+# --------------------------------------------------------------------------- presentation mode
+
+
+def _scaled(size: float | None, default: float) -> float:
+    return round((size if size is not None else default) * LARGE_SCALE, 1)
+
+
+def apply_presentation(fig: go.Figure, large: bool) -> go.Figure:
+    """Enlarge a figure's text and height for a projector ("presentation mode").
+
+    With ``large`` the global font becomes 22 px, titles, axis titles, tick
+    labels, legend, colour bars, annotations, shape labels, cell and marker
+    text grow by about 1.4x, and the height by 1.4x. Applying it twice has no
+    further effect (a flag is kept in ``layout.meta``). With ``large`` False the
+    figure is left unchanged.
+
+    Args:
+        fig: any figure from this package (others work too).
+        large: whether to enlarge.
+
+    Returns:
+        ``fig`` itself, modified in place, for chaining.
+    """
+    if not large:
+        return fig
+    meta = fig.layout.meta
+    if isinstance(meta, dict) and meta.get(_PRESENTATION_FLAG):
+        return fig
+
+    layout = fig.layout
+    fig.update_layout(
+        font=dict(size=LARGE_FONT_SIZE),
+        height=round((layout.height or 450) * LARGE_SCALE),
+        legend=dict(font=dict(size=LARGE_FONT_SIZE - 2)),
+        hoverlabel=dict(font=dict(size=LARGE_FONT_SIZE - 2)),
+    )
+    if layout.title.text:
+        fig.update_layout(title=dict(font=dict(size=LARGE_FONT_SIZE + 6)))
+    fig.update_xaxes(title=dict(font=dict(size=LARGE_FONT_SIZE + 2)), tickfont=dict(size=LARGE_FONT_SIZE - 2))
+    fig.update_yaxes(title=dict(font=dict(size=LARGE_FONT_SIZE + 2)), tickfont=dict(size=LARGE_FONT_SIZE - 2))
+    for annotation in layout.annotations:
+        annotation.font.size = _scaled(annotation.font.size, BASE_FONT_SIZE)
+    for shape in layout.shapes:
+        if shape.label.text:
+            shape.label.font.size = _scaled(shape.label.font.size, BASE_FONT_SIZE)
+    for trace in fig.data:
+        if "colorbar" in trace and trace.colorbar is not None:
+            trace.colorbar.title.font.size = LARGE_FONT_SIZE
+            trace.colorbar.tickfont.size = LARGE_FONT_SIZE - 2
+        if "textfont" in trace and trace.textfont.size is not None:
+            trace.textfont.size = _scaled(trace.textfont.size, BASE_FONT_SIZE)
+        if trace.type == "scatter" and isinstance(trace.marker.size, (int, float)):
+            trace.marker.size = _scaled(trace.marker.size, 6)
+    new_meta = dict(meta) if isinstance(meta, dict) else {}
+    if meta is None or isinstance(meta, dict):
+        new_meta[_PRESENTATION_FLAG] = True
+        fig.layout.meta = new_meta
+    return fig

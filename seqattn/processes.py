@@ -1,0 +1,38 @@
+"""Is a job's process still alive? Told by pid and start time (with psutil).
+
+A pid alone is not enough: after a crash the kernel may give the same pid to an
+unrelated process, so a job records its process's start time beside its pid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psutil
+
+
+def process_start_time(pid: int) -> float | None:
+    """Start time (seconds since the epoch) of a live, non-zombie process, else None."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return None
+        return process.create_time()
+    except (psutil.Error, ValueError, OverflowError):
+        return None
+
+
+def process_alive(pid: Any, start_time: Any = None) -> bool:
+    """True if ``pid`` runs and (when ``start_time`` is given) started at that time.
+
+    Runs written before start times were recorded in seconds carry clock ticks
+    (an int) instead; such a process is from an earlier server and counts as gone.
+    """
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return False
+    started = process_start_time(pid)
+    if started is None:
+        return False
+    if start_time is None:
+        return True
+    return isinstance(start_time, float) and abs(started - start_time) < 0.05

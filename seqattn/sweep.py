@@ -1,0 +1,221 @@
+"""Sweeps: a grid of independent cells (a setting x seeds), each training both models.
+
+A :class:`SweepConfig` names one swept setting (``n_in`` by default, the input
+length) and its values, and how many seeds each value gets. With ``axis=None``
+it is plain repeats of one problem (the tutorial's comparison). :func:`grid_cells`
+turns it into :class:`~seqattn.cells.CellSpec` s; :mod:`seqattn.executors` runs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from seqattn.cells import CellResult, CellSpec
+from seqattn.configuration import DictConfig, check_int_range
+from seqattn.problem import ProblemConfig
+from seqattn.registry import MODEL_NAMES, attending_names
+from seqattn.training import TrainConfig
+
+AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardinality": "cardinality", "units": "units"}
+N_OUT_RULES = ("fixed", "half")
+MAX_CELLS = 200
+MAX_SEEDS = 100
+# A cell estimated above this many seconds on the reference machine is refused.
+MAX_CELL_SECONDS = 1800.0
+DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
+
+# Cost model of one update of both models, fitted on the 2-core reference machine
+# (bench/sweep_scaling.py prints the measured figures): a fixed part plus a part
+# proportional to the LSTM work, and a fixed cost per cell (build, XLA compile,
+# evaluations). Estimates are for planning; the page says they are estimates.
+UPDATE_SECONDS_FIXED = 1.2e-3
+UPDATE_SECONDS_PER_WORK = 4.0e-10
+CELL_SECONDS_FIXED = 4.0
+
+
+@dataclass(frozen=True)
+class SweepConfig(DictConfig):
+    """Which setting a sweep varies, over which values, with how many seeds.
+
+    Args:
+        axis: ``n_in``, ``n_out``, ``cardinality`` or ``units``; None for plain
+            repeats (one problem, ``seeds`` trainings).
+        values: the axis's values (1 to 200 distinct whole numbers).
+        seeds: trainings per value, with seeds ``train.seed + 0 .. seeds - 1``.
+        n_out_rule: with ``axis="n_in"``: ``fixed`` keeps the problem's n_out,
+            ``half`` echoes half of each input length (at least 1).
+    """
+
+    KIND = "sweep"
+
+    axis: str | None = "n_in"
+    values: tuple[int, ...] = DEFAULT_LENGTHS
+    seeds: int = 3
+    n_out_rule: Literal["fixed", "half"] = "fixed"
+
+    def __post_init__(self) -> None:
+        if self.axis is not None and self.axis not in AXES:
+            raise ValueError(f"axis must be one of {', '.join(AXES)}; got {self.axis!r}.")
+        values = tuple(self.values) if isinstance(self.values, (list, tuple)) else self.values
+        if self.axis is None:
+            values = ()
+        elif not isinstance(values, tuple) or not values:
+            raise ValueError(f"give at least one value of {self.axis}; got {self.values!r}.")
+        for value in values:
+            check_int_range(f"each {self.axis} value", value, 1, 1_000_000)
+        if len(set(values)) != len(values):
+            raise ValueError(f"the values of {self.axis} repeat: {', '.join(map(str, values))}.")
+        object.__setattr__(self, "values", tuple(int(v) for v in values))
+        check_int_range("seeds", self.seeds, 1, MAX_SEEDS)
+        if self.n_out_rule not in N_OUT_RULES:
+            raise ValueError(f"n_out_rule must be one of {', '.join(N_OUT_RULES)}; got {self.n_out_rule!r}.")
+        cells = max(1, len(self.values)) * self.seeds
+        if cells > MAX_CELLS:
+            raise ValueError(
+                f"this grid has {cells} cells ({max(1, len(self.values))} values x {self.seeds} seeds); "
+                f"at most {MAX_CELLS} run in one sweep. Use fewer values or seeds."
+            )
+
+    @property
+    def cell_count(self) -> int:
+        return max(1, len(self.values)) * self.seeds
+
+
+def cell_settings(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig, value: int | None
+                  ) -> tuple[ProblemConfig, TrainConfig]:
+    """The problem and recipe of the cells at one axis ``value`` (seed not yet set).
+
+    Raises:
+        ValueError: the value makes an invalid problem or recipe (message names it).
+    """
+    if sweep.axis is None or value is None:
+        return problem, train
+    try:
+        if sweep.axis == "units":
+            return problem, dataclasses.replace(train, units=value)
+        changes: dict[str, Any] = {sweep.axis: value}
+        if sweep.axis == "n_in":
+            n_out = max(1, value // 2) if sweep.n_out_rule == "half" else problem.n_out
+            changes["n_out"] = n_out
+        return dataclasses.replace(problem, **changes), train
+    except ValueError as exc:
+        raise ValueError(f"{sweep.axis} = {value} does not make a valid cell: {exc}") from None
+
+
+def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig) -> float:
+    """Estimated seconds for one update of both models (cost model above)."""
+    steps = problem.n_in + problem.target_len
+    work = train.batch_size * steps * train.units * (train.units + problem.cardinality)
+    return UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_WORK * work
+
+
+def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig) -> float:
+    """Estimated wall seconds of one cell: fixed cost plus its updates."""
+    return CELL_SECONDS_FIXED + train.updates * estimate_update_seconds(problem, train)
+
+
+def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
+               names: Sequence[str] = MODEL_NAMES) -> list[CellSpec]:
+    """Every cell of a sweep, value-major: value 1 seed 0, value 1 seed 1, ...
+
+    Raises:
+        ValueError: a value makes an invalid cell, or a cell is estimated above
+            ``MAX_CELL_SECONDS`` (nothing starts).
+    """
+    cells = []
+    for value in sweep.values or (None,):
+        cell_problem, cell_train = cell_settings(problem, train, sweep, value)
+        seconds = estimate_cell_seconds(cell_problem, cell_train)
+        if seconds > MAX_CELL_SECONDS:
+            where = f" at {sweep.axis} = {value}" if value is not None else ""
+            raise ValueError(
+                f"one cell{where} is estimated at {seconds / 60:.0f} minutes; at most "
+                f"{MAX_CELL_SECONDS / 60:.0f} minutes per cell. Use fewer updates, smaller batches or fewer units."
+            )
+        for repeat in range(sweep.seeds):
+            seeded = dataclasses.replace(cell_train, seed=train.seed + repeat)
+            values = {} if value is None else {sweep.axis: value}
+            if sweep.axis == "n_in":
+                values["n_out"] = cell_problem.n_out
+            cells.append(CellSpec(index=len(cells), problem=cell_problem, train=seeded, repeat=repeat,
+                                  values=values, names=tuple(names)))
+    return cells
+
+
+def estimate_sweep_seconds(cells: Sequence[CellSpec], workers: int = 1) -> float:
+    """Estimated wall seconds of a grid on ``workers`` parallel workers (longest cells first)."""
+    loads = [0.0] * max(1, workers)
+    for seconds in sorted((estimate_cell_seconds(c.problem, c.train) for c in cells), reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    return max(loads)
+
+
+RESULT_COLUMNS = ("cell", "repeat", "seed", "cardinality", "n_in", "n_out", "model", "exact_match",
+                  "alignment", "updates", "seconds", "status", "error")
+
+
+def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
+    """One row per (cell, model): columns ``RESULT_COLUMNS`` plus the swept settings.
+
+    ``alignment`` is set on the attending model's rows only. A failed cell gives
+    one row per model with NaN exact match and its ``error``.
+    """
+    rows = []
+    for result in sorted(results, key=lambda r: r.index):
+        models = list(result.exact_match) or list(MODEL_NAMES)
+        for model in models:
+            row = {
+                "cell": result.index, "repeat": result.repeat, "seed": result.seed,
+                "cardinality": result.problem.get("cardinality"), "n_in": result.problem.get("n_in"),
+                "n_out": result.problem.get("n_out"), "model": model,
+                "exact_match": result.exact_match.get(model, np.nan),
+                "alignment": result.alignment if model in attending_names() and result.alignment is not None else np.nan,
+                "updates": result.updates_done, "seconds": round(result.seconds, 3),
+                "status": result.status, "error": result.error,
+            }
+            row.update({k: v for k, v in result.values.items() if k not in row})
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    return frame
+
+
+def losses_frame(results: Sequence[CellResult]) -> pd.DataFrame:
+    """Loss curves, long format: columns cell, repeat, update, model, loss."""
+    frames = [
+        pd.DataFrame({"cell": r.index, "repeat": r.repeat, "update": r.loss_updates, "model": name, "loss": values})
+        for r in sorted(results, key=lambda r: r.index) if r.status == "done"
+        for name, values in r.losses.items()
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["cell", "repeat", "update", "model", "loss"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_table(results: pd.DataFrame, axis: str | None) -> pd.DataFrame:
+    """Mean, min, max exact match (and mean alignment) per axis value and model, over done cells.
+
+    Args:
+        results: a :func:`results_frame`.
+        axis: the swept column, or None for repeats (one row per model).
+    """
+    done = results[results["status"] == "done"] if "status" in results else results
+    keys = ([axis] if axis else []) + ["model"]
+    if done.empty:
+        return pd.DataFrame(columns=keys + ["mean", "min", "max", "seeds", "alignment"])
+    grouped = done.groupby(keys)
+    table = grouped["exact_match"].agg(["mean", "min", "max", "count"]).rename(columns={"count": "seeds"})
+    table["alignment"] = grouped["alignment"].mean()
+    return table.reset_index()
+
+
+def chance_exact_match(problem: ProblemConfig | Mapping[str, Any]) -> float:
+    """Exact match of uniform guessing: every echoed token right, (1/K)^n_out (the padding is free)."""
+    p = problem if isinstance(problem, Mapping) else problem.to_dict()
+    return float((1.0 / p["cardinality"]) ** p["n_out"])

@@ -1,0 +1,126 @@
+"""What a job does, by kind: a table of tasks that report through progress sinks.
+
+A task takes a :class:`TaskContext` and returns the run's final state
+(``done`` or ``cancelled``); it raises on failure. Sinks are plain callables,
+called with every :class:`~seqattn.training.Progress` of a training and every
+:class:`~seqattn.cells.CellResult` of a run of cells; the run's own files are
+one sink, the CLI's printer another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from seqattn.problem import ProblemConfig
+from seqattn.registry import MODEL_NAMES, check_names
+from seqattn.runs import CellLogWriter, RunWriter, save_result, update_status
+from seqattn.sweep import SweepConfig, grid_cells
+from seqattn.training import TrainConfig
+
+Sink = Callable[[Any], None]
+
+
+@dataclass
+class TaskContext:
+    """Everything a task needs.
+
+    Attributes:
+        directory: the run directory (only :mod:`seqattn.runs` opens its files).
+        meta: the run's ``run.json``.
+        stop: the stop check; true once the job was cancelled.
+        sinks: extra progress sinks beside the run's files.
+    """
+
+    directory: Path
+    meta: dict[str, Any]
+    stop: Callable[[], bool]
+    sinks: list[Sink] = field(default_factory=list)
+
+    @property
+    def problem(self) -> ProblemConfig:
+        return ProblemConfig.from_dict(self.meta["problem"])
+
+    @property
+    def train(self) -> TrainConfig:
+        return TrainConfig.from_dict(self.meta["train"])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return check_names(self.meta.get("names") or MODEL_NAMES)
+
+    def emit(self, event: Any) -> None:
+        for sink in self.sinks:
+            sink(event)
+
+
+def run_training(ctx: TaskContext) -> str:
+    """One training of the run's models; progress, evaluations and models go into the run."""
+    from seqattn.training import train
+
+    writer = RunWriter(ctx.directory, ctx.names)
+
+    def report(progress: Any) -> None:
+        writer.on_progress(progress)
+        ctx.emit(progress)
+
+    try:
+        result = train(ctx.problem, ctx.train, names=ctx.names, on_progress=report, stop=ctx.stop)
+    finally:
+        writer.close()
+    save_result(ctx.directory, result)
+    return "cancelled" if result.cancelled else "done"
+
+
+def sweep_of(meta: dict[str, Any]) -> SweepConfig:
+    """The grid of a run of cells: its ``sweep`` settings, or a comparison's repeats over seeds."""
+    if meta.get("kind") == "compare":
+        return SweepConfig(axis=None, seeds=int(meta.get("repeats", 10)))
+    return SweepConfig.from_dict(meta["sweep"])
+
+
+def backend_for(meta: dict[str, Any]) -> Any:
+    """Where a run's cells go: the Dask scheduler in ``meta`` (or the environment's),
+    a local Dask cluster for sweeps, this process for comparisons."""
+    from seqattn import cluster
+    from seqattn.executors import dask_backend, local_backend
+
+    address = cluster.scheduler_address(meta.get("scheduler"))
+    if address is None and meta.get("kind") != "sweep":
+        return local_backend()
+    return dask_backend(cluster.client(address))
+
+
+def run_cells_task(ctx: TaskContext) -> str:
+    """Every cell of a comparison or sweep; each finished cell is stored as it arrives."""
+    from seqattn.executors import run_cells
+
+    train = ctx.train
+    cells = grid_cells(ctx.problem, train, sweep_of(ctx.meta), ctx.names)
+    log = CellLogWriter(ctx.directory, len(cells), train.updates)
+    backend = backend_for(ctx.meta)
+    update_status(ctx.directory, backend=backend.description, workers=backend.workers,
+                  phase="training" if not backend.in_process else "preparing")
+
+    def on_result(result: Any) -> None:
+        log.on_result(result)
+        ctx.emit(result)
+
+    def on_progress(spec: Any, progress: Any) -> None:
+        log.on_progress(spec.index, progress.update)
+        ctx.emit(dataclasses.replace(progress, final=False))
+
+    try:
+        _, cancelled = run_cells(cells, backend, on_result=on_result, on_progress=on_progress, stop=ctx.stop)
+    finally:
+        backend.close()
+    return "cancelled" if cancelled else "done"
+
+
+TASKS: dict[str, Callable[[TaskContext], str]] = {
+    "train": run_training,
+    "compare": run_cells_task,
+    "sweep": run_cells_task,
+}
