@@ -1,0 +1,66 @@
+"""Saved runs: one directory per job, readable while it is written. This package owns every file of a run.
+
+- :mod:`~seqattn.runs.layout`: the runs root, run ids, file names.
+- :mod:`~seqattn.runs.files`: atomic writes, JSON reads, the status lock.
+- :mod:`~seqattn.runs.progress`: a training's ``progress.csv`` and ``evals.jsonl``.
+- :mod:`~seqattn.runs.saved_models`: ``<model>.keras`` and ``result.json``.
+- :mod:`~seqattn.runs.cell_log`: the finished cells of comparisons and sweeps.
+- :mod:`~seqattn.runs.summary`: :class:`RunSummary`, listings, creating a run.
+
+Whole files are written to a temporary name and renamed, so a crash never leaves
+a half-written file that looks valid. Appended files may end in a partial line
+while a job writes; readers ignore a line until its newline is written.
+"""
+
+from seqattn.runs.cell_log import CellLogWriter, append_cell, cell_losses, cell_results, read_cells
+from seqattn.runs.files import (
+    append_line,
+    cancel_requested,
+    open_log,
+    read_json,
+    read_status,
+    request_cancel,
+    update_status,
+    write_atomic,
+    write_json,
+)
+from seqattn.runs.layout import (
+    ACTIVE_STATES,
+    CANCEL_FILE,
+    LOG_FILE,
+    RUN_ID_PATTERN,
+    RUNS_DIR_ENV,
+    STATES,
+    RunError,
+    ensure_root,
+    existing_run_dir,
+    model_path,
+    new_run_id,
+    run_dir,
+    runs_root,
+    validate_run_id,
+)
+from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, RunWriter, progress_columns, read_evals, read_progress
+from seqattn.runs.reading import cell_losses_of, cells_of, evals_of, progress_reader
+from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_result
+from seqattn.runs.summary import (
+    RunSummary,
+    create_run,
+    current_state,
+    get_run,
+    list_runs,
+    load_models,
+    read_meta,
+    read_result,
+    summarize,
+)
+
+__all__ = [
+    "ACTIVE_STATES", "CANCEL_FILE", "LOG_FILE", "PROGRESS_COLUMNS", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "STATES",
+    "CellLogWriter", "ProgressTail", "RunError", "RunSummary", "RunWriter", "append_cell", "cell_losses_of", "cells_of", "evals_of", "progress_reader", "append_line", "cancel_requested", "open_log", "request_cancel", "cell_losses",
+    "cell_results", "check_keras_file", "create_run", "current_state", "ensure_root", "existing_run_dir",
+    "get_run", "list_runs", "load_models", "model_path", "new_run_id", "progress_columns", "read_cells",
+    "read_evals", "read_json", "read_meta", "read_status", "read_progress", "read_result", "run_dir", "runs_root",
+    "save_model_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
+    "write_json",
+]

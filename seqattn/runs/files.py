@@ -1,0 +1,106 @@
+"""Whole-file writes that never leave a half-written file, JSON reads, the status lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from seqattn.runs.layout import CANCEL_FILE, LOG_FILE, STATUS_FILE, RunError
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write a whole file via a temporary file and a rename."""
+    payload = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomically write ``data`` as JSON."""
+    write_atomic(path, json.dumps(data, indent=1, allow_nan=True))
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file, raising :class:`RunError` with a plain reason on failure."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"{path.name} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path.name} is unreadable ({exc.__class__.__name__})") from None
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with a single ``write``, so a reader sees all of it or none.
+
+    Readers of appended files ignore a last line without its newline.
+    """
+    with open(path, "a") as fh:
+        fh.write(line.rstrip("\n") + "\n")
+        fh.flush()
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    with open(directory / ".status.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def update_status(directory: Path, **changes: Any) -> dict[str, Any]:
+    """Read-modify-write ``status.json`` under a lock; returns the new status."""
+    with _locked(directory):
+        path = directory / STATUS_FILE
+        try:
+            status = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            status = {}
+        status.update(changes)
+        status["updated"] = time.time()
+        write_json(path, status)
+        return status
+
+
+def read_status(directory: Path) -> dict[str, Any]:
+    """A run's ``status.json`` as written (no liveness check).
+
+    Raises:
+        RunError: missing, unreadable, or not an object.
+    """
+    status = read_json(directory / STATUS_FILE)
+    if not isinstance(status, dict):
+        raise RunError("status.json is not an object")
+    return status
+
+
+def request_cancel(directory: Path) -> None:
+    """Leave the run's cancel request for its worker to see."""
+    (directory / CANCEL_FILE).touch()
+
+
+def cancel_requested(directory: Path) -> bool:
+    """True once a cancel was requested for the run in ``directory``."""
+    return (directory / CANCEL_FILE).exists()
+
+
+def open_log(directory: Path) -> Any:
+    """The run's worker log, opened for appending bytes (the worker's stdout and stderr)."""
+    return open(directory / LOG_FILE, "ab")

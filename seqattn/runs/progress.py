@@ -1,0 +1,200 @@
+"""A training's progress files: ``progress.csv`` (loss reports) and ``evals.jsonl`` (evaluations).
+
+``progress.csv`` starts with a version line, then a CSV header whose per-model
+columns follow the run's models (``loss_<model>``, ``smoothed_<model>``,
+``accuracy_<model>``), so a new model kind never breaks older runs, and files
+written before the version line (v1, the two models of the first release) still
+read the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from seqattn.registry import MODEL_NAMES
+from seqattn.runs.files import append_line, update_status, write_atomic
+from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
+
+PROGRESS_VERSION = 2
+VERSION_PREFIX = "# seqattn progress v"
+BASE_COLUMNS = ("update", "total", "samples", "elapsed")
+PER_MODEL = ("loss", "smoothed", "accuracy")
+TAIL_COLUMNS = ("alignment", "final")
+_MODEL_COLUMN = re.compile(r"^(loss|smoothed|accuracy)_[a-z][a-z0-9_]*$")
+
+
+def progress_columns(names: Sequence[str] = MODEL_NAMES) -> tuple[str, ...]:
+    """The CSV columns of a run that trains ``names``."""
+    per_model = tuple(f"{kind}_{name}" for kind in PER_MODEL for name in names)
+    return BASE_COLUMNS + per_model + TAIL_COLUMNS
+
+
+PROGRESS_COLUMNS = progress_columns()
+
+
+def _check_header(columns: tuple[str, ...]) -> None:
+    missing = [c for c in BASE_COLUMNS + TAIL_COLUMNS if c not in columns]
+    odd = [c for c in columns if c not in BASE_COLUMNS + TAIL_COLUMNS and not _MODEL_COLUMN.fullmatch(c)]
+    if missing or odd or len(set(columns)) != len(columns):
+        raise RunError("progress.csv has an unknown header")
+
+
+class RunWriter:
+    """Appends a training's progress to its run directory.
+
+    ``on_progress`` takes a :class:`seqattn.training.Progress`; status.json is
+    rewritten at most every ``status_interval`` seconds (and at final reports).
+    """
+
+    def __init__(self, directory: Path, names: Sequence[str] = MODEL_NAMES, status_interval: float = 0.25) -> None:
+        self.directory = directory
+        self.names = tuple(names)
+        self.columns = progress_columns(self.names)
+        self.status_interval = status_interval
+        self._last_status = 0.0
+        self._pace_origin: tuple[int, float] | None = None
+        progress = directory / PROGRESS_FILE
+        if not progress.exists():
+            write_atomic(progress, f"{VERSION_PREFIX}{PROGRESS_VERSION}\n" + ",".join(self.columns) + "\n")
+        self._progress = open(progress, "a", buffering=1)
+        self._evals = directory / EVALS_FILE
+
+    def on_progress(self, progress: Any) -> None:
+        row = {
+            "update": progress.update,
+            "total": progress.total,
+            "samples": progress.samples,
+            "elapsed": round(progress.elapsed, 4),
+            "final": int(progress.final),
+            "alignment": progress.alignment,
+        }
+        for name in self.names:
+            row[f"loss_{name}"] = progress.loss.get(name)
+            row[f"smoothed_{name}"] = progress.smoothed.get(name)
+            row[f"accuracy_{name}"] = (progress.accuracy or {}).get(name)
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow("" if row[c] is None else row[c] for c in self.columns)
+        self._progress.write(buffer.getvalue())
+        if progress.accuracy is not None:
+            record = {
+                "update": progress.update,
+                "accuracy": progress.accuracy,
+                "per_position": progress.per_position,
+                "alignment": progress.alignment,
+                "attention": progress.attention,
+                "probe": progress.probe,
+                "probe_tokens": progress.probe_tokens,
+            }
+            append_line(self._evals, json.dumps(record))
+        # The first report comes after compilation; pace is measured from it.
+        if self._pace_origin is None:
+            self._pace_origin = (progress.update, progress.elapsed)
+        now = time.monotonic()
+        if progress.final or now - self._last_status >= self.status_interval:
+            self._last_status = now
+            first_update, first_elapsed = self._pace_origin
+            eta = None
+            if progress.update > first_update and not progress.final:
+                pace = (progress.elapsed - first_elapsed) / (progress.update - first_update)
+                eta = round(pace * (progress.total - progress.update), 2)
+            update_status(
+                self.directory, update=progress.update, total=progress.total,
+                elapsed=progress.elapsed, eta=eta, phase="training",
+            )
+
+    def close(self) -> None:
+        self._progress.close()
+
+
+class ProgressTail:
+    """Incremental reader of a growing ``progress.csv``.
+
+    Each :meth:`read` parses only the bytes appended since the previous call
+    (complete lines only) and returns the whole history as a DataFrame.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self.columns: tuple[str, ...] | None = None
+        self._frame = pd.DataFrame(columns=list(PROGRESS_COLUMNS))
+
+    def _read_header(self, text: str) -> tuple[int, str] | None:
+        """(characters consumed, rest) once the version and header lines are complete."""
+        first, sep, rest = text.partition("\n")
+        if not sep:
+            return None
+        consumed = len(first) + 1
+        if first.startswith("#"):
+            match = re.fullmatch(r"# seqattn progress v(\d+)", first.strip())
+            if not match:
+                raise RunError("progress.csv has an unknown header")
+            if int(match.group(1)) > PROGRESS_VERSION:
+                raise RunError("progress.csv was written by a newer seqattn; update seqattn to read it")
+            first, sep, rest = rest.partition("\n")
+            if not sep:
+                return None
+            consumed += len(first) + 1
+        columns = tuple(first.strip().split(","))
+        _check_header(columns)
+        self.columns = columns
+        self._frame = pd.DataFrame(columns=list(columns))
+        return consumed, rest
+
+    def read(self) -> pd.DataFrame:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return self._frame
+        except OSError as exc:
+            raise RunError(f"progress.csv cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return self._frame
+        complete = chunk[: end + 1]
+        text = complete.decode("utf-8", errors="replace")
+        if self.columns is None:
+            header = self._read_header(text)
+            if header is None:
+                return self._frame
+            _, text = header
+        self._offset += len(complete)
+        if text.strip():
+            try:
+                new = pd.read_csv(io.StringIO(text), header=None, names=list(self.columns or ()))
+            except (ValueError, pd.errors.ParserError) as exc:
+                raise RunError(f"progress.csv is unreadable ({exc.__class__.__name__})") from None
+            self._frame = new if self._frame.empty else pd.concat([self._frame, new], ignore_index=True)
+        return self._frame
+
+
+def read_progress(directory: Path) -> pd.DataFrame:
+    """The whole progress history of a run (one row per report)."""
+    return ProgressTail(directory / PROGRESS_FILE).read()
+
+
+def read_evals(directory: Path) -> list[dict[str, Any]]:
+    """Every complete evaluation record of a run, oldest first."""
+    try:
+        text = (directory / EVALS_FILE).read_text()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise RunError(f"evals.jsonl cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    records = []
+    for line in text.split("\n")[:-1]:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise RunError("evals.jsonl has a corrupt line") from None
+    return records

@@ -1,0 +1,84 @@
+"""A training run's saved models (``<model>.keras``) and its final ``result.json``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from seqattn.runs.files import read_json, write_json
+from seqattn.runs.layout import RESULT_FILE, RunError, model_path
+
+
+def check_keras_file(path: Path) -> None:
+    """Cheap integrity check of a ``.keras`` archive (a zip with a config).
+
+    Raises:
+        RunError: if the file is not a readable Keras archive.
+    """
+    if not path.is_file():
+        raise RunError(f"{path.name} is missing")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "config.json" not in names or archive.testzip() is not None:
+                raise RunError(f"{path.name} is not a complete Keras model file")
+    except PermissionError:
+        raise RunError(f"{path.name} cannot be read (permission denied)") from None
+    except (OSError, zipfile.BadZipFile):
+        raise RunError(f"{path.name} is corrupt (not a Keras model archive)") from None
+
+
+def save_model_atomic(model: Any, path: Path) -> None:
+    """``model.save`` to a temporary ``.keras`` name, then rename into place."""
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def save_result(directory: Path, result: Any) -> None:
+    """Save a :class:`seqattn.training.TrainResult`: models first, then result.json."""
+    if result.updates_done > 0:
+        for name, model in result.models.items():
+            save_model_atomic(model, model_path(directory, name))
+    write_json(
+        directory / RESULT_FILE,
+        {
+            "accuracy": {k: v.to_dict() for k, v in result.accuracy.items()},
+            "elapsed": result.elapsed,
+            "updates_done": result.updates_done,
+            "cancelled": result.cancelled,
+            "probe": result.probe,
+        },
+    )
+
+
+def read_result_file(directory: Path) -> dict[str, Any]:
+    """The ``result.json`` of a run directory."""
+    return read_json(directory / RESULT_FILE)
+
+
+def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str, Any]:
+    """Load the named models of a run directory with Keras (TensorFlow is imported here).
+
+    Raises:
+        RunError: a model file that Keras cannot load.
+    """
+    import keras
+
+    import seqattn.attention  # noqa: F401  (registers the layer for loading)
+
+    models = {}
+    for name in names:
+        try:
+            models[name] = keras.models.load_model(model_path(directory, name), compile=False)
+        except Exception as exc:  # Keras raises many types for a damaged archive
+            raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).") from None
+    return models

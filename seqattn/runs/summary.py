@@ -1,0 +1,283 @@
+"""What a listing shows of a run: :class:`RunSummary`, read without writing anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqattn.problem import ProblemConfig
+from seqattn.processes import process_alive
+from seqattn.runs.files import read_json, write_json
+from seqattn.runs.layout import (
+    ACTIVE_STATES,
+    EVALS_FILE,
+    PROGRESS_FILE,
+    RESULT_FILE,
+    RUN_FILE,
+    RUN_ID_PATTERN,
+    STATES,
+    STATUS_FILE,
+    RunError,
+    ensure_root,
+    existing_run_dir,
+    model_path,
+    new_run_id,
+    run_dir,
+    runs_root,
+)
+from seqattn.runs.progress import read_progress
+from seqattn.runs.saved_models import check_keras_file, load_model_files, read_result_file
+from seqattn.registry import MODEL_NAMES
+
+# A queued run that no worker picked up for this long was lost with its server.
+UNCLAIMED_SECONDS = 120
+CELL_KINDS = ("compare", "sweep")
+
+
+@dataclass
+class RunSummary:
+    """What a listing shows of one run.
+
+    ``broken`` is None for a readable run, else the reason it cannot be used.
+    """
+
+    id: str
+    created: float
+    state: str
+    kind: str = "train"
+    problem: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    accuracy: dict[str, float] = field(default_factory=dict)
+    update: int = 0
+    total: int | None = None
+    elapsed: float | None = None
+    error: str | None = None
+    eta: float | None = None
+    phase: str | None = None
+    broken: str | None = None
+    has_models: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    cells_done: int = 0
+    cells_total: int | None = None
+
+    @property
+    def usable(self) -> bool:
+        """True if the run can be loaded for prediction."""
+        return self.broken is None and self.has_models and self.kind == "train"
+
+    def label(self) -> str:
+        """Short human label for pickers: id, kind, problem, state, accuracy."""
+        p = self.problem
+        kind = "" if self.kind == "train" else f"{self.kind} · "
+        text = f"{self.id} · {kind}K={p.get('cardinality')} n_in={p.get('n_in')} n_out={p.get('n_out')} · {self.state}"
+        if self.kind == "sweep":
+            sweep = self.extra.get("sweep", {})
+            values = ",".join(str(v) for v in sweep.get("values", []))
+            text = f"{self.id} · sweep {sweep.get('axis')} = {values} · {self.cells_done}/{self.cells_total} cells · {self.state}"
+        if self.accuracy:
+            text += " · " + ", ".join(f"{k} {v:.0%}" for k, v in self.accuracy.items())
+        return text
+
+
+def current_state(status: dict[str, Any]) -> tuple[str, str | None]:
+    """(state, error) of a status, a dead worker's queued/running read as ``interrupted``.
+
+    Nothing is written: every reader derives the same answer.
+    """
+    state = status.get("state")
+    error = status.get("error")
+    if state in ACTIVE_STATES and status.get("pid") is not None:
+        if not process_alive(status.get("pid"), status.get("pid_start")):
+            return "interrupted", "The training process stopped unexpectedly."
+    elif state in ACTIVE_STATES and time.time() - float(status.get("updated") or 0) > UNCLAIMED_SECONDS:
+        return "interrupted", "No training process picked this run up."
+    return state, error
+
+
+def create_run(
+    problem: ProblemConfig,
+    train: dict[str, Any],
+    *,
+    kind: str = "train",
+    names: tuple[str, ...] = MODEL_NAMES,
+    extra: dict[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Create a run directory in state ``queued`` and return its id."""
+    base = ensure_root(root)
+    for _ in range(5):
+        run_id = new_run_id()
+        directory = base / run_id
+        try:
+            directory.mkdir()
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - five collisions of 24 random bits in one second
+        raise RunError("could not allocate a run id")
+    meta = {
+        "id": run_id,
+        "kind": kind,
+        "created": time.time(),
+        "problem": problem.to_dict(),
+        "train": train,
+        "names": list(names),
+        **(extra or {}),
+    }
+    write_json(directory / RUN_FILE, meta)
+    write_json(directory / STATUS_FILE, {"state": "queued", "pid": None, "update": 0, "total": None, "updated": time.time()})
+    return run_id
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    """A run's ``run.json`` (kind, configs, names)."""
+    return read_json(directory / RUN_FILE)
+
+
+_TERMINAL_SUMMARIES: dict[Path, tuple[tuple[Any, ...], RunSummary]] = {}
+
+
+def _files_signature(directory: Path, names: tuple[str, ...]) -> tuple[Any, ...]:
+    signature = []
+    for name in (RUN_FILE, STATUS_FILE, RESULT_FILE, PROGRESS_FILE, EVALS_FILE) + names:
+        try:
+            info = (directory / name).stat()
+            signature.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            signature.append(None)
+    return tuple(signature)
+
+
+def summarize(directory: Path) -> RunSummary:
+    """Read a run's summary; a damaged run comes back with ``broken`` set.
+
+    Finished runs never change, so their summary (which checks the model
+    archives) is cached until one of their files does.
+    """
+    signature = _files_signature(directory, tuple(model_path(directory, n).name for n in MODEL_NAMES))
+    cached = _TERMINAL_SUMMARIES.get(directory)
+    if cached is not None and cached[0] == signature:
+        return dataclasses.replace(cached[1])
+    summary = _read_summary(directory)
+    if summary.state not in ACTIVE_STATES:
+        _TERMINAL_SUMMARIES[directory] = (signature, dataclasses.replace(summary))
+    return summary
+
+
+def _read_summary(directory: Path) -> RunSummary:
+    run_id = directory.name
+    try:
+        meta = read_meta(directory)
+        status = read_json(directory / STATUS_FILE)
+        if not isinstance(meta, dict):
+            raise RunError("run.json is not an object")
+        if not isinstance(status, dict):
+            raise RunError("status.json is not an object")
+        state, error = current_state(status)
+        if state not in STATES:
+            raise RunError(f"status.json has an unknown state {state!r}")
+        if "problem" not in meta or "created" not in meta:
+            raise RunError(f"run.json is not a seqattn run (no {'problem' if 'problem' not in meta else 'created'})")
+        ProblemConfig.from_dict(meta["problem"])
+        names = list(meta.get("names", []))
+        summary = RunSummary(
+            id=run_id,
+            created=float(meta["created"]),
+            state=state,
+            kind=meta.get("kind", "train"),
+            problem=meta["problem"],
+            train=meta.get("train", {}),
+            names=names,
+            update=int(status.get("update") or 0),
+            total=status.get("total"),
+            elapsed=status.get("elapsed"),
+            error=error,
+            eta=status.get("eta") if state == "running" else None,
+            phase=status.get("phase") if state == "running" else None,
+            extra={k: v for k, v in meta.items() if k not in ("id", "kind", "created", "problem", "train", "names")},
+            cells_done=int(status.get("cells_done") or 0),
+            cells_total=status.get("cells_total"),
+        )
+        if summary.kind == "train" and (state == "done" or (directory / RESULT_FILE).exists()):
+            result = read_result_file(directory)
+            try:
+                summary.accuracy = {k: float(v["exact_match"]) for k, v in result.get("accuracy", {}).items()}
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise RunError("result.json has no readable accuracy") from None
+            summary.has_models = result.get("updates_done", 0) > 0
+            for name in names if summary.has_models else ():
+                check_keras_file(model_path(directory, name))
+            history = read_progress(directory)
+            if history.empty or not bool(history["final"].iloc[-1]):
+                raise RunError("progress.csv is truncated (its final row is missing)")
+        return summary
+    except RunError as exc:
+        reason = str(exc)
+    except (KeyError, TypeError, ValueError) as exc:
+        reason = f"run.json is not a seqattn run ({exc.__class__.__name__}: {exc})"
+    return RunSummary(id=run_id, created=_safe_mtime(directory), state="broken", broken=reason)
+
+
+def _safe_mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def list_runs(root: str | os.PathLike[str] | None = None, kind: str | None = None) -> list[RunSummary]:
+    """Every run under the root, newest first; unreadable ones marked ``broken``.
+
+    A missing root gives an empty list. Hidden entries and files are skipped; a
+    folder whose name is not a run id is listed as broken. With ``kind``, only
+    readable runs of that kind (a broken run's kind is unknown).
+    """
+    base = runs_root(root)
+    try:
+        entries = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return []
+    summaries = [
+        summarize(entry) if RUN_ID_PATTERN.fullmatch(entry.name)
+        else RunSummary(id=entry.name, created=_safe_mtime(entry), state="broken",
+                        broken="not a seqattn run folder (unexpected name)")
+        for entry in entries
+    ]
+    if kind is not None:
+        summaries = [s for s in summaries if s.kind == kind and not s.broken]
+    summaries.sort(key=lambda s: (s.created, s.id), reverse=True)
+    return summaries
+
+
+def get_run(run_id: str, root: str | os.PathLike[str] | None = None) -> RunSummary:
+    """Summary of one run by id.
+
+    Raises:
+        ValueError: the id is malformed.
+        RunError: no such run.
+    """
+    return summarize(existing_run_dir(run_id, root))
+
+
+def read_result(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The final ``result.json`` of a finished run."""
+    return read_result_file(run_dir(run_id, root))
+
+
+def load_models(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Load a finished run's models by name (``baseline``, ``attention``).
+
+    Raises:
+        RunError: the run is broken, still training, or has no models.
+    """
+    summary = get_run(run_id, root)
+    if summary.broken:
+        raise RunError(f"Run {run_id} cannot be used: {summary.broken}.")
+    if not summary.has_models:
+        raise RunError(f"Run {run_id} has no saved models (state: {summary.state}).")
+    return load_model_files(run_dir(run_id, root), summary.names, run_id)
