@@ -8,6 +8,7 @@ import streamlit as st
 
 from seqattn import jobs
 from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, attention_heatmap, loss_race_figure
+from seqattn.registry import MODEL_KINDS
 from seqattn.runs import RunError, evals_of, get_run, read_result, runs_root, validate_run_id
 from ui.forms import config_form
 from ui.loaders import progress_tail
@@ -39,13 +40,13 @@ def probe_heatmap(record: dict, problem: dict, title: str) -> object:
 
 
 def metrics_row(history: pd.DataFrame, evals: list[dict]) -> None:
-    cols = st.columns(3)
+    cols = st.columns(len(MODEL_KINDS) + 1)
     last = evals[-1] if evals else None
-    for col, name in zip(cols, ("baseline", "attention")):
-        value = last["accuracy"].get(name) if last else None
-        col.metric(f"{name.capitalize()} exact match (held out)", "–" if value is None else f"{value:.1%}")
+    for col, kind in zip(cols, MODEL_KINDS):
+        value = last["accuracy"].get(kind.name) if last else None
+        col.metric(f"{kind.short} exact match (held out)", "–" if value is None else f"{value:.1%}")
     alignment = last.get("alignment") if last else None
-    cols[2].metric("Alignment score", "–" if alignment is None else f"{alignment:.2f}",
+    cols[-1].metric("Alignment score", "–" if alignment is None else f"{alignment:.2f}",
                    help="Mean attention that output step t puts on input position t, for the echoed steps. "
                         "1 is a perfect diagonal.")
 
@@ -114,11 +115,11 @@ def summary_view(run_id: str, large: bool) -> None:
     history = progress_tail(run_id, ROOT).read()
     evals = evals_of(run_id, ROOT)
     if summary.accuracy:
-        cols = st.columns(3)
-        for col, name in zip(cols, ("baseline", "attention")):
-            if name in summary.accuracy:
-                col.metric(f"{name.capitalize()} exact match", f"{summary.accuracy[name]:.1%}")
-        cols[2].metric("Training time", format_seconds(summary.elapsed))
+        cols = st.columns(len(MODEL_KINDS) + 1)
+        for col, kind in zip(cols, MODEL_KINDS):
+            if kind.name in summary.accuracy:
+                col.metric(f"{kind.short} exact match", f"{summary.accuracy[kind.name]:.1%}")
+        cols[-1].metric("Training time", format_seconds(summary.elapsed))
     if summary.usable:
         link("explore", label="Explore this run", query_params={"run": run_id})
     if history.empty:

@@ -114,7 +114,7 @@ def page() -> None:
     fig = attention_heatmap(
         explanation.attention,
         explanation.inputs,
-        explanation.answers["attention"].tokens,
+        explanation.answers[explanation.attending].tokens,
         problem.n_out,
         expected_tokens=explanation.expected,
         show_expected=show_expected,

@@ -11,6 +11,7 @@ from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import RunError, runs_root
 from seqattn.sweep import DEFAULT_LENGTHS
+from seqattn.training import PROTOCOLS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,28 +21,38 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+# Extra spellings kept from earlier releases.
+_ALIASES = {"updates": ("--steps",), "jit_compile": ("--no-jit",)}
+
+
+def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **defaults: Any) -> None:
+    """One option per :func:`~seqattn.configuration.setting` field of ``cls`` (label, help, range written once there)."""
+    from seqattn.configuration import settings_of
+
+    for name, spec in settings_of(cls).items():
+        if name in skip:
+            continue
+        default = defaults.get(name, spec.default)
+        if isinstance(spec.default, bool):
+            group.add_argument(f"--no-{spec.flag[2:]}", *_ALIASES.get(name, ()), dest=name, action="store_false",
+                               default=default, help=f"turn off {spec.label.lower()}: {spec.help}")
+            continue
+        kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
+        shown = "the protocol's" if default is None else default
+        extra: dict[str, Any] = {"choices": PROTOCOLS} if name == "protocol" else {}
+        group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, type=kind, default=default,
+                           help=f"{spec.help_with_range} (default {shown})", **extra)
+
+
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("problem")
-    group.add_argument("--cardinality", type=int, default=50, help="K, number of distinct tokens (default 50)")
-    group.add_argument("--n-in", type=int, default=5, help="input length (default 5)")
-    group.add_argument("--n-out", type=int, default=2, help="how many leading inputs to echo (default 2)")
-    group.add_argument("--no-pad-target", action="store_true", help="target of n_out steps instead of zero-padded to n_in")
+    _add_setting_options(parser.add_argument_group("problem"), ProblemConfig)
 
 
 def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True) -> None:
-    group = parser.add_argument_group("training")
-    group.add_argument("--protocol", choices=("tutorial", "batched"), default=default_protocol,
-                       help="tutorial: one fresh pair per update; batched: a fresh batch per update")
-    if units:
-        group.add_argument("--units", type=int, default=150, help="LSTM/decoder units (default 150)")
-    group.add_argument("--updates", "--steps", dest="updates", type=int, default=None,
-                       help="optimizer updates (default: 5000 tutorial, 500 batched)")
-    group.add_argument("--batch-size", type=int, default=None, help="pairs per update (batched protocol)")
-    group.add_argument("--learning-rate", type=float, default=None, help="Adam learning rate")
-    group.add_argument("--seed", type=int, default=0, help="seed for data, weights and held-out set")
-    group.add_argument("--eval-every", type=int, default=None, help="updates between held-out evaluations")
-    group.add_argument("--eval-size", type=int, default=1000, help="held-out pairs per evaluation (default 1000)")
-    group.add_argument("--no-jit", action="store_true", help="do not XLA-compile the update step")
+    from seqattn.training import TrainConfig
+
+    _add_setting_options(parser.add_argument_group("training"), TrainConfig, skip=() if units else ("units",),
+                         protocol=default_protocol)
 
 
 def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
@@ -87,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--cardinality", default="50", help="K, number of distinct tokens (default 50)")
     group.add_argument("--units", default="150", help="LSTM/decoder units (default 150)")
     group.add_argument("--seeds", type=int, default=3, help="trainings per grid value (default 3)")
-    group.add_argument("--no-pad-target", action="store_true", help="target of n_out steps instead of zero-padded")
+    group.add_argument("--no-pad-target", dest="pad_target", action="store_false", default=True,
+                       help="target of n_out steps instead of zero-padded")
     _add_train_options(p, default_protocol="batched", units=False)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
@@ -100,18 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _from_options(cls: type, args: argparse.Namespace, **override: Any) -> Any:
+    from seqattn.configuration import settings_of
+
+    values = {name: getattr(args, name) for name in settings_of(cls) if hasattr(args, name)}
+    return cls(**{**values, **override})
+
+
 def _problem(args: argparse.Namespace) -> ProblemConfig:
-    return ProblemConfig(args.cardinality, args.n_in, args.n_out, not args.no_pad_target)
+    return _from_options(ProblemConfig, args)
 
 
 def _train_config(args: argparse.Namespace, units: int | None = None) -> Any:
     from seqattn.training import TrainConfig
 
-    return TrainConfig(
-        protocol=args.protocol, units=args.units if units is None else units, updates=args.updates, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, eval_every=args.eval_every,
-        eval_size=args.eval_size, jit_compile=not args.no_jit,
-    )
+    return _from_options(TrainConfig, args, **({} if units is None else {"units": units}))
 
 
 def _resolve_run(value: str, runs_dir: str | None) -> tuple[str, Path]:
@@ -255,7 +270,7 @@ def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, Any]:
     # The base problem only has to be valid: each cell sets the swept value itself.
     n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
     n_out = max(1, n_in // 2) if half else min(lists["n_out"])
-    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, not args.no_pad_target)
+    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target)
     config = _train_config(args, units=lists["units"][0])
     sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
                         n_out_rule="half" if half else "fixed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any, Mapping, TypeVar
 
 import numpy as np
@@ -45,3 +46,61 @@ class DictConfig:
         if unknown:
             raise ValueError(f"unknown {cls.KIND} setting(s): {', '.join(unknown)}")
         return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a form or a command line needs to know of one config field, written once beside it.
+
+    Attributes:
+        name: the field's name; label: the form's label (tests find widgets by it);
+        help: one sentence for tooltips and ``--help``; low, high: the allowed
+        whole-number range (None where the range is not fixed, e.g. n_out <= n_in);
+        default: the field's default.
+    """
+
+    name: str
+    label: str
+    help: str
+    low: int | None = None
+    high: int | None = None
+    default: Any = None
+
+    @property
+    def flag(self) -> str:
+        """The command-line option: ``--n-in`` for ``n_in``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def help_with_range(self) -> str:
+        """The help sentence followed by the range, e.g. ``"... (2 to 1000)."``."""
+        if self.low is None or self.high is None:
+            return self.help
+        return f"{self.help.rstrip('.')} ({self.low:,} to {self.high:,})."
+
+
+def setting(default: Any, label: str, help: str, low: int | None = None, high: int | None = None) -> Any:
+    """A dataclass field with its :class:`Setting` (label, help, range) in the field's metadata."""
+    return dataclasses.field(default=default, metadata={"setting": (label, help, low, high)})
+
+
+def settings_of(cls: type) -> dict[str, Setting]:
+    """Every field of a config dataclass that was declared with :func:`setting`, by name."""
+    found = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if "setting" in f.metadata:
+            label, help_text, low, high = f.metadata["setting"]
+            found[f.name] = Setting(f.name, label, help_text, low, high, f.default)
+    return found
+
+
+def check_settings(config: Any) -> None:
+    """Range-check every whole-number field that declares a range (call it once defaults are filled in).
+
+    Raises:
+        ValueError: from :func:`check_int_range`, naming the field.
+    """
+    for name, spec in settings_of(type(config)).items():
+        value = getattr(config, name)
+        if spec.low is not None and spec.high is not None:
+            check_int_range(name, value, spec.low, spec.high)

@@ -46,6 +46,7 @@ class Explanation:
     Attributes:
         inputs: the n_in input tokens; expected: the target_len expected tokens.
         answers: ModelAnswer by model name.
+        attending: the model whose attention ``attention`` is (None without one).
         attention: the attention model's (target_len, n_in) matrix, or None.
         n_out: how many leading steps echo an input (later steps are padding).
     """
@@ -55,6 +56,7 @@ class Explanation:
     answers: dict[str, ModelAnswer]
     attention: np.ndarray | None
     n_out: int
+    attending: str | None = None
 
 
 def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[str, Any]) -> Explanation:
@@ -72,6 +74,7 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
     expected = targets_for(np.asarray([values]), problem)[0].tolist()
     answers: dict[str, ModelAnswer] = {}
     attention = None
+    attending = None
     for name, predictor in predictors.items():
         prediction = predictor(np.asarray([values], dtype=np.int32))
         tokens = prediction.tokens[0].tolist()
@@ -81,8 +84,9 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
             correct=[a == b for a, b in zip(tokens, expected)],
         )
         if prediction.attention is not None:
-            attention = prediction.attention[0]
-    return Explanation(inputs=list(values), expected=expected, answers=answers, attention=attention, n_out=problem.n_out)
+            attention, attending = prediction.attention[0], name
+    return Explanation(inputs=list(values), expected=expected, answers=answers, attention=attention,
+                       n_out=problem.n_out, attending=attending)
 
 
 def answers_table(explanation: Explanation, labels: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -8,7 +8,6 @@ session between script runs, which would otherwise make names collide).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import keras
 import numpy as np
@@ -17,10 +16,9 @@ import tensorflow as tf
 from seqattn.attention import AttentionDecoder
 from seqattn.configuration import check_int_range
 from seqattn.problem import ProblemConfig, one_hot
+from seqattn.registry import model_kind
+from seqattn.training import MAX_UNITS
 
-ModelKind = Literal["baseline", "attention"]
-MODEL_KINDS: tuple[ModelKind, ...] = ("baseline", "attention")
-MAX_UNITS = 1024
 # Unrolling short LSTMs lets XLA fuse the steps (about 1.6x faster updates on
 # the seed problem); long inputs would make the compiled graph too large.
 MAX_UNROLL = 20
@@ -70,13 +68,14 @@ def build_attention(problem: ProblemConfig, units: int = 150, learning_rate: flo
     return _compile(keras.Model(inputs, outputs, name="attention"), learning_rate)
 
 
-def build_model(kind: ModelKind, problem: ProblemConfig, units: int = 150, learning_rate: float = 1e-3) -> keras.Model:
-    """``build_baseline`` or ``build_attention`` by name."""
-    if kind == "baseline":
-        return build_baseline(problem, units, learning_rate)
-    if kind == "attention":
-        return build_attention(problem, units, learning_rate)
-    raise ValueError(f"model must be one of {', '.join(MODEL_KINDS)}; got {kind!r}")
+def build_model(kind: str, problem: ProblemConfig, units: int = 150, learning_rate: float = 1e-3) -> keras.Model:
+    """The model of a registered kind (:mod:`seqattn.registry`), built by its builder here.
+
+    Raises:
+        ValueError: an unknown kind (the message lists the registered ones).
+    """
+    builder = globals()[model_kind(kind).builder]
+    return builder(problem, units, learning_rate)
 
 
 def has_attention(model: keras.Model) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqattn.configuration import DictConfig, check_int_range
+from seqattn.configuration import DictConfig, check_int_range, check_settings, setting
 
 MAX_CARDINALITY = 1000
 MAX_LENGTH = 100
@@ -31,14 +31,14 @@ class ProblemConfig(DictConfig):
 
     KIND = "problem"
 
-    cardinality: int = 50
-    n_in: int = 5
-    n_out: int = 2
-    pad_target: bool = True
+    cardinality: int = setting(50, "Cardinality", "K: tokens are the integers 0..K-1.", 2, MAX_CARDINALITY)
+    n_in: int = setting(5, "Input length", "n_in, the length of each input sequence.", 1, MAX_LENGTH)
+    n_out: int = setting(2, "Echo length", "n_out: how many leading inputs the target repeats (1 to n_in).")
+    pad_target: bool = setting(True, "Pad target", "On (the tutorial): the target is padded with zeros to n_in steps. "
+                                                   "Off: the decoder emits only n_out steps.")
 
     def __post_init__(self) -> None:
-        check_int_range("cardinality", self.cardinality, 2, MAX_CARDINALITY)
-        check_int_range("n_in", self.n_in, 1, MAX_LENGTH)
+        check_settings(self)
         check_int_range("n_out", self.n_out, 1, self.n_in)
         if not isinstance(self.pad_target, (bool, np.bool_)):
             raise ValueError(f"pad_target must be true or false; got {self.pad_target!r}.")

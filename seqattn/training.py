@@ -20,8 +20,9 @@ from typing import Any, Callable, Iterator, Literal, Mapping
 import numpy as np
 
 from seqattn.evaluation import Accuracy, score
-from seqattn.configuration import DictConfig, check_int_range
+from seqattn.configuration import DictConfig, check_settings, setting
 from seqattn.problem import ProblemConfig, make_batch, targets_for
+from seqattn.registry import MODEL_NAMES, check_names
 
 Protocol = Literal["tutorial", "batched"]
 PROTOCOLS: tuple[Protocol, ...] = ("tutorial", "batched")
@@ -34,6 +35,7 @@ PROTOCOL_DEFAULTS: dict[str, tuple[int, int, float, int]] = {
     "batched": (500, 32, 5e-3, 50),
 }
 MAX_UPDATES = 1_000_000
+MAX_UNITS = 1024
 MAX_BATCH = 4096
 SMOOTHING = 0.98
 EVAL_SLICE = 1000
@@ -49,7 +51,7 @@ class TrainConfig(DictConfig):
     Args:
         protocol: ``"tutorial"`` (one fresh pair per update, batch size 1) or
             ``"batched"`` (a fresh batch per update).
-        units: LSTM and decoder size of both models (1..1024).
+        units: LSTM and decoder size of both models (1..MAX_UNITS).
         updates: optimizer updates per model (1..1,000,000).
         batch_size: pairs per update (1 for the tutorial protocol).
         learning_rate: Adam's step size, in (0, 1].
@@ -61,15 +63,15 @@ class TrainConfig(DictConfig):
 
     KIND = "training"
 
-    protocol: Protocol = "tutorial"
-    units: int = 150
-    updates: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    seed: int = 0
-    eval_every: int | None = None
-    eval_size: int = 1000
-    jit_compile: bool = True
+    protocol: Protocol = setting("tutorial", "Protocol", "tutorial: one fresh pair per update; batched: a fresh batch per update.")
+    units: int = setting(150, "Units", "LSTM and decoder size of both models.", 1, MAX_UNITS)
+    updates: int | None = setting(None, "Updates", "Optimizer updates per model.", 1, MAX_UPDATES)
+    batch_size: int | None = setting(None, "Batch size", "Pairs per update (1 with the tutorial protocol).", 1, MAX_BATCH)
+    learning_rate: float | None = setting(None, "Learning rate", "Adam's step size, above 0 and at most 1.")
+    seed: int = setting(0, "Seed", "Seeds the data stream, the weights and the held-out set.", 0, 2**31 - 1)
+    eval_every: int | None = setting(None, "Evaluate every", "Updates between held-out evaluations.", 1, MAX_UPDATES)
+    eval_size: int = setting(1000, "Held-out pairs", "Held-out pairs per evaluation.", 1, 100_000)
+    jit_compile: bool = setting(True, "XLA", "Compile the update with XLA (faster on CPU).")
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -83,9 +85,7 @@ class TrainConfig(DictConfig):
         ):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
-        check_int_range("units", self.units, 1, 1024)
-        check_int_range("updates", self.updates, 1, MAX_UPDATES)
-        check_int_range("batch_size", self.batch_size, 1, MAX_BATCH)
+        check_settings(self)
         if self.protocol == "tutorial" and self.batch_size != 1:
             raise ValueError(
                 f"batch_size must be 1 with the tutorial protocol (one pair per update); got {self.batch_size}. "
@@ -95,9 +95,6 @@ class TrainConfig(DictConfig):
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= 1:
             raise ValueError(f"learning_rate must be a number above 0 and at most 1; got {lr!r}.")
         object.__setattr__(self, "learning_rate", float(lr))
-        check_int_range("seed", self.seed, 0, 2**31 - 1)
-        check_int_range("eval_every", self.eval_every, 1, MAX_UPDATES)
-        check_int_range("eval_size", self.eval_size, 1, 100_000)
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ class TrainResult:
     """What :func:`train` returns.
 
     Attributes:
-        models: the trained Keras models by name (``baseline``, ``attention``).
+        models: the trained Keras models by name.
         losses: float32 (updates_done, n_models), the loss of every update, columns
             in the order of ``names``.
         names: model names, the column order of ``losses``.
@@ -283,7 +280,7 @@ def train(
     problem: ProblemConfig,
     config: TrainConfig,
     *,
-    names: tuple[str, ...] = ("baseline", "attention"),
+    names: tuple[str, ...] = MODEL_NAMES,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | Callable[[], bool] | None = None,
     report_every: int | None = None,
@@ -294,7 +291,7 @@ def train(
     Args:
         problem: the echo problem.
         config: the training recipe.
-        names: which models to train, from ``baseline`` and ``attention``.
+        names: which models to train (names from :mod:`seqattn.registry`).
         on_progress: called with a :class:`Progress` now and then, at every
             evaluation and once at the end (``final=True``).
         stop: a ``threading.Event`` or a callable; when it becomes true the run
@@ -311,8 +308,7 @@ def train(
 
     from seqattn.models import Predictor
 
-    if not names or any(n not in ("baseline", "attention") for n in names):
-        raise ValueError(f"names must be taken from baseline, attention; got {names!r}")
+    names = check_names(names)
     models = models if models is not None else build_models(problem, config, names)
     optimizers = {name: models[name].optimizer for name in names}
     for name in names:

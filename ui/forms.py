@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
+from seqattn.configuration import Setting, settings_of
 from seqattn.problem import ProblemConfig
 from seqattn.training import PROTOCOL_DEFAULTS, TrainConfig
 
@@ -26,35 +28,37 @@ def config_form(prefix: str, default_protocol: str = "batched") -> FormResult:
 
     Widget labels are part of the interface (tests find widgets by them).
     """
+    problem_settings, train_settings = settings_of(ProblemConfig), settings_of(TrainConfig)
+
+    def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, **kw: Any) -> Any:
+        return st.number_input(spec.label, value=spec.default if value is None else value, step=step,
+                               key=f"{prefix}_{key}", help=spec.help_with_range, **kw)
+
     left, middle, right = st.columns(3)
     with left:
         st.markdown("**Problem**")
-        cardinality = st.number_input("Cardinality", value=50, step=1, key=f"{prefix}_cardinality",
-                                      help="K: tokens are the integers 0..K-1 (2 to 1000).")
-        n_in = st.number_input("Input length", value=5, step=1, key=f"{prefix}_n_in", help="n_in, 1 to 100.")
-        n_out = st.number_input("Echo length", value=2, step=1, key=f"{prefix}_n_out",
-                                help="n_out: how many leading inputs the target repeats (1 to n_in).")
-        pad = st.toggle("Pad target", value=True, key=f"{prefix}_pad",
-                        help="On (the tutorial): the target is padded with zeros to n_in steps. "
-                             "Off: the decoder emits only n_out steps.")
+        cardinality = whole(problem_settings["cardinality"], "cardinality")
+        n_in = whole(problem_settings["n_in"], "n_in")
+        n_out = whole(problem_settings["n_out"], "n_out")
+        pad_spec = problem_settings["pad_target"]
+        pad = st.toggle(pad_spec.label, value=pad_spec.default, key=f"{prefix}_pad", help=pad_spec.help)
     with middle:
         st.markdown("**Models**")
-        units = st.number_input("Units", value=150, step=1, key=f"{prefix}_units",
-                                help="LSTM and decoder size of both models (1 to 1024).")
-        protocol_label = st.radio("Protocol", list(PROTOCOL_LABELS.values()),
+        units = whole(train_settings["units"], "units")
+        protocol_label = st.radio(train_settings["protocol"].label, list(PROTOCOL_LABELS.values()),
                                   index=list(PROTOCOL_LABELS).index(default_protocol), key=f"{prefix}_protocol")
         protocol = next(k for k, v in PROTOCOL_LABELS.items() if v == protocol_label)
     updates_default, batch_default, lr_default, _ = PROTOCOL_DEFAULTS[protocol]
     with right:
         st.markdown("**Training**")
         # Keys carry the protocol so switching protocol brings its own defaults.
-        updates = st.number_input("Updates", value=updates_default, step=100, key=f"{prefix}_updates_{protocol}")
-        batch_size = st.number_input("Batch size", value=batch_default, step=1, key=f"{prefix}_batch_{protocol}",
-                                     disabled=protocol == "tutorial",
-                                     help="The tutorial protocol trains on one pair per update.")
-        learning_rate = st.number_input("Learning rate", value=lr_default, step=1e-4, format="%.4f",
-                                        key=f"{prefix}_lr_{protocol}")
-        seed = st.number_input("Seed", value=0, step=1, key=f"{prefix}_seed")
+        updates = whole(train_settings["updates"], f"updates_{protocol}", updates_default, step=100)
+        batch_size = whole(train_settings["batch_size"], f"batch_{protocol}", batch_default,
+                           disabled=protocol == "tutorial")
+        lr_spec = train_settings["learning_rate"]
+        learning_rate = st.number_input(lr_spec.label, value=lr_default, step=1e-4, format="%.4f",
+                                        key=f"{prefix}_lr_{protocol}", help=lr_spec.help)
+        seed = whole(train_settings["seed"], "seed")
     try:
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
         train = TrainConfig(protocol=protocol, units=int(units), updates=int(updates),
