@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from seqattn import jobs
-from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, attention_heatmap, loss_race_figure
+from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, loss_race_figure, probe_heatmap
 from seqattn.registry import MODEL_KINDS
 from seqattn.runs import RunError, evals_of, get_run, read_result, runs_root, validate_run_id
 from ui.forms import config_form
@@ -31,12 +31,6 @@ def start_form(large: bool) -> None:
             return
         st.query_params["run"] = run_id
         st.rerun()
-
-
-def probe_heatmap(record: dict, problem: dict, title: str) -> object:
-    inputs = record.get("probe") or list(range(problem["n_in"]))
-    outputs = record.get("probe_tokens") or [0] * len(record["attention"])
-    return attention_heatmap(record["attention"], inputs, outputs, problem["n_out"], title=title)
 
 
 def metrics_row(history: pd.DataFrame, evals: list[dict]) -> None:
@@ -80,7 +74,8 @@ def live_view(run_id: str, large: bool) -> None:
             done = max(status.update, int(history["update"].iloc[-1]) if not history.empty else 0)
             total = status.total or 1
             st.progress(min(1.0, done / total), text=f"{done:,} / {total:,} updates · "
-                                                     f"{format_seconds(status.elapsed)} elapsed · ETA {format_seconds(status.eta)}")
+                                                     f"{format_seconds(status.elapsed)} elapsed · "
+                                                     f"ETA {format_seconds(status.eta)}")
         metrics_row(history, evals)
         left, right = st.columns([3, 2])
         with left:

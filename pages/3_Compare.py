@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from seqattn import jobs
-from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, summarize_results
+from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, results_table
 from seqattn.figures import comparison_figure, mean_loss_band_figure
 from seqattn.problem import ProblemConfig
 from seqattn.runs import RunError, cell_losses_of, cells_of, get_run, list_runs, runs_root, validate_run_id
@@ -15,19 +14,6 @@ from ui.forms import config_form
 from ui.shell import format_seconds, guarded, page_setup, show_figure
 
 ROOT = str(runs_root())
-
-
-def results_table(results: pd.DataFrame, reference: dict | None) -> pd.DataFrame:
-    """Per-repeat rows, then mean ± std (and the tutorial's means when comparable)."""
-    wide = results.pivot(index="repeat", columns="model", values="exact_match")
-    wide.index = [f"repeat {i + 1}" for i in wide.index]
-    summary = summarize_results(results)
-    rows = {name: f"{summary.loc[name, 'mean']:.1%} ± {summary.loc[name, 'std']:.1%}" for name in summary.index}
-    table = wide.map(lambda v: f"{v:.1%}")
-    table.loc["mean ± std"] = [rows.get(c, "") for c in table.columns]
-    if reference:
-        table.loc["tutorial (reported)"] = [f"{reference[c]:.1%}" for c in table.columns]
-    return table
 
 
 def start_form() -> None:

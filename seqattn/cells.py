@@ -13,7 +13,8 @@ import os
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class CellResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CellResult":
+    def from_dict(cls, data: Mapping[str, Any]) -> CellResult:
         """Inverse of :meth:`to_dict`.
 
         Raises:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -110,3 +110,25 @@ def repeat_rows(results: pd.DataFrame) -> pd.DataFrame:
     if "status" in results:
         results = results[results["status"] == "done"]
     return results[["repeat", "seed", "model", "exact_match"]].reset_index(drop=True)
+
+
+def results_table(results: pd.DataFrame, reference: Mapping[str, float] | None) -> pd.DataFrame:
+    """The Compare page's table: one row per repeat, then mean ± std, then the tutorial's means.
+
+    Args:
+        results: columns repeat, model, exact_match (one row per repeat and model).
+        reference: the tutorial's means by model when the setup is comparable, else None.
+
+    Returns:
+        Strings ("98.5%"); index "repeat 1".. plus "mean ± std" (and "tutorial (reported)");
+        columns the models.
+    """
+    wide = results.pivot(index="repeat", columns="model", values="exact_match")
+    wide.index = [f"repeat {i + 1}" for i in wide.index]
+    summary = summarize_results(results)
+    rows = {name: f"{summary.loc[name, 'mean']:.1%} ± {summary.loc[name, 'std']:.1%}" for name in summary.index}
+    table = wide.map(lambda v: f"{v:.1%}")
+    table.loc["mean ± std"] = [rows.get(c, "") for c in table.columns]
+    if reference:
+        table.loc["tutorial (reported)"] = [f"{reference[c]:.1%}" for c in table.columns]
+    return table

@@ -18,7 +18,8 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from seqattn.cells import CellResult, CellSpec, train_cell
 from seqattn.training import Progress

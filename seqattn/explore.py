@@ -10,7 +10,8 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

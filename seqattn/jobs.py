@@ -66,7 +66,7 @@ class JobStatus:
     cells_total: int | None = None
 
     @classmethod
-    def from_summary(cls, summary: RunSummary) -> "JobStatus":
+    def from_summary(cls, summary: RunSummary) -> JobStatus:
         """The job view of a run summary (so a caller holding one need not read the run again)."""
         return cls(
             run_id=summary.id,

@@ -15,7 +15,8 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Mapping
+from typing import Any, Literal
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -63,7 +64,8 @@ class TrainConfig(DictConfig):
 
     KIND = "training"
 
-    protocol: Protocol = setting("tutorial", "Protocol", "tutorial: one fresh pair per update; batched: a fresh batch per update.")
+    protocol: Protocol = setting("tutorial", "Protocol",
+                                 "tutorial: one fresh pair per update; batched: a fresh batch per update.")
     units: int = setting(150, "Units", "LSTM and decoder size of both models.", 1, MAX_UNITS)
     updates: int | None = setting(None, "Updates", "Optimizer updates per model.", 1, MAX_UPDATES)
     batch_size: int | None = setting(None, "Batch size", "Pairs per update (1 with the tutorial protocol).", 1, MAX_BATCH)

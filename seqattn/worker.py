@@ -14,7 +14,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from seqattn.processes import process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -104,7 +105,7 @@ def test_pad_target_must_be_a_bool(value: object) -> None:
 
 def test_config_is_frozen() -> None:
     config = ProblemConfig()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         config.n_in = 7  # type: ignore[misc]
 
 

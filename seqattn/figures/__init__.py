@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from seqattn.figures.comparison import accuracy_by_position_figure, comparison_figure, mean_loss_band_figure
 from seqattn.figures.example import example_pair_figure
-from seqattn.figures.heatmap import MAX_ANNOTATED_CELLS, MAX_HEATMAP_HEIGHT, attention_heatmap  # noqa: F401
+from seqattn.figures.heatmap import MAX_ANNOTATED_CELLS, MAX_HEATMAP_HEIGHT, attention_heatmap, probe_heatmap  # noqa: F401
 from seqattn.figures.races import accuracy_race_figure, downsample, loss_race_figure
 from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reachable as seqattn.figures.X)
     BASE_FONT_SIZE,
@@ -56,6 +56,7 @@ __all__ = [
     "loss_race_figure",
     "accuracy_race_figure",
     "attention_heatmap",
+    "probe_heatmap",
     "accuracy_by_position_figure",
     "comparison_figure",
     "mean_loss_band_figure",

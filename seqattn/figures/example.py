@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -43,7 +43,7 @@ def example_pair_figure(input_tokens: Sequence[int], target_tokens: Sequence[int
 
     def row(tokens: list[int], y: float, kind: str) -> None:
         text_colors = []
-        for t, tok in enumerate(tokens):
+        for t in range(len(tokens)):
             echoed = t < n_out
             padding = kind == "target" and not echoed
             fill = ECHO_COLOR if echoed else ("#FAFAFA" if padding else "#EEEEEE")

@@ -19,7 +19,8 @@ attention matrices on a diverging scale (:func:`heatmap_trace` with
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -373,3 +374,19 @@ def attention_heatmap(
     if show_expected:
         data.append(expected_outlines(n_out, n_in, steps))
     return go.Figure(data=data, layout=layout)
+
+
+def probe_heatmap(record: Mapping[str, Any], problem: Mapping[str, Any], title: str | None = None) -> go.Figure:
+    """The attention heatmap of one evaluation record of a training (``evals.jsonl``).
+
+    Args:
+        record: an evaluation with ``attention`` (target_len x n_in) and, when
+            recorded, ``probe`` (the input) and ``probe_tokens`` (the prediction);
+            older records without them get positions and zeros as labels.
+        problem: the run's problem as a dict (``n_in``, ``n_out``).
+        title: the figure's title.
+    """
+    attention = record["attention"]
+    inputs = record.get("probe") or list(range(problem["n_in"]))
+    outputs = record.get("probe_tokens") or [0] * len(attention)
+    return attention_heatmap(attention, inputs, outputs, problem["n_out"], title=title)

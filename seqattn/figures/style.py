@@ -8,7 +8,8 @@ figure agrees with the rest of the app. Importing this module makes
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
