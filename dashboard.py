@@ -45,16 +45,20 @@ def home() -> None:
         link("train", label="Train both models")
         link("explore", label="Explore predictions and attention")
         link("compare", label="Compare over repeated runs")
+        link("sweep", label="Sweep the input length")
+    latest_run()
+    latest_sweep()
+
+
+def latest_run() -> None:
     st.subheader("Latest run")
-    runs = [r for r in list_runs() if r.kind == "train"]
+    # Trainings only: a sweep, a comparison or a stray folder never stands in for the latest run.
+    runs = list_runs(kind="train")
     if not runs:
         st.info(f"No runs yet in `{runs_root()}`. Start one on the **Train** page: it takes seconds.")
         return
     latest = runs[0]
     created = dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M")
-    if latest.broken:
-        st.warning(f"Run `{latest.id}` cannot be used: {latest.broken}.")
-        return
     cols = st.columns(4)
     cols[0].metric("State", latest.state)
     cols[1].metric("Started", created)
@@ -67,6 +71,17 @@ def home() -> None:
         link("explore", label=f"Explore run {latest.id}", query_params={"run": latest.id})
     if latest.elapsed:
         st.caption(f"Run `{latest.id}`: {latest.update} updates in {format_seconds(latest.elapsed)}.")
+
+
+def latest_sweep() -> None:
+    sweeps = list_runs(kind="sweep")
+    if not sweeps:
+        return
+    latest = sweeps[0]
+    planned = latest.extra.get("sweep", {})
+    total = latest.cells_total or len(planned.get("values") or [None]) * int(planned.get("seeds", 1))
+    st.markdown(f"**Latest sweep** `{latest.id}`: {latest.cells_done} of {total} cells done · {latest.state}")
+    link("sweep", label=f"Open sweep {latest.id}", query_params={"run": latest.id})
 
 
 home()

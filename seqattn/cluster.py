@@ -103,3 +103,65 @@ def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
                 pass
         fit_threads_to_process(1)
     return train_cell(spec, stop)
+
+
+class ClusterProcess:
+    """A local Dask cluster in a process of its own, for a long-lived parent such as the dashboard's server.
+
+    Starting ``LocalCluster`` inside the Streamlit server would make every
+    spawned worker re-run the server's ``__main__`` (the page); here the
+    cluster's ``__main__`` is this module. The process prints the scheduler's
+    address, then lives until its stdin closes, so it ends with its parent.
+
+    Raises:
+        RuntimeError: the cluster did not come up within ``timeout`` seconds.
+    """
+
+    def __init__(self, timeout: float = 90.0) -> None:
+        import select
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.log_path = Path(tempfile.gettempdir()) / f"seqattn-cluster-{os.getpid()}.log"
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "seqattn.cluster"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=log, env=env, close_fds=True)
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("tcp://"):
+            self.close()
+            raise RuntimeError(f"the local Dask cluster did not start (see {self.log_path}).")
+        self.address = line
+
+    def alive(self) -> bool:
+        """True while the cluster's process runs."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the cluster (closing its stdin asks it to shut down)."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:
+            self.process.kill()
+
+
+def serve() -> None:
+    """Entry point of :class:`ClusterProcess`: start the local cluster, print its address, wait for stdin to close."""
+    import sys
+
+    cluster = local_cluster()
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()  # returns at EOF: the parent closed the pipe or exited
+    close_local_cluster()
+
+
+if __name__ == "__main__":
+    serve()

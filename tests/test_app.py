@@ -15,7 +15,7 @@ from seqattn.training import TrainConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120  # TensorFlow is slow to import
-PAGES = ["dashboard.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py"]
+PAGES = ["dashboard.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py", "pages/4_Sweep.py"]
 TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 
 

@@ -11,7 +11,9 @@ in this module run in order and share one server, one browser and the speaker's 
    attention heatmap, type a bad one, reload and get the last valid one back;
 4. Home again (the latest run, with its accuracies), then the Compare page;
 5. a second, longer job started in the UI, followed live from another browser
-   session by its Train URL, then cancelled there.
+   session by its Train URL, then cancelled there;
+6. Sweep: a bad value refused, then a tiny grid (input lengths 3 and 4, one
+   seed) run on the server's local Dask cluster until both cells are done.
 
 Screenshots go to docs/screenshots/. Chromium must be at /usr/bin/chromium
 (Playwright cannot download its own browser here); without it these tests fail.
@@ -23,7 +25,8 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -438,4 +441,93 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
     status = json.loads((server.runs_dir / run_id / "status.json").read_text())
     assert status["state"] == "cancelled", status
     assert status["update"] < LONG_UPDATES, status
+    assert not speaker.errors, speaker.errors
+
+
+# Points drawn per model in the sweep figure: the mean line of each model, by trace name.
+SWEEP_FIGURE_JS = """
+() => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const layout = el._fullLayout || {};
+    const title = ((layout.xaxis || {}).title || {}).text || '';
+    if (title !== 'input length') continue;
+    const lines = {};
+    for (const trace of el._fullData || []) {
+      if (trace.showlegend && trace.x) lines[trace.name] = Array.from(trace.x).map(Number);
+    }
+    return {lines, svg: !!el.querySelector(".scatterlayer .trace path")};
+  }
+  return null;
+}
+"""
+
+# The rows of the sweep's per-cell table, as the data grid exposes them to assistive technology.
+GRID_ROWS_JS = """
+(which) => {
+  const grid = document.querySelectorAll('[data-testid="stDataFrame"]')[which];
+  if (!grid) return null;
+  return Array.from(grid.querySelectorAll('table tr')).map(
+    row => Array.from(row.querySelectorAll('th, td')).map(cell => cell.innerText.trim()));
+}
+"""
+SWEEP_FORM = {"Values": "3, 4", "Seeds per cell": "1", "Cardinality": "6", "Units": "8", "Updates": "40",
+              "Batch size": "8"}
+SWEEP_TIMEOUT = 180_000  # ms: a local Dask cluster starts, then two tiny cells train on it
+
+
+def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
+    page = speaker.page
+    if not page.url.startswith(server.url):  # run alone (-k sweep)
+        page.goto(server.url + "/")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Sweep").click()
+    page.wait_for_url(re.compile(r"/Sweep$"))
+    expect(page.get_by_role("heading", name="Sweep", exact=True)).to_be_visible()
+    button = page.get_by_role("button", name="Run sweep")
+    expect(button).to_be_enabled()
+    expect(page.get_by_text("18 cells")).to_be_visible()  # the default grid's estimate
+
+    # Bad values: a calm message and no way to start.
+    values = page.get_by_label("Values", exact=True)
+    values.fill("3, x")
+    values.press("Enter")
+    expect(page.get_by_test_id("stAlertContainer").filter(has_text="is not a whole number")).to_be_visible()
+    expect(button).to_be_disabled()
+
+    for label, value in SWEEP_FORM.items():
+        set_number(page, label, value)
+    expect(button).to_be_enabled()
+    estimate = page.get_by_test_id("stAlertContainer").filter(has_text="Estimated run time")
+    expect(estimate).to_contain_text("2 cells")
+
+    started = time.monotonic()
+    button.click()
+    page.wait_for_url(re.compile(r"/Sweep\?run="), timeout=APP_TIMEOUT)
+    run_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
+    meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
+    assert meta["kind"] == "sweep" and meta["sweep"]["values"] == [3, 4] and meta["sweep"]["seeds"] == 1, meta
+    assert meta["scheduler"].startswith("tcp://"), "the server's own cluster runs the cells"
+    assert {k: meta["train"][k] for k in ("units", "updates", "batch_size")} == {
+        "units": 8, "updates": 40, "batch_size": 8}, meta
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+
+    # Both cells done: the table lists them, the figure draws both models at both lengths.
+    page.wait_for_function(
+        f"""() => {{
+            const rows = ({GRID_ROWS_JS})(0);
+            return rows && rows.filter(r => r.includes('done')).length === 2;
+        }}""",
+        timeout=SWEEP_TIMEOUT,
+        polling=250,
+    )
+    expect(page.get_by_text("Done: 2 of 2 cells")).to_be_visible(timeout=TICK_TIMEOUT)
+    figure = page.evaluate(SWEEP_FIGURE_JS)
+    assert figure and figure["svg"], figure
+    assert figure["lines"].get("Baseline (no attention)") == [3, 4], figure
+    assert figure["lines"].get("Attention") == [3, 4], figure
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    assert run_state(server, run_id) == "done"
+    assert_no_traceback(page)
+    screenshot(page, "sweep.png")
+    print(f"sweep walk-through: {time.monotonic() - started:.1f} s")
     assert not speaker.errors, speaker.errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -23,14 +24,20 @@ class FormResult:
     error: str | None
 
 
-def config_form(prefix: str, default_protocol: str = "batched") -> FormResult:
+def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
     Widget labels are part of the interface (tests find widgets by them).
+    ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
+    largest value): those are not asked for, and validation uses the given value.
     """
+    swept = swept or {}
     problem_settings, train_settings = settings_of(ProblemConfig), settings_of(TrainConfig)
 
     def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, **kw: Any) -> Any:
+        if spec.name in swept:
+            st.caption(f"{spec.label}: set by the sweep")
+            return swept[spec.name]
         return st.number_input(spec.label, value=spec.default if value is None else value, step=step,
                                key=f"{prefix}_{key}", help=spec.help_with_range, **kw)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -22,6 +23,7 @@ PAGES = {
     "train": ("pages/1_Train.py", "Train", ":material/model_training:"),
     "explore": ("pages/2_Explore.py", "Explore", ":material/search:"),
     "compare": ("pages/3_Compare.py", "Compare", ":material/bar_chart:"),
+    "sweep": ("pages/4_Sweep.py", "Sweep", ":material/stacked_line_chart:"),
 }
 
 _LARGE_CSS = """

@@ -1,0 +1,244 @@
+"""The Sweep page, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqattn import cluster, jobs
+from seqattn.cells import CellResult
+from seqattn.problem import ProblemConfig
+from seqattn.runs import append_cell, cancel_requested, create_run, list_runs, run_dir, update_status
+from seqattn.sweep import MAX_CELLS, SweepConfig
+from seqattn.training import TrainConfig
+from test_app import app as open_page, no_exception, set_number
+
+SWEEP = "pages/4_Sweep.py"
+TINY_PROBLEM = ProblemConfig(cardinality=6, n_in=4, n_out=2)
+TINY_TRAIN = TrainConfig(protocol="batched", units=8, updates=40, batch_size=8, eval_size=50, eval_every=20,
+                         jit_compile=False)
+TINY_SWEEP = SweepConfig(axis="n_in", values=(3, 4), seeds=1)
+
+
+@pytest.fixture()
+def runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    monkeypatch.setenv("SEQATTN_DASK_WORKERS", "1")
+    monkeypatch.delenv("SEQATTN_DASK_SCHEDULER", raising=False)
+    yield root
+    cluster.close_local_cluster()
+
+
+def app(path: str = SWEEP, **params: str) -> AppTest:
+    return open_page(path, **params)
+
+
+def run_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Run sweep")
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def values_box(at: AppTest):
+    return next(t for t in at.text_input if t.label == "Values")
+
+
+def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
+    at = app()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Sweep"]
+    assert values_box(at).value == "5, 10, 15, 20, 30, 40"
+    assert next(s for s in at.selectbox if s.label == "Sweep over").value == "n_in"
+    assert next(n for n in at.number_input if n.label == "Seeds per cell").value == 3
+    assert not run_button(at).disabled
+    estimate = " ".join(i.value for i in at.info)
+    assert "18 cells" in estimate and "6 values × 3 seeds" in estimate
+    assert "Estimated run time" in estimate and "estimate" in estimate and "1 worker" in estimate
+    assert not at.error
+    assert not at.get("plotly_chart"), "no sweep yet, so no latest-sweep figure"
+    assert cluster._local is None, "rendering the form starts no cluster"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("5, x", "`x` is not a whole number"),
+        ("", "give at least one input length"),
+        ("5, 2.5", "`2.5` is not a whole number"),
+        ("5, 10, 5", "5 appears more than once"),
+        ("5, 0", "each n_in value must be from 1"),
+        ("5, 500", "n_in = 500 does not make a valid cell"),
+    ],
+)
+def test_bad_values_are_explained_and_disable_the_button(runs, text, message):
+    at = app()
+    values_box(at).set_value(text).run()
+    no_exception(at)
+    assert message in errors(at), errors(at)
+    assert run_button(at).disabled
+    assert not at.info, "no estimate for a refused grid"
+    assert list_runs(runs) == []
+
+
+def test_bad_values_message_says_what_is_accepted(runs):
+    at = app()
+    values_box(at).set_value("5, x").run()
+    assert "whole numbers separated by commas, e.g. 5, 10, 15" in errors(at)
+
+
+def test_a_grid_over_the_cap_is_refused(runs):
+    at = app()
+    values_box(at).set_value(", ".join(str(v) for v in range(1, 101))).run()
+    set_number(at, "Seeds per cell", 3)
+    at.run()
+    no_exception(at)
+    assert "300 cells" in errors(at) and f"at most {MAX_CELLS}" in errors(at)
+    assert run_button(at).disabled
+
+
+def test_the_echo_rule_is_offered_for_input_length_only(runs):
+    at = app()
+    assert any(r.label == "Echo length in each cell" for r in at.radio)
+    next(s for s in at.selectbox if s.label == "Sweep over").set_value("units").run()
+    values_box(at).set_value("4, 8").run()
+    no_exception(at)
+    assert not any(r.label == "Echo length in each cell" for r in at.radio)
+    assert "2 values × 3 seeds" in " ".join(i.value for i in at.info)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("../../etc", "`../../etc`, which is not a run id"),
+    # User text is shown only inside a code span (literally), its own backticks defused.
+    ("**bold** `x`", "`**bold** 'x'`, which is not a run id"),
+    ("20000101-000000-abcdef", "There is no run `20000101-000000-abcdef`"),
+])
+def test_a_bad_run_in_the_url_is_explained_and_the_form_shown(runs, raw, message):
+    at = app(run=raw)
+    no_exception(at)
+    assert message in errors(at), errors(at)
+    assert not run_button(at).disabled
+
+
+def test_a_training_run_is_not_shown_as_a_sweep(runs, monkeypatch):
+    monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
+    run_id = jobs.start(TINY_PROBLEM, TINY_TRAIN, root=runs)
+    at = app(run=run_id)
+    no_exception(at)
+    assert "it is a train run, not a sweep" in errors(at)
+    assert any(b.label == "Run sweep" for b in at.button)
+
+
+def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_url(runs, monkeypatch):
+    # No real job: the worker launch is stubbed out, the scheduler comes from the environment.
+    monkeypatch.setenv("SEQATTN_DASK_SCHEDULER", "tcp://127.0.0.1:8786")
+    monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
+    at = app()
+    values_box(at).set_value("3, 4").run()
+    for label, value in [("Cardinality", 6), ("Units", 8), ("Updates", 40), ("Batch size", 8), ("Seeds per cell", 1)]:
+        set_number(at, label, value)
+    at.run()
+    run_button(at).click().run()
+    no_exception(at)
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    meta = json.loads((run_dir(run_id, runs) / "run.json").read_text())
+    assert meta["kind"] == "sweep" and meta["scheduler"] == "tcp://127.0.0.1:8786"
+    assert meta["sweep"] == {"axis": "n_in", "values": [3, 4], "seeds": 1, "n_out_rule": "fixed"}
+    assert meta["train"]["units"] == 8 and meta["problem"]["cardinality"] == 6
+    assert cluster._local is None, "a configured scheduler needs no local cluster"
+    at.run()  # the worker never started: the page shows the queued sweep
+    assert any("Queued" in p.proto.text for p in at.get("progress"))
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    no_exception(at)
+    assert cancel_requested(run_dir(run_id, runs))
+    next(b for b in at.button if b.label == "New sweep").click().run()
+    assert "run" not in at.query_params
+    assert any(b.label == "Run sweep" for b in at.button)
+
+
+def recorded_sweep(root: Path, state: str, cells: list[CellResult]) -> str:
+    """A sweep run as its job leaves it, without training: the cells it recorded and its final state."""
+    run_id = create_run(TINY_PROBLEM, TINY_TRAIN.to_dict(), kind="sweep", extra={"sweep": TINY_SWEEP.to_dict()},
+                        root=root)
+    directory = run_dir(run_id, root)
+    for cell in cells:
+        append_cell(directory, cell)
+    update_status(directory, state=state, cells_total=TINY_SWEEP.cell_count, cells_done=len(cells), elapsed=3.0)
+    return run_id
+
+
+def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
+    done = CellResult(index=0, repeat=0, seed=0, values={"n_in": 3, "n_out": 2}, problem={**TINY_PROBLEM.to_dict(), "n_in": 3},
+                      status="done", exact_match={"baseline": 0.25, "attention": 0.75}, alignment=0.6,
+                      updates_done=40, seconds=2.5)
+    failed = CellResult(index=1, repeat=0, seed=0, values={"n_in": 4, "n_out": 2}, problem=TINY_PROBLEM.to_dict(),
+                        status="failed", error="the cell's worker failed (KilledWorker: out of memory)")
+    run_id = recorded_sweep(runs, "cancelled", [done, failed])
+    at = app(run=run_id)
+    no_exception(at)
+    assert any("cancelled" in i.value and "2 of 2 cells" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    assert list(table["input length"]) == [3, 4]
+    assert list(table["status"]) == ["done", "failed"]
+    assert list(table["Attention"])[0] == 0.75
+    assert "KilledWorker: out of memory" in table["error"].iloc[1]
+    summary = at.dataframe[1].value
+    assert list(summary["input length"]) == [3], "the summary is over finished cells"
+    assert summary["Attention mean"].iloc[0] == 0.75
+    assert any(b.label == "Download CSV" for b in at.get("download_button"))
+    assert not any(b.label == "Cancel" for b in at.button)
+
+
+def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs):
+    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, root=runs)
+    at = app(run=run_id)
+    no_exception(at)
+    assert any(b.label == "Cancel" for b in at.button), "live view while the sweep runs"
+    assert at.get("progress"), "a progress bar while the sweep runs"
+    deadline = time.monotonic() + 240
+    saw_a_cell_live = False
+    while jobs.status(run_id, runs).active:
+        assert time.monotonic() < deadline, "sweep did not finish"
+        at.run()
+        no_exception(at)
+        saw_a_cell_live |= bool(at.dataframe) and bool(at.get("progress"))
+        time.sleep(0.5)
+    at.run()
+    no_exception(at)
+    status = jobs.status(run_id, runs)
+    assert status.state == "done", status
+    assert any("Done: 2 of 2 cells" in s.value for s in at.success)
+    assert not any(b.label == "Cancel" for b in at.button)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {t.get("name") for t in spec["data"]}
+    assert {"Baseline (no attention)", "Attention"} <= names
+    assert any(s.get("name") == "chance" for s in spec["layout"].get("shapes", []))
+    table = at.dataframe[0].value
+    assert list(table["input length"]) == [3, 4]
+    assert list(table["status"]) == ["done", "done"]
+    assert {"seed", "Baseline (no attention)", "Attention", "alignment", "seconds"} <= set(table.columns)
+    assert "error" not in table.columns, "no failed cell, no error column"
+    assert table["Attention"].between(0, 1).all()
+    summary = at.dataframe[1].value
+    assert list(summary["input length"]) == [3, 4]
+    assert {"Baseline mean", "Attention mean", "seeds"} <= set(summary.columns)
+    assert any(b.label == "Download CSV" for b in at.get("download_button"))
+    print(f"live view showed a finished cell before the end: {saw_a_cell_live}")
+
+    # Home lists the sweep; the Sweep form shows it as the latest sweep.
+    home = app("dashboard.py")
+    no_exception(home)
+    assert any(f"`{run_id}`: 2 of 2 cells done · done" in m.value for m in home.markdown)
+    assert any("No runs yet" in i.value for i in home.info), "a sweep is not the latest training run"
+    form = app()
+    no_exception(form)
+    assert any(run_id in s.value for s in form.subheader)
+    assert form.get("plotly_chart")
