@@ -25,7 +25,7 @@ def start_form(large: bool) -> None:
     clicked = st.button("Train both models", type="primary", disabled=form.error is not None)
     if clicked and form.problem is not None:
         try:
-            run_id = jobs.start(form.problem, form.train, root=ROOT)
+            run_id = jobs.start(form.problem, form.train, model=form.model, root=ROOT)
         except RunError as exc:
             st.error(str(exc))
             return

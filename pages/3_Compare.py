@@ -9,6 +9,7 @@ from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, 
 from seqattn.figures import comparison_figure, mean_loss_band_figure
 from seqattn.problem import ProblemConfig
 from seqattn.runs import RunError, cell_losses_of, cells_of, get_run, list_runs, runs_root, validate_run_id
+from seqattn.model_config import ModelConfig
 from seqattn.training import TrainConfig
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, page_setup, show_figure
@@ -30,7 +31,8 @@ def start_form() -> None:
         st.error(f"Cannot compare with these settings: {error}")
     if st.button("Run comparison", type="primary", disabled=error is not None) and form.problem is not None:
         try:
-            run_id = jobs.start(form.problem, form.train, kind="compare", extra={"repeats": int(repeats)}, root=ROOT)
+            run_id = jobs.start(form.problem, form.train, model=form.model, kind="compare",
+                                extra={"repeats": int(repeats)}, root=ROOT)
         except RunError as exc:
             st.error(str(exc))
             return
@@ -42,7 +44,8 @@ def show_results(run_id: str, large: bool) -> None:
     summary = get_run(run_id, ROOT)
     problem = ProblemConfig.from_dict(summary.problem)
     train = TrainConfig.from_dict(summary.train)
-    reference = TUTORIAL_REFERENCE if is_tutorial_setup(problem, train) else None
+    model = ModelConfig.from_dict(summary.model)
+    reference = TUTORIAL_REFERENCE if is_tutorial_setup(problem, train, model) else None
     results = repeat_rows(cells_of(run_id, ROOT))
     if results.empty:
         st.info("No repeat has finished yet.")

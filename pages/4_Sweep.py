@@ -12,7 +12,7 @@ from seqattn import jobs
 from seqattn.configuration import settings_of
 from seqattn.figures import sweep_figure
 from seqattn.problem import ProblemConfig
-from seqattn.training import TrainConfig
+from seqattn.model_config import ModelConfig
 from seqattn.registry import MODEL_NAMES, attending_names, model_kind
 from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_of, get_run, list_runs, runs_root, validate_run_id
 from seqattn.sweep import (
@@ -93,7 +93,7 @@ def swept_settings(sweep: SweepConfig | None) -> dict[str, int]:
     """
     if sweep is None or sweep.axis is None:
         return {}
-    limits = {**settings_of(ProblemConfig), **settings_of(TrainConfig)}
+    limits = {**settings_of(ProblemConfig), **settings_of(ModelConfig)}
     largest = min(max(sweep.values), limits[sweep.axis].high or max(sweep.values))
     fields = {sweep.axis: largest}
     if sweep.axis == "n_in" and sweep.n_out_rule == "half":
@@ -113,7 +113,7 @@ def start_form() -> None:
         error = form.error
     if error is None and form.problem is not None:
         try:
-            cells = grid_cells(form.problem, form.train, sweep)
+            cells = grid_cells(form.problem, form.train, sweep, model=form.model)
         except ValueError as exc:
             error = str(exc)
     if error:
@@ -128,7 +128,8 @@ def start_form() -> None:
         )
     if st.button("Run sweep", type="primary", disabled=error is not None) and sweep is not None and cells:
         try:
-            run_id = jobs.start_sweep(form.problem, form.train, sweep, scheduler=sweep_scheduler(), root=ROOT)
+            run_id = jobs.start_sweep(form.problem, form.train, sweep, model=form.model, scheduler=sweep_scheduler(),
+                                      root=ROOT)
         except (ValueError, RunError, OSError, TimeoutError) as exc:
             st.error(f"Could not start the sweep: {exc}")
             return

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES, check_names
 from seqattn.training import Progress, TrainConfig
@@ -33,6 +34,7 @@ class CellSpec:
     Attributes:
         index: position of the cell in its grid (0-based).
         problem, train: the echo problem and the recipe (its ``seed`` is the cell's seed).
+        model: the models' settings.
         repeat: which seed of its grid point this is (0-based).
         values: the swept settings of this cell, e.g. ``{"n_in": 10}`` (empty for repeats).
         names: the models to train.
@@ -41,6 +43,7 @@ class CellSpec:
     index: int
     problem: ProblemConfig
     train: TrainConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
     repeat: int = 0
     values: Mapping[str, int] = field(default_factory=dict)
     names: tuple[str, ...] = MODEL_NAMES
@@ -52,7 +55,7 @@ class CellResult:
 
     Attributes:
         index, repeat, seed, values: identify the cell (as in its :class:`CellSpec`).
-        problem: the cell's problem as a dict.
+        problem: the cell's problem as a dict; model: its model settings as a dict.
         status: ``done``, ``cancelled`` or ``failed``; ``error`` says why it failed.
         exact_match: per model, held-out exact match in [0, 1].
         per_position: per model, accuracy of each output step (target_len floats).
@@ -76,6 +79,7 @@ class CellResult:
     losses: dict[str, list[float]] = field(default_factory=dict)
     updates_done: int = 0
     seconds: float = 0.0
+    model: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN-free: a NaN loss becomes None)."""
@@ -151,7 +155,7 @@ def train_cell(
     """
     started = time.perf_counter()
     base = dict(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
-                problem=spec.problem.to_dict())
+                problem=spec.problem.to_dict(), model=spec.model.to_dict())
     check = stop.is_set if hasattr(stop, "is_set") else stop
     try:
         import keras
@@ -159,7 +163,7 @@ def train_cell(
         from seqattn.training import train
 
         names = check_names(spec.names)
-        result = train(spec.problem, spec.train, names=names, on_progress=on_progress, stop=check)
+        result = train(spec.problem, spec.train, model=spec.model, names=names, on_progress=on_progress, stop=check)
         final = result.reports[-1]
         points, means = downsample_losses(result.losses)
         cell = CellResult(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import RunError, runs_root
@@ -50,10 +51,12 @@ def _add_problem_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True) -> None:
+    """The model options (unless a sweep takes ``--units`` as a list) and the recipe's."""
     from seqattn.training import TrainConfig
 
-    _add_setting_options(parser.add_argument_group("training"), TrainConfig, skip=() if units else ("units",),
-                         protocol=default_protocol)
+    if units:
+        _add_setting_options(parser.add_argument_group("models"), ModelConfig)
+    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol)
 
 
 def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
@@ -124,10 +127,14 @@ def _problem(args: argparse.Namespace) -> ProblemConfig:
     return _from_options(ProblemConfig, args)
 
 
-def _train_config(args: argparse.Namespace, units: int | None = None) -> Any:
+def _train_config(args: argparse.Namespace) -> Any:
     from seqattn.training import TrainConfig
 
-    return _from_options(TrainConfig, args, **({} if units is None else {"units": units}))
+    return _from_options(TrainConfig, args)
+
+
+def _model_config(args: argparse.Namespace) -> ModelConfig:
+    return _from_options(ModelConfig, args)
 
 
 def _resolve_run(value: str, runs_dir: str | None) -> tuple[str, Path]:
@@ -158,9 +165,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from seqattn.runs import create_run, get_run, run_dir
     from seqattn.worker import Worker
 
-    problem, config = _problem(args), _train_config(args)
+    problem, config, model = _problem(args), _train_config(args), _model_config(args)
     names = MODEL_NAMES if args.model == "both" else (args.model,)
-    run_id = create_run(problem, config.to_dict(), names=names, root=args.runs_dir)
+    run_id = create_run(problem, config.to_dict(), model=model.to_dict(), names=names, root=args.runs_dir)
     directory = run_dir(run_id, args.runs_dir)
     print(f"run {run_id}: training {', '.join(names)} in {directory}", file=sys.stderr)
     Worker(directory, sinks=[_progress_printer(args.quiet)]).run()
@@ -215,7 +222,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from seqattn.compare import TUTORIAL_REFERENCE, compare, is_tutorial_setup
 
-    problem, config = _problem(args), _train_config(args)
+    problem, config, model = _problem(args), _train_config(args), _model_config(args)
     csv_path = Path(args.csv)
     losses_path = Path(args.losses_csv) if args.losses_csv else csv_path.with_name(csv_path.stem + "_losses.csv")
 
@@ -228,11 +235,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         accs = "  ".join(f"{r.model} {r.exact_match:.1%}" for r in rows.itertuples())
         print(f"\rrepeat {repeat + 1}/{args.repeats}: {accs}" + " " * 20, file=sys.stderr, flush=True)
 
-    outcome = compare(problem, config, args.repeats, on_progress=on_progress, on_repeat=on_repeat)
+    outcome = compare(problem, config, args.repeats, model=model, on_progress=on_progress, on_repeat=on_repeat)
     outcome.results.to_csv(csv_path, index=False)
     outcome.losses.to_csv(losses_path, index=False)
     summary = outcome.summary()
-    reference = is_tutorial_setup(problem, config)
+    reference = is_tutorial_setup(problem, config, model)
     print(f"{'model':10} {'mean':>8} {'std':>8} {'min':>8} {'max':>8}" + ("  tutorial" if reference else ""))
     for model, row in summary.iterrows():
         line = f"{model:10} {row['mean']:8.2%} {row['std']:8.2%} {row['min']:8.2%} {row['max']:8.2%}"
@@ -253,8 +260,8 @@ def _int_list(name: str, text: str) -> list[int]:
     return values
 
 
-def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, Any]:
-    """The sweep command's (problem, recipe, SweepConfig) from its options.
+def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, ModelConfig, Any]:
+    """The sweep command's (problem, recipe, model settings, SweepConfig) from its options.
 
     Raises:
         ValueError: more than one list, or a bad value (one line for the user).
@@ -272,10 +279,10 @@ def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, Any]:
     n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
     n_out = max(1, n_in // 2) if half else min(lists["n_out"])
     problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target)
-    config = _train_config(args, units=lists["units"][0])
+    config, model = _train_config(args), ModelConfig(units=lists["units"][0])
     sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
                         n_out_rule="half" if half else "fixed")
-    return problem, config, sweep
+    return problem, config, model, sweep
 
 
 def _cell_printer(quiet: bool, total: int) -> Any:
@@ -299,13 +306,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from seqattn.sweep import grid_cells, summary_table
     from seqattn.worker import Worker
 
-    problem, config, sweep = sweep_settings(args)
-    cells = grid_cells(problem, config, sweep)  # refuses an oversized grid before anything starts
+    problem, config, model, sweep = sweep_settings(args)
+    cells = grid_cells(problem, config, sweep, model=model)  # refuses an oversized grid before anything starts
     address = scheduler_address(args.scheduler)
     extra: dict[str, Any] = {"sweep": sweep.to_dict()}
     if address:
         extra["scheduler"] = address
-    run_id = create_run(problem, config.to_dict(), kind="sweep", extra=extra, root=args.runs_dir)
+    run_id = create_run(problem, config.to_dict(), model=model.to_dict(), kind="sweep", extra=extra,
+                        root=args.runs_dir)
     where = address or "a local Dask cluster"
     print(f"run {run_id}: {len(cells)} cells ({sweep.axis} = {', '.join(map(str, sweep.values))}, "
           f"{sweep.seeds} seeds) on {where}", file=sys.stderr, flush=True)

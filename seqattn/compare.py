@@ -10,6 +10,7 @@ import pandas as pd
 
 from seqattn.cells import CellResult
 from seqattn.executors import Backend, local_backend, run_cells
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.sweep import SweepConfig, grid_cells, losses_frame, results_frame
 from seqattn.training import Progress, TrainConfig
@@ -19,13 +20,13 @@ TUTORIAL_REFERENCE = {"baseline": 0.231, "attention": 0.957}
 TUTORIAL_PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2, pad_target=True)
 
 
-def is_tutorial_setup(problem: ProblemConfig, config: TrainConfig) -> bool:
-    """True if problem and recipe are the tutorial's, so its numbers are comparable."""
+def is_tutorial_setup(problem: ProblemConfig, config: TrainConfig, model: ModelConfig | None = None) -> bool:
+    """True if problem, recipe and models are the tutorial's, so its numbers are comparable."""
     return (
         problem == TUTORIAL_PROBLEM
         and config.protocol == "tutorial"
         and config.updates == 5000
-        and config.units == 150
+        and (model or ModelConfig()).units == 150
         and config.learning_rate == 1e-3
     )
 
@@ -64,6 +65,7 @@ def compare(
     config: TrainConfig,
     repeats: int,
     *,
+    model: ModelConfig | None = None,
     backend: Backend | None = None,
     on_progress: Callable[[int, Progress], None] | None = None,
     on_repeat: Callable[[int, pd.DataFrame], None] | None = None,
@@ -74,6 +76,7 @@ def compare(
     Args:
         problem, config: as for :func:`seqattn.training.train`.
         repeats: how many independent repeats (1..100).
+        model: the models' settings (default :class:`ModelConfig`'s).
         backend: where the repeats run (default: one after another in this process).
         on_progress: called with (repeat index, Progress) during each repeat (in-process backends).
         on_repeat: called with (repeat index, that repeat's result rows) as each finishes.
@@ -81,7 +84,7 @@ def compare(
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= 100:
         raise ValueError(f"repeats must be a whole number from 1 to 100; got {repeats!r}.")
-    cells = grid_cells(problem, config, SweepConfig(axis=None, seeds=repeats))
+    cells = grid_cells(problem, config, SweepConfig(axis=None, seeds=repeats), model=model)
     own = backend is None
     backend = backend or local_backend()
 

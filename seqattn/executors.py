@@ -120,7 +120,8 @@ def dask_backend(client: Any, retries: int = 1) -> Backend:
 def failed_result(spec: CellSpec, reason: str) -> CellResult:
     """The result recorded for a cell that never returned (its worker died, say)."""
     return CellResult(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
-                      problem=spec.problem.to_dict(), status="failed", error=reason[:500])
+                      problem=spec.problem.to_dict(), model=spec.model.to_dict(), status="failed",
+                      error=reason[:500])
 
 
 def run_cells(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import (
@@ -122,6 +123,7 @@ def start(
     problem: ProblemConfig,
     train: Any,
     *,
+    model: Any = None,
     kind: str = "train",
     names: tuple[str, ...] = MODEL_NAMES,
     extra: dict[str, Any] | None = None,
@@ -132,6 +134,7 @@ def start(
     Args:
         problem: the echo problem.
         train: a :class:`seqattn.training.TrainConfig` (or its dict).
+        model: a :class:`seqattn.model_config.ModelConfig` (default its defaults).
         kind: ``train`` (one run of both models), ``compare`` (``extra['repeats']`` runs)
             or ``sweep`` (``extra['sweep']``, a :class:`seqattn.sweep.SweepConfig` dict).
         names: the models to train.
@@ -142,7 +145,9 @@ def start(
         RunError: the runs root cannot be written.
     """
     train_dict = train.to_dict() if dataclasses.is_dataclass(train) else dict(train)
-    run_id = create_run(problem, train_dict, kind=kind, names=names, extra=extra, root=root)
+    model = model or ModelConfig()
+    model_dict = model.to_dict() if dataclasses.is_dataclass(model) else dict(model)
+    run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root)
     directory = run_dir(run_id, root)
     try:
         pid = launch_worker(directory)
@@ -158,6 +163,7 @@ def start_sweep(
     train: Any,
     sweep: Any,
     *,
+    model: Any = None,
     scheduler: str | None = None,
     root: str | os.PathLike[str] | None = None,
 ) -> str:
@@ -174,11 +180,11 @@ def start_sweep(
     """
     from seqattn.sweep import grid_cells
 
-    grid_cells(problem, train, sweep)
+    grid_cells(problem, train, sweep, model=model)
     extra: dict[str, Any] = {"sweep": sweep.to_dict()}
     if scheduler:
         extra["scheduler"] = scheduler
-    return start(problem, train, kind="sweep", extra=extra, root=root)
+    return start(problem, train, model=model, kind="sweep", extra=extra, root=root)
 
 
 def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:

@@ -17,7 +17,7 @@ from seqattn.attention import AttentionDecoder
 from seqattn.configuration import check_int_range
 from seqattn.problem import ProblemConfig, one_hot
 from seqattn.registry import model_kind
-from seqattn.training import MAX_UNITS
+from seqattn.model_config import MAX_UNITS
 
 # Unrolling short LSTMs lets XLA fuse the steps (about 1.6x faster updates on
 # the seed problem); long inputs would make the compiled graph too large.

@@ -18,6 +18,7 @@ import pandas as pd
 
 from seqattn.cells import CellResult, CellSpec
 from seqattn.configuration import DictConfig, check_int_range
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES, attending_names
 from seqattn.training import TrainConfig
@@ -87,42 +88,46 @@ class SweepConfig(DictConfig):
         return max(1, len(self.values)) * self.seeds
 
 
-def cell_settings(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig, value: int | None
-                  ) -> tuple[ProblemConfig, TrainConfig]:
-    """The problem and recipe of the cells at one axis ``value`` (seed not yet set).
+def cell_settings(problem: ProblemConfig, model: ModelConfig, sweep: SweepConfig, value: int | None
+                  ) -> tuple[ProblemConfig, ModelConfig]:
+    """The problem and model settings of the cells at one axis ``value``.
 
     Raises:
-        ValueError: the value makes an invalid problem or recipe (message names it).
+        ValueError: the value makes an invalid problem or model (message names it).
     """
     if sweep.axis is None or value is None:
-        return problem, train
+        return problem, model
     try:
         if sweep.axis == "units":
-            return problem, dataclasses.replace(train, units=value)
+            return problem, dataclasses.replace(model, units=value)
         changes: dict[str, Any] = {sweep.axis: value}
         if sweep.axis == "n_in":
             n_out = max(1, value // 2) if sweep.n_out_rule == "half" else problem.n_out
             changes["n_out"] = n_out
-        return dataclasses.replace(problem, **changes), train
+        return dataclasses.replace(problem, **changes), model
     except ValueError as exc:
         raise ValueError(f"{sweep.axis} = {value} does not make a valid cell: {exc}") from None
 
 
-def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig) -> float:
+def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
     """Estimated seconds for one update of both models (cost model above)."""
+    units = (model or ModelConfig()).units
     steps = problem.n_in + problem.target_len
-    work = train.batch_size * steps * train.units * (train.units + problem.cardinality)
+    work = train.batch_size * steps * units * (units + problem.cardinality)
     return UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_WORK * work
 
 
-def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig) -> float:
+def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
     """Estimated wall seconds of one cell: fixed cost plus its updates."""
-    return CELL_SECONDS_FIXED + train.updates * estimate_update_seconds(problem, train)
+    return CELL_SECONDS_FIXED + train.updates * estimate_update_seconds(problem, train, model)
 
 
 def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
-               names: Sequence[str] = MODEL_NAMES) -> list[CellSpec]:
+               names: Sequence[str] = MODEL_NAMES, model: ModelConfig | None = None) -> list[CellSpec]:
     """Every cell of a sweep, value-major: value 1 seed 0, value 1 seed 1, ...
+
+    ``model`` holds the models' settings (default :class:`ModelConfig`'s); a
+    ``units`` sweep replaces its size per value.
 
     Raises:
         ValueError: a value makes an invalid cell, or a cell is estimated above
@@ -130,8 +135,8 @@ def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
     """
     cells = []
     for value in sweep.values or (None,):
-        cell_problem, cell_train = cell_settings(problem, train, sweep, value)
-        seconds = estimate_cell_seconds(cell_problem, cell_train)
+        cell_problem, cell_model = cell_settings(problem, model or ModelConfig(), sweep, value)
+        seconds = estimate_cell_seconds(cell_problem, train, cell_model)
         if seconds > MAX_CELL_SECONDS:
             where = f" at {sweep.axis} = {value}" if value is not None else ""
             raise ValueError(
@@ -139,24 +144,24 @@ def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
                 f"{MAX_CELL_SECONDS / 60:.0f} minutes per cell. Use fewer updates, smaller batches or fewer units."
             )
         for repeat in range(sweep.seeds):
-            seeded = dataclasses.replace(cell_train, seed=train.seed + repeat)
+            seeded = dataclasses.replace(train, seed=train.seed + repeat)
             values = {} if value is None else {sweep.axis: value}
             if sweep.axis == "n_in":
                 values["n_out"] = cell_problem.n_out
-            cells.append(CellSpec(index=len(cells), problem=cell_problem, train=seeded, repeat=repeat,
-                                  values=values, names=tuple(names)))
+            cells.append(CellSpec(index=len(cells), problem=cell_problem, train=seeded, model=cell_model,
+                                  repeat=repeat, values=values, names=tuple(names)))
     return cells
 
 
 def estimate_sweep_seconds(cells: Sequence[CellSpec], workers: int = 1) -> float:
     """Estimated wall seconds of a grid on ``workers`` parallel workers (longest cells first)."""
     loads = [0.0] * max(1, workers)
-    for seconds in sorted((estimate_cell_seconds(c.problem, c.train) for c in cells), reverse=True):
+    for seconds in sorted((estimate_cell_seconds(c.problem, c.train, c.model) for c in cells), reverse=True):
         loads[loads.index(min(loads))] += seconds
     return max(loads)
 
 
-RESULT_COLUMNS = ("cell", "repeat", "seed", "cardinality", "n_in", "n_out", "model", "exact_match",
+RESULT_COLUMNS = ("cell", "repeat", "seed", "cardinality", "n_in", "n_out", "units", "model", "exact_match",
                   "alignment", "updates", "seconds", "status", "error")
 
 
@@ -173,7 +178,7 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
             row = {
                 "cell": result.index, "repeat": result.repeat, "seed": result.seed,
                 "cardinality": result.problem.get("cardinality"), "n_in": result.problem.get("n_in"),
-                "n_out": result.problem.get("n_out"), "model": model,
+                "n_out": result.problem.get("n_out"), "units": result.model.get("units"), "model": model,
                 "exact_match": result.exact_match.get(model, np.nan),
                 "alignment": result.alignment if model in attending_names() and result.alignment is not None else np.nan,
                 "updates": result.updates_done, "seconds": round(result.seconds, 3),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
+from seqattn.model_config import ModelConfig, model_config_of
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES, check_names
 from seqattn.runs import CellLogWriter, RunWriter, save_result, update_status
@@ -49,6 +50,10 @@ class TaskContext:
         return TrainConfig.from_dict(self.meta["train"])
 
     @property
+    def model(self) -> ModelConfig:
+        return model_config_of(self.meta)
+
+    @property
     def names(self) -> tuple[str, ...]:
         return check_names(self.meta.get("names") or MODEL_NAMES)
 
@@ -68,7 +73,7 @@ def run_training(ctx: TaskContext) -> str:
         ctx.emit(progress)
 
     try:
-        result = train(ctx.problem, ctx.train, names=ctx.names, on_progress=report, stop=ctx.stop)
+        result = train(ctx.problem, ctx.train, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop)
     finally:
         writer.close()
     save_result(ctx.directory, result)
@@ -99,7 +104,7 @@ def run_cells_task(ctx: TaskContext) -> str:
     from seqattn.executors import run_cells
 
     train = ctx.train
-    cells = grid_cells(ctx.problem, train, sweep_of(ctx.meta), ctx.names)
+    cells = grid_cells(ctx.problem, train, sweep_of(ctx.meta), ctx.names, model=ctx.model)
     log = CellLogWriter(ctx.directory, len(cells), train.updates)
     backend = backend_for(ctx.meta)
     update_status(ctx.directory, backend=backend.description, workers=backend.workers,

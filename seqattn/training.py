@@ -22,6 +22,7 @@ import numpy as np
 
 from seqattn.evaluation import Accuracy, score
 from seqattn.configuration import DictConfig, check_settings, setting
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig, make_batch, targets_for
 from seqattn.registry import MODEL_NAMES, check_names
 
@@ -36,7 +37,6 @@ PROTOCOL_DEFAULTS: dict[str, tuple[int, int, float, int]] = {
     "batched": (500, 32, 5e-3, 50),
 }
 MAX_UPDATES = 1_000_000
-MAX_UNITS = 1024
 MAX_BATCH = 4096
 SMOOTHING = 0.98
 EVAL_SLICE = 1000
@@ -44,7 +44,9 @@ EVAL_SLICE = 1000
 
 @dataclass(frozen=True)
 class TrainConfig(DictConfig):
-    """How to train: protocol, model size, optimizer and evaluation cadence.
+    """How to train (the recipe): protocol, optimizer and evaluation cadence.
+
+    The models' own settings (their size) are a :class:`~seqattn.model_config.ModelConfig`.
 
     Leave ``updates``, ``batch_size``, ``learning_rate`` or ``eval_every`` as
     ``None`` to take the protocol's default (``PROTOCOL_DEFAULTS``).
@@ -52,7 +54,6 @@ class TrainConfig(DictConfig):
     Args:
         protocol: ``"tutorial"`` (one fresh pair per update, batch size 1) or
             ``"batched"`` (a fresh batch per update).
-        units: LSTM and decoder size of both models (1..MAX_UNITS).
         updates: optimizer updates per model (1..1,000,000).
         batch_size: pairs per update (1 for the tutorial protocol).
         learning_rate: Adam's step size, in (0, 1].
@@ -66,7 +67,6 @@ class TrainConfig(DictConfig):
 
     protocol: Protocol = setting("tutorial", "Protocol",
                                  "tutorial: one fresh pair per update; batched: a fresh batch per update.")
-    units: int = setting(150, "Units", "LSTM and decoder size of both models.", 1, MAX_UNITS)
     updates: int | None = setting(None, "Updates", "Optimizer updates per model.", 1, MAX_UPDATES)
     batch_size: int | None = setting(None, "Batch size", "Pairs per update (1 with the tutorial protocol).", 1, MAX_BATCH)
     learning_rate: float | None = setting(None, "Learning rate", "Adam's step size, above 0 and at most 1.")
@@ -74,6 +74,12 @@ class TrainConfig(DictConfig):
     eval_every: int | None = setting(None, "Evaluate every", "Updates between held-out evaluations.", 1, MAX_UPDATES)
     eval_size: int = setting(1000, "Held-out pairs", "Held-out pairs per evaluation.", 1, 100_000)
     jit_compile: bool = setting(True, "XLA", "Compile the update with XLA (faster on CPU).")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """As :meth:`DictConfig.from_dict`; a ``units`` key (runs saved before
+        :class:`ModelConfig` existed) belongs to the model and is left out here."""
+        return super().from_dict({k: v for k, v in data.items() if k != "units"})
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -267,21 +273,24 @@ def _private_initializer_seeds(seed: int) -> Iterator[None]:
         seed_generator.python_random = shared
 
 
-def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...]) -> dict[str, Any]:
-    """Fresh, seeded models by name, each compiled with Adam at the config's rate."""
+def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
+                 model: ModelConfig | None = None) -> dict[str, Any]:
+    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate."""
     import keras
 
     from seqattn.models import build_model
 
     keras.utils.set_random_seed(config.seed)
     with _private_initializer_seeds(config.seed):
-        return {name: build_model(name, problem, config.units, config.learning_rate) for name in names}
+        units = (model or ModelConfig()).units
+        return {name: build_model(name, problem, units, config.learning_rate) for name in names}
 
 
 def train(
     problem: ProblemConfig,
     config: TrainConfig,
     *,
+    model: ModelConfig | None = None,
     names: tuple[str, ...] = MODEL_NAMES,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | Callable[[], bool] | None = None,
@@ -293,6 +302,7 @@ def train(
     Args:
         problem: the echo problem.
         config: the training recipe.
+        model: the models' settings (default :class:`ModelConfig`'s).
         names: which models to train (names from :mod:`seqattn.registry`).
         on_progress: called with a :class:`Progress` now and then, at every
             evaluation and once at the end (``final=True``).
@@ -311,7 +321,7 @@ def train(
     from seqattn.models import Predictor
 
     names = check_names(names)
-    models = models if models is not None else build_models(problem, config, names)
+    models = models if models is not None else build_models(problem, config, names, model)
     optimizers = {name: models[name].optimizer for name in names}
     for name in names:
         optimizers[name].build(models[name].trainable_variables)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from seqattn import jobs
 from seqattn.problem import ProblemConfig
 from seqattn.runs import list_runs
+from seqattn.model_config import ModelConfig
 from seqattn.training import TrainConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -57,8 +58,8 @@ def runs(tmp_path, monkeypatch):
 def saved_run(tmp_path_factory):
     """A tiny finished run, trained well enough to be interesting."""
     root = tmp_path_factory.mktemp("app") / "runs"
-    config = TrainConfig(protocol="batched", units=16, updates=150, batch_size=32, eval_every=50, eval_size=100)
-    run_id = jobs.start(TINY_PROBLEM, config, root=root)
+    config = TrainConfig(protocol="batched", updates=150, batch_size=32, eval_every=50, eval_size=100)
+    run_id = jobs.start(TINY_PROBLEM, config, model=ModelConfig(units=16), root=root)
     wait_done(run_id, root)
     assert jobs.status(run_id, root).state == "done"
     return root, run_id

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from seqattn import jobs
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.runs import (
     RunError,
@@ -27,12 +28,14 @@ from seqattn.runs import (
 )
 from seqattn.training import TrainConfig
 
+MODEL = ModelConfig(units=8)
+
 PROBLEM = ProblemConfig(cardinality=8, n_in=4, n_out=2)
 
 
 def tiny(updates: int = 60, **kw) -> TrainConfig:
     kw.setdefault("eval_every", 20)
-    return TrainConfig(protocol="batched", units=8, updates=updates, batch_size=8, eval_size=64,
+    return TrainConfig(protocol="batched", updates=updates, batch_size=8, eval_size=64,
                        jit_compile=False, **kw)
 
 
@@ -58,13 +61,13 @@ def root(tmp_path, monkeypatch):
 def finished_run(tmp_path_factory):
     """One run trained to the end in a worker, shared by read-only tests."""
     path = tmp_path_factory.mktemp("shared") / "runs"
-    run_id = jobs.start(PROBLEM, tiny(), root=path)
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(), root=path)
     wait_for(lambda: not jobs.status(run_id, path).active)
     return path, run_id
 
 
 def test_lifecycle_queued_running_done_with_history_and_models(root):
-    run_id = jobs.start(PROBLEM, tiny(updates=150, eval_every=30))
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=150, eval_every=30))
     first = jobs.status(run_id)
     assert first.state in ("queued", "running")
     seen = {first.state}
@@ -101,8 +104,8 @@ def test_save_then_load_gives_identical_predictions(root):
     from seqattn.training import train
 
     config = tiny(updates=30)
-    result = train(PROBLEM, config)
-    run_id = create_run(PROBLEM, config.to_dict())
+    result = train(PROBLEM, config, model=MODEL)
+    run_id = create_run(PROBLEM, config.to_dict(), model=MODEL.to_dict())
     directory = run_dir(run_id)
     from seqattn.runs import RunWriter, update_status
 
@@ -122,7 +125,7 @@ def test_save_then_load_gives_identical_predictions(root):
 
 
 def test_cancel_running_job_stops_quickly_and_keeps_history_and_models(root):
-    run_id = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
     wait_for(lambda: jobs.status(run_id).update >= 50)
     asked = time.monotonic()
     jobs.cancel(run_id)
@@ -139,8 +142,8 @@ def test_cancel_running_job_stops_quickly_and_keeps_history_and_models(root):
 
 def test_cancel_while_queued_and_twice_is_harmless(root, monkeypatch):
     monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
-    first = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
-    second = jobs.start(PROBLEM, tiny())
+    first = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
+    second = jobs.start(PROBLEM, model=MODEL, train=tiny())
     wait_for(lambda: jobs.status(first).state == "running")
     assert jobs.status(second).state == "queued"
     jobs.cancel(second)
@@ -164,7 +167,7 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
         "seqattn.training.train = train\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(Path(__file__).resolve().parent.parent)]))
-    run_id = jobs.start(PROBLEM, tiny())
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny())
     wait_for(lambda: not jobs.status(run_id).active)
     status = jobs.status(run_id)
     assert status.state == "failed"
@@ -174,8 +177,8 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
 
 def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch):
     monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
-    a = jobs.start(PROBLEM, tiny(updates=80))
-    b = jobs.start(PROBLEM, tiny(updates=80))
+    a = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=80))
+    b = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=80))
     both_running = False
     while jobs.status(a).active or jobs.status(b).active:
         states = (jobs.status(a).state, jobs.status(b).state)
@@ -190,7 +193,7 @@ def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch):
 
 
 def test_killed_worker_shows_interrupted_with_history(root):
-    run_id = jobs.start(PROBLEM, tiny(updates=200_000, eval_every=1000))
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
     wait_for(lambda: jobs.status(run_id).update >= 30)
     pid = json.loads((run_dir(run_id) / "status.json").read_text())["pid"]
     os.kill(pid, signal.SIGKILL)
@@ -254,4 +257,4 @@ def test_unwritable_root_gives_clear_error(tmp_path):
     with pytest.raises(RunError, match="Cannot write to the runs folder"):
         ensure_root(blocker / "runs")
     with pytest.raises(RunError, match="Cannot write to the runs folder"):
-        jobs.start(PROBLEM, tiny(), root=blocker / "runs")
+        jobs.start(PROBLEM, model=MODEL, train=tiny(), root=blocker / "runs")

@@ -15,12 +15,14 @@ from seqattn.cells import CellResult
 from seqattn.problem import ProblemConfig
 from seqattn.runs import append_cell, cancel_requested, create_run, list_runs, run_dir, update_status
 from seqattn.sweep import MAX_CELLS, SweepConfig
+from seqattn.model_config import ModelConfig
 from seqattn.training import TrainConfig
 from test_app import app as open_page, no_exception, set_number
 
 SWEEP = "pages/4_Sweep.py"
 TINY_PROBLEM = ProblemConfig(cardinality=6, n_in=4, n_out=2)
-TINY_TRAIN = TrainConfig(protocol="batched", units=8, updates=40, batch_size=8, eval_size=50, eval_every=20,
+TINY_MODEL = ModelConfig(units=8)
+TINY_TRAIN = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_size=50, eval_every=20,
                          jit_compile=False)
 TINY_SWEEP = SweepConfig(axis="n_in", values=(3, 4), seeds=1)
 
@@ -129,7 +131,7 @@ def test_a_bad_run_in_the_url_is_explained_and_the_form_shown(runs, raw, message
 
 def test_a_training_run_is_not_shown_as_a_sweep(runs, monkeypatch):
     monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
-    run_id = jobs.start(TINY_PROBLEM, TINY_TRAIN, root=runs)
+    run_id = jobs.start(TINY_PROBLEM, TINY_TRAIN, model=TINY_MODEL, root=runs)
     at = app(run=run_id)
     no_exception(at)
     assert "it is a train run, not a sweep" in errors(at)
@@ -166,7 +168,8 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
 
 def recorded_sweep(root: Path, state: str, cells: list[CellResult]) -> str:
     """A sweep run as its job leaves it, without training: the cells it recorded and its final state."""
-    run_id = create_run(TINY_PROBLEM, TINY_TRAIN.to_dict(), kind="sweep", extra={"sweep": TINY_SWEEP.to_dict()},
+    run_id = create_run(TINY_PROBLEM, TINY_TRAIN.to_dict(), model=TINY_MODEL.to_dict(),
+                        kind="sweep", extra={"sweep": TINY_SWEEP.to_dict()},
                         root=root)
     directory = run_dir(run_id, root)
     for cell in cells:
@@ -198,7 +201,7 @@ def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
 
 
 def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs):
-    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, root=runs)
+    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, model=TINY_MODEL, root=runs)
     at = app(run=run_id)
     no_exception(at)
     assert any(b.label == "Cancel" for b in at.button), "live view while the sweep runs"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from seqattn import training
+from seqattn.model_config import ModelConfig, model_config_of
 from seqattn.problem import ProblemConfig, make_batch, targets_for
 from seqattn.training import (
     PROTOCOL_DEFAULTS,
@@ -21,6 +22,7 @@ from seqattn.training import (
 )
 
 TINY = ProblemConfig(cardinality=6, n_in=4, n_out=2)
+SMALL_MODEL = ModelConfig(units=16)
 
 # --------------------------------------------------------------------------- TrainConfig
 
@@ -68,8 +70,6 @@ def test_explicit_values_override_defaults() -> None:
         ({"updates": 2.5}, r"^updates must be a whole number from 1 to 1000000; got 2\.5"),
         ({"eval_size": 0}, r"^eval_size must be from 1 to 100000; got 0"),
         ({"eval_every": 0}, r"^eval_every must be from 1 to 1000000; got 0"),
-        ({"units": 0}, r"^units must be from 1 to 1024; got 0"),
-        ({"units": 2048}, r"^units must be from 1 to 1024; got 2048"),
         ({"protocol": "batched", "batch_size": 0}, r"^batch_size must be from 1 to 4096; got 0"),
         ({"protocol": "batched", "batch_size": 5000}, r"^batch_size must be from 1 to 4096; got 5000"),
         ({"seed": -1}, r"^seed must be from 0 to 2147483647; got -1"),
@@ -80,6 +80,28 @@ def test_invalid_values_raise_clear_messages(kwargs: dict, pattern: str) -> None
         TrainConfig(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "units, pattern",
+    [(0, r"^units must be from 1 to 1024; got 0"), (2048, r"^units must be from 1 to 1024; got 2048"),
+     (8.5, r"^units must be a whole number from 1 to 1024; got 8\.5")],
+)
+def test_model_size_lives_in_model_config_with_its_range(units, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        ModelConfig(units=units)
+    with pytest.raises(TypeError):
+        TrainConfig(units=16)  # type: ignore[call-arg]  (the recipe no longer holds the model's size)
+
+
+def test_runs_saved_before_model_config_still_load() -> None:
+    legacy = {"kind": "train", "train": {"protocol": "batched", "units": 32, "updates": 10}}
+    assert TrainConfig.from_dict(legacy["train"]) == TrainConfig(protocol="batched", updates=10)
+    assert model_config_of(legacy) == ModelConfig(units=32)
+    assert model_config_of({"train": {}}) == ModelConfig()
+    assert model_config_of({"model": {"units": 8}, "train": {"units": 32}}) == ModelConfig(units=8)
+    with pytest.raises(ValueError, match="unknown model setting"):
+        model_config_of({"model": {"layers": 3}})
+
+
 def test_batched_accepts_any_batch_size_tutorial_only_one() -> None:
     assert TrainConfig(protocol="batched", batch_size=1).batch_size == 1
     assert TrainConfig(protocol="tutorial", batch_size=1).batch_size == 1
@@ -87,7 +109,7 @@ def test_batched_accepts_any_batch_size_tutorial_only_one() -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [TrainConfig(), TrainConfig(protocol="batched", units=8, updates=10, seed=3, eval_size=5, jit_compile=False)],
+    [TrainConfig(), TrainConfig(protocol="batched", updates=10, seed=3, eval_size=5, jit_compile=False)],
 )
 def test_to_dict_from_dict_round_trip(config: TrainConfig) -> None:
     data = config.to_dict()
@@ -184,7 +206,7 @@ def test_data_stream_memory_is_bounded_for_the_largest_problem() -> None:
 
 
 def small_config(**overrides) -> TrainConfig:
-    values = dict(protocol="batched", units=16, updates=120, eval_every=40, eval_size=64, seed=0)
+    values = dict(protocol="batched", updates=120, eval_every=40, eval_size=64, seed=0)
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -193,20 +215,20 @@ def small_config(**overrides) -> TrainConfig:
 def batched_run():
     """Default XLA path, both models, a report every 10 updates."""
     events: list[Progress] = []
-    result = train(TINY, small_config(learning_rate=1e-2), on_progress=events.append, report_every=10)
+    result = train(TINY, model=SMALL_MODEL, config=small_config(learning_rate=1e-2), on_progress=events.append, report_every=10)
     return result, events
 
 
 @pytest.fixture(scope="module")
 def batched_run_again():
-    return train(TINY, small_config(learning_rate=1e-2), report_every=10)
+    return train(TINY, model=SMALL_MODEL, config=small_config(learning_rate=1e-2), report_every=10)
 
 
 @pytest.fixture(scope="module")
 def tutorial_run():
     events: list[Progress] = []
-    config = TrainConfig(protocol="tutorial", units=16, updates=400, eval_every=100, eval_size=64, seed=0)
-    result = train(TINY, config, on_progress=events.append)
+    config = TrainConfig(protocol="tutorial", updates=400, eval_every=100, eval_size=64, seed=0)
+    result = train(TINY, config, model=SMALL_MODEL, on_progress=events.append)
     return result, events
 
 
@@ -303,7 +325,7 @@ def test_same_seed_identical_loss_history(batched_run, batched_run_again) -> Non
 
 def test_different_seed_different_loss_history(batched_run) -> None:
     first, _ = batched_run
-    other = train(TINY, small_config(learning_rate=1e-2, updates=20, seed=1, jit_compile=False))
+    other = train(TINY, model=SMALL_MODEL, config=small_config(learning_rate=1e-2, updates=20, seed=1, jit_compile=False))
     assert not np.allclose(other.losses, first.losses[:20], atol=1e-3)
 
 
@@ -322,6 +344,7 @@ def test_cancel_stops_within_one_update(use_event: bool) -> None:
     result = train(
         TINY,
         small_config(updates=200, eval_every=50, jit_compile=False),
+        model=SMALL_MODEL,
         on_progress=on_progress,
         stop=stop if use_event else stop.is_set,
         report_every=1,
@@ -341,7 +364,8 @@ def test_stop_before_start_gives_empty_history() -> None:
     stop = threading.Event()
     stop.set()
     events: list[Progress] = []
-    result = train(TINY, small_config(updates=50, jit_compile=False), stop=stop, on_progress=events.append)
+    result = train(TINY, model=SMALL_MODEL, config=small_config(updates=50, jit_compile=False), stop=stop,
+                   on_progress=events.append)
     assert result.cancelled and result.updates_done == 0
     assert result.losses.shape == (0, 2)
     assert len(events) == 1 and events[0].final and events[0].update == 0
@@ -349,9 +373,9 @@ def test_stop_before_start_gives_empty_history() -> None:
 
 def test_train_rejects_unknown_model_names() -> None:
     with pytest.raises(ValueError, match="baseline, attention"):
-        train(TINY, small_config(updates=1), names=("transformer",))
+        train(TINY, model=SMALL_MODEL, config=small_config(updates=1), names=("transformer",))
     with pytest.raises(ValueError):
-        train(TINY, small_config(updates=1), names=())
+        train(TINY, model=SMALL_MODEL, config=small_config(updates=1), names=())
 
 
 # --------------------------------------------------------------------------- shared data
@@ -381,7 +405,7 @@ def test_both_models_see_the_same_pairs(record_batches) -> None:
     runs = {}
     for names in (("baseline", "attention"), ("baseline",), ("attention",)):
         record_batches.clear()
-        runs[names] = (train(TINY, config, names=names), [b for b in record_batches])
+        runs[names] = (train(TINY, config, model=SMALL_MODEL, names=names), [b for b in record_batches])
     joint_result, joint_fed = runs[("baseline", "attention")]
     # The joint run is fed exactly the seeded DataStream, batch after batch ...
     expected = DataStream(TINY, 8, seed=config.seed)

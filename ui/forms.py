@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from seqattn.configuration import Setting, settings_of
+from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.training import PROTOCOL_DEFAULTS, TrainConfig
 
@@ -22,6 +23,7 @@ class FormResult:
     problem: ProblemConfig | None
     train: TrainConfig | None
     error: str | None
+    model: ModelConfig | None = None
 
 
 def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None) -> FormResult:
@@ -33,6 +35,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     """
     swept = swept or {}
     problem_settings, train_settings = settings_of(ProblemConfig), settings_of(TrainConfig)
+    model_settings = settings_of(ModelConfig)
 
     def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, **kw: Any) -> Any:
         if spec.name in swept:
@@ -51,7 +54,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         pad = st.toggle(pad_spec.label, value=pad_spec.default, key=f"{prefix}_pad", help=pad_spec.help)
     with middle:
         st.markdown("**Models**")
-        units = whole(train_settings["units"], "units")
+        units = whole(model_settings["units"], "units")
         protocol_label = st.radio(train_settings["protocol"].label, list(PROTOCOL_LABELS.values()),
                                   index=list(PROTOCOL_LABELS).index(default_protocol), key=f"{prefix}_protocol")
         protocol = next(k for k, v in PROTOCOL_LABELS.items() if v == protocol_label)
@@ -68,8 +71,9 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         seed = whole(train_settings["seed"], "seed")
     try:
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
-        train = TrainConfig(protocol=protocol, units=int(units), updates=int(updates),
+        model = ModelConfig(units=int(units))
+        train = TrainConfig(protocol=protocol, updates=int(updates),
                             batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
     except (ValueError, TypeError, OverflowError) as exc:
         return FormResult(None, None, str(exc))
-    return FormResult(problem, train, None)
+    return FormResult(problem, train, None, model)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seqattn.model_config import model_config_of
 from seqattn.problem import ProblemConfig
 from seqattn.processes import process_alive
 from seqattn.runs.files import read_json, write_json
@@ -51,6 +52,7 @@ class RunSummary:
     kind: str = "train"
     problem: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     accuracy: dict[str, float] = field(default_factory=dict)
     update: int = 0
@@ -103,12 +105,16 @@ def create_run(
     problem: ProblemConfig,
     train: dict[str, Any],
     *,
+    model: dict[str, Any] | None = None,
     kind: str = "train",
     names: tuple[str, ...] = MODEL_NAMES,
     extra: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
 ) -> str:
-    """Create a run directory in state ``queued`` and return its id."""
+    """Create a run directory in state ``queued`` and return its id.
+
+    ``train`` and ``model`` are the recipe's and the models' settings as dicts.
+    """
     base = ensure_root(root)
     for _ in range(5):
         run_id = new_run_id()
@@ -126,6 +132,7 @@ def create_run(
         "created": time.time(),
         "problem": problem.to_dict(),
         "train": train,
+        "model": dict(model or {}),
         "names": list(names),
         **(extra or {}),
     }
@@ -192,6 +199,7 @@ def _read_summary(directory: Path) -> RunSummary:
             kind=meta.get("kind", "train"),
             problem=meta["problem"],
             train=meta.get("train", {}),
+            model=model_config_of(meta).to_dict(),
             names=names,
             update=int(status.get("update") or 0),
             total=status.get("total"),
@@ -199,7 +207,8 @@ def _read_summary(directory: Path) -> RunSummary:
             error=error,
             eta=status.get("eta") if state == "running" else None,
             phase=status.get("phase") if state == "running" else None,
-            extra={k: v for k, v in meta.items() if k not in ("id", "kind", "created", "problem", "train", "names")},
+            extra={k: v for k, v in meta.items()
+                   if k not in ("id", "kind", "created", "problem", "train", "model", "names")},
             cells_done=int(status.get("cells_done") or 0),
             cells_total=status.get("cells_total"),
         )

@@ -1,0 +1,47 @@
+"""What the models are, apart from how they are trained: :class:`ModelConfig`.
+
+The recipe (protocol, updates, optimizer) is :class:`seqattn.training.TrainConfig`;
+this is the architecture's side (its size today; the encoder variant next), so
+a sweep or a saved run can vary or record one without the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seqattn.configuration import DictConfig, check_settings, setting
+
+MAX_UNITS = 1024
+
+
+@dataclass(frozen=True)
+class ModelConfig(DictConfig):
+    """The models' architecture settings.
+
+    Args:
+        units: LSTM and decoder size of both models (1..MAX_UNITS).
+    """
+
+    KIND = "model"
+
+    units: int = setting(150, "Units", "LSTM and decoder size of both models.", 1, MAX_UNITS)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+
+
+def model_config_of(meta: Mapping[str, Any]) -> ModelConfig:
+    """The :class:`ModelConfig` of a saved run's ``run.json``.
+
+    Runs saved before the model settings had a section of their own kept
+    ``units`` among the training settings; those still load.
+
+    Raises:
+        ValueError: settings that are not a valid model config.
+    """
+    if "model" in meta:
+        return ModelConfig.from_dict(meta["model"])
+    train = meta.get("train") or {}
+    return ModelConfig(units=train["units"]) if "units" in train else ModelConfig()
