@@ -4,13 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test bench reproduce clean help
+.PHONY: run test bench reproduce sweep clean help
 
 help:
 	@echo "make run     set up .venv and start the dashboard on http://localhost:$(PORT)"
 	@echo "make test    set up .venv with test tools and run every test"
 	@echo "make bench   print the benchmark figures (bench/)"
 	@echo "make reproduce  rerun the tutorial's 10-repeat comparison (docs/)"
+	@echo "make sweep   rerun the default length sweep on a local Dask cluster (docs/)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +29,18 @@ run: $(VENV)/.run-deps
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
 test: $(VENV)/.test-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/train_speed.py
 	$(BIN)/python bench/predict_latency.py
 	$(BIN)/python bench/startup_time.py
+	$(BIN)/python bench/sweep_scaling.py
+
+sweep: $(VENV)/.run-deps
+	$(BIN)/python -m seqattn sweep --seeds 3 --protocol batched --csv docs/length_sweep.csv
+	$(BIN)/python bench/plot_sweep.py docs/length_sweep.csv docs/length_sweep.svg
 
 reproduce: $(VENV)/.run-deps
 	$(BIN)/python -m seqattn compare --repeats 10 --csv docs/tutorial_comparison.csv

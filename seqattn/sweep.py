@@ -184,7 +184,7 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
                 "updates": result.updates_done, "seconds": round(result.seconds, 3),
                 "status": result.status, "error": result.error,
             }
-            row.update({k: v for k, v in result.values.items() if k not in row})
+            row.update(result.values)  # the swept settings, as the cell recorded them
             rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:

@@ -71,7 +71,7 @@ def test_predict_prints_both_models_and_attention(trained):
 def test_bad_arguments_exit_2_with_one_line(args, message):
     result = run_cli(*args)
     assert result.returncode == 2 or (args[0] == "evaluate" and result.returncode == 1)
-    lines = [l for l in result.stderr.splitlines() if "error" in l]
+    lines = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(lines) == 1 and message in lines[0]
     assert "Traceback" not in result.stderr
 
@@ -97,3 +97,54 @@ def test_compare_writes_csvs_and_a_table(tmp_path):
     losses = pd.read_csv(tmp_path / "cmp_losses.csv")
     assert len(losses) == 2 * 2 * 40
     assert "attention" in result.stdout and "mean" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """A two-cell sweep run through the CLI on its own local Dask cluster."""
+    base = tmp_path_factory.mktemp("sweep")
+    csv, runs = base / "sweep.csv", base / "runs"
+    result = run_cli("sweep", "--n-in", "3,4", "--seeds", "1", "--units", "8", "--cardinality", "6", "--updates", "40",
+                     "--eval-size", "50", "--no-jit", "--csv", str(csv), "--runs-dir", str(runs))
+    return csv, runs, result
+
+
+def test_sweep_writes_a_csv_progress_lines_and_a_table(swept):
+    csv, _, result = swept
+    assert result.returncode == 0, result.stderr[-2000:]
+    import pandas as pd
+
+    cells = pd.read_csv(csv)
+    assert len(cells) == 2 * 2
+    assert cells["n_in"].tolist() == [3, 3, 4, 4] and set(cells["model"]) == {"baseline", "attention"}
+    assert set(cells["status"]) == {"done"} and cells["exact_match"].between(0, 1).all()
+    assert "cell 1/2" in result.stderr and "cell 2/2" in result.stderr
+    table = [line for line in result.stdout.splitlines() if line.startswith("n_in")]
+    assert len(table) == 4 and all("mean" in line and "seeds 1" in line for line in table)
+
+
+def test_runs_lists_the_sweep(swept):
+    _, runs, result = swept
+    assert result.returncode == 0, result.stderr[-2000:]
+    listing = run_cli("runs", "--runs-dir", str(runs))
+    assert listing.returncode == 0
+    assert "sweep n_in = 3,4 · 2/2 cells · done" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--n-in", "5,x"), "--n-in takes whole numbers separated by commas; got '5,x'"),
+        (("--n-in", "3,4", "--units", "8,16"), "sweep one setting at a time; got lists for n_in, units"),
+        (("--seeds", "0"), "seeds must be from 1 to 100; got 0"),
+        (("--n-in", "3,4,5", "--seeds", "67"), "this grid has 201 cells (3 values x 67 seeds); at most 200 run"),
+        (("--scheduler", "notanaddress"), "a Dask scheduler address looks like tcp://host:8786; got 'notanaddress'"),
+    ],
+)
+def test_sweep_bad_arguments_exit_2_with_one_line_and_start_nothing(tmp_path, args, message):
+    result = run_cli("sweep", *args, "--runs-dir", str(tmp_path / "runs"), "--csv", str(tmp_path / "x.csv"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m seqattn sweep: error: ") and message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "x.csv").exists()
