@@ -233,8 +233,9 @@ def start_training(page: Page, server: Server, updates: int) -> str:
     # The form's values reached the job.
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
     assert meta["problem"] == {"cardinality": 10, "n_in": 5, "n_out": 2, "pad_target": True}, meta
-    assert {k: meta["train"][k] for k in ("protocol", "units", "updates", "batch_size")} == {
-        "protocol": "batched", "units": 16, "updates": updates, "batch_size": 16}, meta
+    assert {k: meta["train"][k] for k in ("protocol", "updates", "batch_size")} == {
+        "protocol": "batched", "updates": updates, "batch_size": 16}, meta
+    assert meta["model"] == {"units": 16}, meta
     return run_id
 
 
@@ -506,8 +507,8 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
     assert meta["kind"] == "sweep" and meta["sweep"]["values"] == [3, 4] and meta["sweep"]["seeds"] == 1, meta
     assert meta["scheduler"].startswith("tcp://"), "the server's own cluster runs the cells"
-    assert {k: meta["train"][k] for k in ("units", "updates", "batch_size")} == {
-        "units": 8, "updates": 40, "batch_size": 8}, meta
+    assert {k: meta["train"][k] for k in ("updates", "batch_size")} == {"updates": 40, "batch_size": 8}, meta
+    assert meta["model"] == {"units": 8}, meta
     expect(page.get_by_test_id("stProgress")).to_be_visible()
 
     # Both cells done: the table lists them, the figure draws both models at both lengths.
