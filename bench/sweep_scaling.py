@@ -30,7 +30,7 @@ from seqattn import cluster, sweep  # noqa: E402
 from seqattn.cells import CellResult, CellSpec, fit_threads_to_process, train_cell  # noqa: E402
 from seqattn.executors import dask_backend, local_backend, run_cells  # noqa: E402
 from seqattn.problem import ProblemConfig  # noqa: E402
-from seqattn.model_config import ModelConfig
+from seqattn.model_config import ModelConfig  # noqa: E402
 from seqattn.training import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
@@ -178,20 +178,18 @@ def calibrate(args: argparse.Namespace) -> None:
     print(f"units 150 batch 32 n_in  5 with an evaluation of {config.eval_size} pairs every {config.eval_every} "
           f"updates: {with_evals * 1000:6.2f} ms/update (vs {rows[1][2] * 1000:.2f} without)")
     works, steps, seconds, fixed = (np.array(column, dtype=float) for column in zip(*rows))
-    slope, intercept = np.polyfit(works, seconds, 1)
-    print()
-    print("fitted (1 thread, this machine); current values in seqattn/sweep.py in brackets:")
-    print(f"UPDATE_SECONDS_FIXED = {intercept:.2e}  [{sweep.UPDATE_SECONDS_FIXED:.2e}]")
-    print(f"UPDATE_SECONDS_PER_WORK = {slope:.2e}  [{sweep.UPDATE_SECONDS_PER_WORK:.2e}]")
-    print(f"CELL_SECONDS_FIXED = {float(np.mean(fixed)):.1f}  [{sweep.CELL_SECONDS_FIXED:.1f}]")
-    print(f"  worst relative error of that update fit: {relative_error(intercept + slope * works, seconds):.0%}")
     # Sequence length costs beyond its share of the work (sequential steps, a larger graph to compile).
     terms = np.column_stack([np.ones_like(works), steps, works])
     (a, b, c), *_ = np.linalg.lstsq(terms, seconds, rcond=None)
     d, e = np.polyfit(steps, fixed, 1)[::-1]
-    print(f"with a per-step term: update = {a:.2e} + {b:.2e} * steps + {c:.2e} * work "
-          f"(worst relative error {relative_error(terms @ [a, b, c], seconds):.0%}); "
-          f"cell fixed = {d:.1f} + {e:.2f} * steps s")
+    print()
+    print("fitted (1 thread, this machine); current values in seqattn/sweep.py in brackets:")
+    print(f"UPDATE_SECONDS_FIXED = {a:.2e}  [{sweep.UPDATE_SECONDS_FIXED:.2e}]")
+    print(f"UPDATE_SECONDS_PER_STEP = {b:.2e}  [{sweep.UPDATE_SECONDS_PER_STEP:.2e}]")
+    print(f"UPDATE_SECONDS_PER_WORK = {c:.2e}  [{sweep.UPDATE_SECONDS_PER_WORK:.2e}]")
+    print(f"CELL_SECONDS_FIXED = {d:.1f}  [{sweep.CELL_SECONDS_FIXED:.1f}]")
+    print(f"CELL_SECONDS_PER_STEP = {e:.2f}  [{sweep.CELL_SECONDS_PER_STEP:.2f}]")
+    print(f"  worst relative error of the update fit: {relative_error(terms @ [a, b, c], seconds):.0%}")
 
 
 def relative_error(predicted: np.ndarray, measured: np.ndarray) -> float:

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from seqattn.cells import CellResult, CellSpec, fit_threads_to_process, train_cell
+from seqattn.processes import lower_priority_to
 
 SCHEDULER_ENV = "SEQATTN_DASK_SCHEDULER"
 WORKERS_ENV = "SEQATTN_DASK_WORKERS"
@@ -95,12 +96,9 @@ def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
     global _prepared
     if not _prepared:
         _prepared = True
-        nice = os.environ.get(NICE_ENV)
-        if nice:
-            try:
-                os.nice(int(nice))
-            except (OSError, ValueError):
-                pass
+        nice = os.environ.get(NICE_ENV, "")
+        if nice.isdigit():
+            lower_priority_to(int(nice))
         fit_threads_to_process(1)
     return train_cell(spec, stop)
 

@@ -106,8 +106,10 @@ def local_backend() -> Backend:
 def dask_backend(client: Any, retries: int = 1) -> Backend:
     """Cells on the cluster behind a ``distributed.Client``.
 
-    A cell whose worker dies is run again (``retries`` times, then reported
-    failed); exceptions inside a cell are already results (:func:`train_cell`).
+    A cell whose worker dies is run again by Dask on another worker (up to its
+    ``distributed.scheduler.allowed-failures``, 3 by default), then reported failed
+    with the reason; ``retries`` covers only errors raised outside the cell, since
+    a cell's own exceptions are results (:func:`train_cell`).
     """
     from seqattn.cluster import train_cell_on_worker
 

@@ -6,6 +6,7 @@ unrelated process, so a job records its process's start time beside its pid.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import psutil
@@ -20,6 +21,20 @@ def process_start_time(pid: int) -> float | None:
         return process.create_time()
     except (psutil.Error, ValueError, OverflowError):
         return None
+
+
+def lower_priority_to(level: int) -> None:
+    """Set this process's niceness to at least ``level`` (absolute, not added to what it has).
+
+    ``os.nice`` adds to the current value, so a worker started by an already
+    niced job would otherwise end at the bottom of the scale and starve.
+    """
+    current = os.nice(0)
+    if level > current:
+        try:
+            os.nice(level - current)
+        except OSError:
+            pass
 
 
 def process_alive(pid: Any, start_time: Any = None) -> bool:

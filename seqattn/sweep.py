@@ -31,13 +31,18 @@ MAX_SEEDS = 100
 MAX_CELL_SECONDS = 1800.0
 DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
 
-# Cost model of one update of both models, fitted on the 2-core reference machine
-# (bench/sweep_scaling.py prints the measured figures): a fixed part plus a part
-# proportional to the LSTM work, and a fixed cost per cell (build, XLA compile,
-# evaluations). Estimates are for planning; the page says they are estimates.
-UPDATE_SECONDS_FIXED = 1.2e-3
-UPDATE_SECONDS_PER_WORK = 4.0e-10
-CELL_SECONDS_FIXED = 4.0
+# Cost model of one update of both models on a single-threaded sweep worker, fitted on
+# the 2-core reference machine by ``bench/sweep_scaling.py --calibrate``: a part per
+# time step (encoder plus decoder steps) and a part proportional to the LSTM work;
+# each cell also pays a fixed cost that grows with its steps (build, XLA compile,
+# evaluations). Estimates are for planning; the pages say they are estimates.
+UPDATE_SECONDS_FLOOR = 1.0e-3
+UPDATE_SECONDS_FIXED = -1.0e-2
+UPDATE_SECONDS_PER_STEP = 1.5e-3
+UPDATE_SECONDS_PER_WORK = 8.4e-10
+CELL_SECONDS_FLOOR = 4.0
+CELL_SECONDS_FIXED = -2.3
+CELL_SECONDS_PER_STEP = 0.89
 
 
 @dataclass(frozen=True)
@@ -114,12 +119,15 @@ def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: M
     units = (model or ModelConfig()).units
     steps = problem.n_in + problem.target_len
     work = train.batch_size * steps * units * (units + problem.cardinality)
-    return UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_WORK * work
+    return max(UPDATE_SECONDS_FLOOR,
+               UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_STEP * steps + UPDATE_SECONDS_PER_WORK * work)
 
 
 def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
-    """Estimated wall seconds of one cell: fixed cost plus its updates."""
-    return CELL_SECONDS_FIXED + train.updates * estimate_update_seconds(problem, train, model)
+    """Estimated wall seconds of one cell: its fixed cost plus its updates."""
+    steps = problem.n_in + problem.target_len
+    fixed = max(CELL_SECONDS_FLOOR, CELL_SECONDS_FIXED + CELL_SECONDS_PER_STEP * steps)
+    return fixed + train.updates * estimate_update_seconds(problem, train, model)
 
 
 def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,

@@ -64,8 +64,10 @@ class TaskContext:
 
 def run_training(ctx: TaskContext) -> str:
     """One training of the run's models; progress, evaluations and models go into the run."""
+    from seqattn.cells import fit_threads_to_process
     from seqattn.training import train
 
+    fit_threads_to_process()  # leaves a core to the dashboard on small machines
     writer = RunWriter(ctx.directory, ctx.names)
 
     def report(progress: Any) -> None:
@@ -93,8 +95,11 @@ def backend_for(meta: dict[str, Any]) -> Any:
     from seqattn import cluster
     from seqattn.executors import dask_backend, local_backend
 
+    from seqattn.cells import fit_threads_to_process
+
     address = cluster.scheduler_address(meta.get("scheduler"))
     if address is None and meta.get("kind") != "sweep":
+        fit_threads_to_process()  # cells train here: leave a core to the dashboard
         return local_backend()
     return dask_backend(cluster.client(address))
 

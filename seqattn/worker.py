@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Sequence
 
-from seqattn.processes import process_start_time
+from seqattn.processes import lower_priority_to, process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status
 from seqattn.slots import wait_for_slot
 
@@ -80,15 +80,11 @@ class Worker:
         update_status(self.directory, pid=pid, pid_start=process_start_time(pid), state="queued")
         threading.Thread(target=self.watch, daemon=True).start()
         self._slot = wait_for_slot(self.directory, self.meta["created"])
-        os.nice(NICENESS)
+        lower_priority_to(NICENESS)
         total = self.meta.get("train", {}).get("updates") if self.meta.get("kind", "train") == "train" else None
         update_status(self.directory, state="running", started=time.time(), phase="preparing", total=total)
         try:
             task = TASKS[self.meta.get("kind", "train")]
-            from seqattn.cells import fit_threads_to_process
-
-            # Leave a core to the dashboard on small machines.
-            fit_threads_to_process()
             state = task(TaskContext(self.directory, self.meta, self.should_stop, self.sinks))
             self.finish(state, error=None)
         except Exception as exc:  # any failure becomes a readable state, not a crash

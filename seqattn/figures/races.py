@@ -100,34 +100,16 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
     for model in models:
         color, label = _color(model), _label(model)
         # Raw first so the smoothed line is drawn on top of it.
-        if f"loss_{model}" in frame.columns:
-            x, y = _clean_series(frame, "update", f"loss_{model}")
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    name=f"{label} (raw)",
-                    legendgroup=model,
-                    showlegend=False,
-                    opacity=0.25,
-                    line=dict(color=color, width=1.5),
-                    hovertemplate="%{y:.4f}",
-                )
-            )
-        if f"smoothed_{model}" in frame.columns:
-            x, y = _clean_series(frame, "update", f"smoothed_{model}")
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    name=label,
-                    legendgroup=model,
-                    line=dict(color=color, width=3),
-                    hovertemplate="%{y:.4f}",
-                )
-            )
+        styles = {
+            f"loss_{model}": dict(name=f"{label} (raw)", showlegend=False, opacity=0.25,
+                                  line=dict(color=color, width=1.5)),
+            f"smoothed_{model}": dict(name=label, line=dict(color=color, width=3)),
+        }
+        for column, style in styles.items():
+            if column in frame.columns:
+                x, y = _clean_series(frame, "update", column)
+                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", legendgroup=model, hovertemplate="%{y:.4f}",
+                                         **style))
     return fig
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from seqattn.cells import CellResult
-from seqattn.runs.files import append_line, update_status
+from seqattn.runs.files import append_line, read_json_lines, update_status
 from seqattn.runs.layout import CELLS_FILE, LEGACY_LOSSES_FILE, LEGACY_RESULTS_FILE, RunError
 from seqattn.sweep import losses_frame, results_frame
 
@@ -32,18 +32,7 @@ def read_cells(directory: Path) -> list[CellResult]:
     Raises:
         RunError: an unreadable file or a corrupt line (the message says which).
     """
-    try:
-        text = (directory / CELLS_FILE).read_text()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise RunError(f"{CELLS_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
-    cells = []
-    for number, line in enumerate(text.split("\n")[:-1], start=1):
-        try:
-            cells.append(CellResult.from_dict(json.loads(line)))
-        except (json.JSONDecodeError, ValueError, TypeError) as exc:
-            raise RunError(f"{CELLS_FILE} line {number} is corrupt ({exc.__class__.__name__})") from None
+    cells = read_json_lines(directory / CELLS_FILE, CellResult.from_dict)
     return sorted(cells, key=lambda c: c.index)
 
 

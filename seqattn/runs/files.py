@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
+from collections.abc import Callable
 
 from seqattn.runs.layout import CANCEL_FILE, LOG_FILE, STATUS_FILE, RunError
 
@@ -104,3 +105,28 @@ def cancel_requested(directory: Path) -> bool:
 def open_log(directory: Path) -> Any:
     """The run's worker log, opened for appending bytes (the worker's stdout and stderr)."""
     return open(directory / LOG_FILE, "ab")
+
+
+def read_json_lines(path: Path, parse: Callable[[Any], Any] = lambda record: record) -> list[Any]:
+    """Every complete line of an appended JSON-lines file, each passed through ``parse``.
+
+    A missing file is empty; a last line without its newline is still being
+    written and is skipped.
+
+    Raises:
+        RunError: the file cannot be read, or a line is not JSON (or ``parse``
+            rejects it with ``ValueError``/``TypeError``); the message names the line.
+    """
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise RunError(f"{path.name} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    records = []
+    for number, line in enumerate(text.split("\n")[:-1], start=1):
+        try:
+            records.append(parse(json.loads(line)))
+        except (json.JSONDecodeError, ValueError, TypeError) as exc:
+            raise RunError(f"{path.name} line {number} is corrupt ({exc.__class__.__name__})") from None
+    return records

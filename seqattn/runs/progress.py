@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from seqattn.registry import MODEL_NAMES
-from seqattn.runs.files import append_line, update_status, write_atomic
+from seqattn.runs.files import append_line, read_json_lines, update_status, write_atomic
 from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
 
 PROGRESS_VERSION = 2
@@ -184,17 +184,9 @@ def read_progress(directory: Path) -> pd.DataFrame:
 
 
 def read_evals(directory: Path) -> list[dict[str, Any]]:
-    """Every complete evaluation record of a run, oldest first."""
-    try:
-        text = (directory / EVALS_FILE).read_text()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise RunError(f"evals.jsonl cannot be read ({exc.strerror or exc.__class__.__name__})") from None
-    records = []
-    for line in text.split("\n")[:-1]:
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise RunError("evals.jsonl has a corrupt line") from None
-    return records
+    """Every complete evaluation record of a run, oldest first.
+
+    Raises:
+        RunError: unreadable, or a corrupt line (the message names it).
+    """
+    return read_json_lines(directory / EVALS_FILE)

@@ -141,6 +141,16 @@ def create_run(
     return run_id
 
 
+def planned_cells(meta: dict[str, Any]) -> int | None:
+    """How many cells a comparison or sweep will run, from its run.json (None for a training)."""
+    if meta.get("kind") == "compare":
+        return int(meta.get("repeats", 1))
+    if meta.get("kind") == "sweep":
+        sweep = meta.get("sweep") or {}
+        return max(1, len(sweep.get("values") or ())) * int(sweep.get("seeds", 1))
+    return None
+
+
 def read_meta(directory: Path) -> dict[str, Any]:
     """A run's ``run.json`` (kind, configs, names)."""
     return read_json(directory / RUN_FILE)
@@ -210,7 +220,7 @@ def _read_summary(directory: Path) -> RunSummary:
             extra={k: v for k, v in meta.items()
                    if k not in ("id", "kind", "created", "problem", "train", "model", "names")},
             cells_done=int(status.get("cells_done") or 0),
-            cells_total=status.get("cells_total"),
+            cells_total=status.get("cells_total") or planned_cells(meta),
         )
         if summary.kind == "train" and (state == "done" or (directory / RESULT_FILE).exists()):
             result = read_result_file(directory)
