@@ -26,14 +26,30 @@ def append_cell(directory: Path, result: CellResult) -> None:
     append_line(directory / CELLS_FILE, json.dumps(result.to_dict(), allow_nan=False))
 
 
+# Parsed cells by file, kept until the file changes: live pages read every second
+# and a large sweep's log holds hundreds of loss curves.
+_PARSED: dict[Path, tuple[tuple[int, int], list[CellResult]]] = {}
+
+
 def read_cells(directory: Path) -> list[CellResult]:
     """Every complete cell of a run, in grid order (a last line still being written is skipped).
 
     Raises:
         RunError: an unreadable file or a corrupt line (the message says which).
     """
-    cells = read_json_lines(directory / CELLS_FILE, CellResult.from_dict)
-    return sorted(cells, key=lambda c: c.index)
+    path = directory / CELLS_FILE
+    try:
+        info = path.stat()
+        signature = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        signature = None
+    cached = _PARSED.get(path)
+    if signature is not None and cached is not None and cached[0] == signature:
+        return list(cached[1])
+    cells = sorted(read_json_lines(path, CellResult.from_dict), key=lambda c: c.index)
+    if signature is not None:
+        _PARSED[path] = (signature, cells)
+    return list(cells)
 
 
 def cell_results(directory: Path) -> pd.DataFrame:
