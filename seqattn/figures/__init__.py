@@ -19,19 +19,30 @@ Modules: :mod:`~seqattn.figures.style` (house style), :mod:`~seqattn.figures.rac
 (training races), :mod:`~seqattn.figures.heatmap` (attention heatmap and its
 pieces), :mod:`~seqattn.figures.comparison` (models compared),
 :mod:`~seqattn.figures.example` (the task illustrated), :mod:`~seqattn.figures.sweep`
-(exact match against a swept setting).
+(exact match against a swept setting), :mod:`~seqattn.figures.steps` (one output
+step: its attention bars and the models' top tokens), :mod:`~seqattn.figures.difference`
+(two attention matrices compared: difference map, forced attention).
 """
 
 from __future__ import annotations
 
 from seqattn.figures.comparison import accuracy_by_position_figure, comparison_figure, mean_loss_band_figure
+from seqattn.figures.difference import attention_difference, forced_attention_comparison, largest_moves
 from seqattn.figures.example import example_pair_figure
-from seqattn.figures.heatmap import MAX_ANNOTATED_CELLS, MAX_HEATMAP_HEIGHT, attention_heatmap, probe_heatmap  # noqa: F401
+from seqattn.figures.heatmap import (  # noqa: F401
+    CLICK_LAYER_NAME,
+    MAX_ANNOTATED_CELLS,
+    MAX_HEATMAP_HEIGHT,
+    attention_heatmap,
+    clicked_cell,
+    probe_heatmap,
+)
 from seqattn.figures.races import accuracy_race_figure, downsample, loss_race_figure
 from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reachable as seqattn.figures.X)
     BASE_FONT_SIZE,
     CHANCE_COLOR,
     DEFAULT_HEIGHT,
+    DIFFERENCE_COLORSCALE,
     ECHO_COLOR,
     EXPECTED_COLOR,
     HEATMAP_COLORSCALE,
@@ -45,6 +56,7 @@ from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reach
     WRONG_COLOR,
     apply_presentation,
 )
+from seqattn.figures.steps import attention_step_bars, top_tokens_bars
 from seqattn.figures.sweep import sweep_figure
 
 __all__ = [
@@ -57,6 +69,12 @@ __all__ = [
     "accuracy_race_figure",
     "attention_heatmap",
     "probe_heatmap",
+    "clicked_cell",
+    "attention_step_bars",
+    "top_tokens_bars",
+    "attention_difference",
+    "largest_moves",
+    "forced_attention_comparison",
     "accuracy_by_position_figure",
     "comparison_figure",
     "mean_loss_band_figure",

@@ -42,6 +42,13 @@ EXPECTED_COLOR = "#CC79A7"
 # Okabe-Ito vermillion: the palette's "something is wrong" colour.
 WRONG_COLOR = "#D55E00"
 ECHO_COLOR = "#56B4E9"
+# A chosen row or cell (clicked step, forced step, largest moves) is framed by a
+# white line on a black halo: it stays visible on every colour of Cividis and
+# of the diverging scale, from dark blue through white to yellow or dark red.
+HIGHLIGHT_COLOR = "#FFFFFF"
+HALO_COLOR = "#000000"
+# Blue (less attention) - white (no change) - red (more attention), for differences centred at 0.
+DIFFERENCE_COLORSCALE = "RdBu_r"
 _FALLBACK_COLORS = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
 
 # Stored in layout.meta so apply_presentation can tell it already ran on a figure.
@@ -111,6 +118,22 @@ def _style(
     """Apply the house style (:func:`_style_layout`) to a figure, in one layout update."""
     fig.update_layout(_style_layout(x_title=x_title, y_title=y_title, height=height, title=title))
     return fig
+
+
+def _side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08, **subplots: Any) -> dict[str, Any]:
+    """The axes (``xaxis``, ``xaxis2``, ...) and panel titles of ``len(titles)`` panels side by side, as a dict.
+
+    Taken from :func:`plotly.subplots.make_subplots` without its template, so
+    the house default applies; merge the house style over it.
+    """
+    from plotly.subplots import make_subplots
+
+    grid = make_subplots(
+        rows=1, cols=len(titles), subplot_titles=list(titles), horizontal_spacing=horizontal_spacing, **subplots
+    )
+    layout = grid.layout.to_plotly_json()
+    layout.pop("template", None)
+    return layout
 
 
 def _note(fig: go.Figure, text: str) -> go.Figure:

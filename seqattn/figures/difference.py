@@ -1,0 +1,290 @@
+"""Two attention matrices compared: side by side, and as a difference map.
+
+* :func:`attention_difference`: the attention of two input sequences (e.g. the
+  typed one and a copy with one token changed) and how it moved, on a diverging
+  scale centred at 0, the largest moves outlined (:func:`largest_moves`);
+* :func:`forced_attention_comparison`: the attention as the model looked and
+  with one step forced onto one position, with the predictions that changed.
+
+Both are built from the heatmap's pieces (:mod:`~seqattn.figures.heatmap`), one
+panel each. Steps and positions are 0-based in arguments and results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from seqattn.figures.heatmap import (
+    axis_refs,
+    check_attention,
+    check_step,
+    haloed_outlines,
+    heatmap_height,
+    heatmap_hover_text,
+    heatmap_panel,
+    input_labels,
+    row_outline,
+    step_labels,
+    step_notes,
+)
+from seqattn.figures.style import (
+    BASE_FONT_SIZE,
+    DIFFERENCE_COLORSCALE,
+    _note,
+    _side_by_side_layout,
+    _style_layout,
+)
+
+# The difference scale spans at least ±DIFFERENCE_EPSILON, so an all-zero difference still draws (all white).
+DIFFERENCE_EPSILON = 1e-6
+LARGEST_MOVES_NAME = "largest moves"
+FORCED_CELL_NAME = "forced cell"
+
+
+def _check_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(first, dtype=float)
+    b = np.asarray(second, dtype=float)
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(f"the two attention matrices must be 2-D with the same shape; got {a.shape} and {b.shape}")
+    return a, b
+
+
+def largest_moves(first: np.ndarray, second: np.ndarray, top: int = 3) -> list[tuple[int, int, float]]:
+    """The ``top`` cells whose attention moved most from ``first`` to ``second``.
+
+    Args:
+        first, second: (steps, n_in) attention matrices of the same shape.
+        top: how many cells at most.
+
+    Returns:
+        ``(step, position, change)`` with 0-based step and position and
+        ``change = second - first`` at that cell, sorted by ``|change|``
+        descending (ties: earlier step, then earlier position). Cells that did
+        not move (change 0) are left out, so fewer than ``top`` can come back.
+
+    Raises:
+        ValueError: the matrices are not 2-D or differ in shape.
+    """
+    a, b = _check_pair(first, second)
+    if top <= 0:
+        return []
+    diff = b - a
+    flat = np.abs(diff).ravel()
+    order = np.argsort(-flat, kind="stable")[:top]
+    n_in = diff.shape[1]
+    return [(int(i // n_in), int(i % n_in), float(diff.flat[i])) for i in order if flat[i] > 0]
+
+
+def difference_hover_text(
+    first: np.ndarray,
+    second: np.ndarray,
+    first_inputs: Sequence[int],
+    second_inputs: Sequence[int],
+    first_tokens: Sequence[int],
+    second_tokens: Sequence[int],
+) -> list[list[str]]:
+    """Hover text per cell of a difference map: both inputs and predictions, both weights and the change (4 decimals)."""
+
+    def pair(a: int, b: int) -> str:
+        return f"{a}" if a == b else f"{a} → {b}"
+
+    return [
+        [
+            f"output step {i + 1} (predicts {pair(first_tokens[i], second_tokens[i])})"
+            f"<br>input position {j + 1} (token {pair(first_inputs[j], second_inputs[j])})"
+            f"<br>first p = {first[i, j]:.4f}<br>second p = {second[i, j]:.4f}"
+            f"<br>change = {second[i, j] - first[i, j]:+.4f}"
+            for j in range(len(first_inputs))
+        ]
+        for i in range(len(first_tokens))
+    ]
+
+
+def _colorbar_beside(layout: dict[str, Any], panel: int, title: str) -> dict[str, Any]:
+    """Colour bar settings placing it just right of panel ``panel``'s domain."""
+    x_key = "xaxis" if panel == 1 else f"xaxis{panel}"
+    right = layout[x_key]["domain"][1]
+    return dict(
+        x=right + 0.005,
+        xanchor="left",
+        len=0.8,
+        thickness=14,
+        title=dict(text=title, side="top", font=dict(size=BASE_FONT_SIZE - 2)),
+    )
+
+
+def _panel_layout(titles: Sequence[str], steps: int, title: str | None, x_title: str) -> dict[str, Any]:
+    """Side-by-side panels in the house style: axis titles on every panel, y title on the first only."""
+    layout = _side_by_side_layout(titles, horizontal_spacing=0.1)
+    style = _style_layout(title=title, height=heatmap_height(steps, title) + 40)
+    layout.update({key: value for key, value in style.items() if key not in ("xaxis", "yaxis")})
+    axis_title = dict(font=dict(size=BASE_FONT_SIZE))
+    for panel in range(1, len(titles) + 1):
+        suffix = "" if panel == 1 else str(panel)
+        layout[f"xaxis{suffix}"]["title"] = dict(text=x_title, **axis_title)
+    layout["yaxis"]["title"] = dict(text="output step → predicted token", **axis_title)
+    # The legend goes above the panel titles instead of over them.
+    layout["legend"]["y"] = 1.14
+    layout["margin"]["t"] += 40
+    # Subplot titles are annotations; keep them at the house font size.
+    for annotation in layout.get("annotations", []):
+        annotation["font"] = dict(size=BASE_FONT_SIZE)
+    return layout
+
+
+def attention_difference(
+    first: np.ndarray,
+    second: np.ndarray,
+    first_inputs: Sequence[int],
+    second_inputs: Sequence[int],
+    first_tokens: Sequence[int],
+    second_tokens: Sequence[int],
+    n_out: int,
+    *,
+    top: int = 3,
+    title: str | None = None,
+) -> go.Figure:
+    """How attention moved between two input sequences: both heatmaps and their difference, side by side.
+
+    Args:
+        first, second: (steps, n_in) attention matrices of the two inputs.
+        first_inputs, second_inputs: the n_in tokens of each input; x tick
+            labels read ``"position: token"``, and positions where the inputs
+            differ are bold vermillion with a ``" ≠"`` (the difference panel
+            writes ``"position: a→b"`` there).
+        first_tokens, second_tokens: the steps predicted tokens for each input;
+            the second panel's step labels read ``"t → b (was a)"`` where the
+            prediction changed.
+        n_out: echoed prefix length; later steps are hatched as padding.
+        top: how many of the largest moves to outline on the difference panel.
+        title: the figure title.
+
+    Returns:
+        Three heatmap traces, in panels 1-3 (axes x/y, x2/y2, x3/y3): ``first``
+        and ``second`` on the attention scale 0..1 (one shared colour bar), and
+        ``second - first`` named ``"difference"`` on a diverging scale with
+        ``zmid=0`` and ``zmin = -zmax`` = ``-max|difference|`` (at least
+        :data:`DIFFERENCE_EPSILON`). Its hover gives both weights and the
+        change to 4 decimals. Then, when anything moved, two line traces in
+        panel 3 outlining the :func:`largest_moves` cells: ``"largest moves"``
+        (black halo, in the legend; ``meta`` holds the moves as ``[step,
+        position, change]`` lists) and ``"largest moves (inner)"`` (white).
+
+    Raises:
+        ValueError: shapes disagree with each other or with the tokens, or ``n_out`` < 0.
+    """
+    a, b = _check_pair(first, second)
+    a, in1, out1, _ = check_attention(a, first_inputs, first_tokens, n_out)
+    b, in2, out2, _ = check_attention(b, second_inputs, second_tokens, n_out)
+    steps, n_in = a.shape
+    layout = _panel_layout(["First input", "Second input", "Change (second − first)"], steps, title,
+                           "input position: token")
+    if steps == 0 or n_in == 0:
+        return _note(go.Figure(layout=layout), "No attention to show")
+
+    pad_from = min(n_out, steps)
+    no_wrong = [False] * steps
+    notes = step_notes(pad_from, no_wrong, None)
+    changed_in = [x != y for x, y in zip(in1, in2)]
+    diff = b - a
+    span = max(float(np.abs(diff).max()), DIFFERENCE_EPSILON)
+    attention_bar = _colorbar_beside(layout, 2, "attention")
+    difference_bar = _colorbar_beside(layout, 3, "change")
+
+    data = heatmap_panel(
+        layout, 1, a, heatmap_hover_text(a, in1, out1, notes), input_labels(in1, changed_in),
+        step_labels(out1, pad_from, no_wrong), pad_from, name="first", showscale=False,
+    )
+    data += heatmap_panel(
+        layout, 2, b, heatmap_hover_text(b, in2, out2, notes), input_labels(in2, changed_in),
+        step_labels(out2, pad_from, no_wrong, was=out1), pad_from, name="second", colorbar=attention_bar,
+    )
+    both_tokens = [f"{x}→{y}" if x != y else str(x) for x, y in zip(in1, in2)]
+    data += heatmap_panel(
+        layout, 3, diff, difference_hover_text(a, b, in1, in2, out1, out2), input_labels(both_tokens, changed_in),
+        [str(t) for t in range(1, steps + 1)], pad_from, name="difference", colorscale=DIFFERENCE_COLORSCALE,
+        zmin=-span, zmax=span, zmid=0.0, colorbar_title="change", colorbar=difference_bar, cell_format="+.2f",
+    )
+    moves = largest_moves(a, b, top)
+    if moves:
+        x_ref, y_ref = axis_refs(3)
+        outlines = haloed_outlines([(j + 1, i + 1) for i, j, _ in moves], LARGEST_MOVES_NAME, xaxis=x_ref, yaxis=y_ref)
+        outlines[0]["meta"] = [[i, j, change] for i, j, change in moves]
+        data += outlines
+    return go.Figure(data=data, layout=layout)
+
+
+def forced_attention_comparison(
+    original: np.ndarray,
+    forced: np.ndarray,
+    inputs: Sequence[int],
+    original_tokens: Sequence[int],
+    forced_tokens: Sequence[int],
+    n_out: int,
+    step: int,
+    position: int,
+    *,
+    title: str | None = None,
+) -> go.Figure:
+    """The attention as the model looked, beside the attention with step ``step`` forced onto ``position``.
+
+    Args:
+        original: (steps, n_in) attention as the model computed it.
+        forced: (steps, n_in) attention of the rerun with output step ``step``
+            forced to look at input ``position`` (later steps may look elsewhere too).
+        inputs: the n_in input tokens.
+        original_tokens, forced_tokens: the predictions without and with forcing.
+        n_out: echoed prefix length; later steps are hatched as padding.
+        step, position: the forced output step and input position, 0-based.
+        title: the figure title.
+
+    Returns:
+        Two heatmap traces on the 0..1 attention scale (one colour bar), named
+        ``"original"`` (panel 1, ``"As the model looked"``) and ``"forced"``
+        (panel 2, ``"Forced: step t looks at position j"``, 1-based). Panel 2's
+        step labels read ``"t → 7 (was 3)"`` (bold vermillion) where the
+        prediction changed; the forced step is framed in both panels (layout
+        shapes named ``"forced step <t>"``, see
+        :func:`~seqattn.figures.heatmap.row_outline`) and the forced cell
+        outlined in panel 2 (traces ``"forced cell"`` and ``"forced cell (inner)"``).
+
+    Raises:
+        ValueError: shapes disagree with each other or with the tokens,
+            ``n_out`` < 0, or ``step``/``position`` out of range.
+    """
+    a, b = _check_pair(original, forced)
+    a, ins, out1, _ = check_attention(a, inputs, original_tokens, n_out)
+    b, _, out2, _ = check_attention(b, inputs, forced_tokens, n_out)
+    steps, n_in = a.shape
+    check_step(step, steps)
+    check_step(position, n_in, "position")
+    panel_titles = ["As the model looked", f"Forced: step {step + 1} looks at position {position + 1}"]
+    layout = _panel_layout(panel_titles, steps, title, "input position: token")
+    pad_from = min(n_out, steps)
+    no_wrong = [False] * steps
+    notes = step_notes(pad_from, no_wrong, None)
+    changed = [x != y for x, y in zip(out1, out2)]
+    forced_notes = [
+        note + (f"<br>prediction changed: was {out1[i]}" if changed[i] else "") + ("<br>forced step" if i == step else "")
+        for i, note in enumerate(notes)
+    ]
+    x_labels = input_labels(ins)
+    data = heatmap_panel(
+        layout, 1, a, heatmap_hover_text(a, ins, out1, notes), x_labels, step_labels(out1, pad_from, no_wrong),
+        pad_from, name="original", showscale=False,
+    )
+    data += heatmap_panel(
+        layout, 2, b, heatmap_hover_text(b, ins, out2, forced_notes), x_labels,
+        step_labels(out2, pad_from, no_wrong, was=out1), pad_from, name="forced",
+        colorbar=_colorbar_beside(layout, 2, "attention"),
+    )
+    for panel in (1, 2):
+        x_ref, y_ref = axis_refs(panel)
+        layout["shapes"] += row_outline(step, n_in, name=f"forced step {step + 1}", xref=x_ref, yref=y_ref)
+    x_ref, y_ref = axis_refs(2)
+    data += haloed_outlines([(position + 1, step + 1)], FORCED_CELL_NAME, xaxis=x_ref, yaxis=y_ref)
+    return go.Figure(data=data, layout=layout)
