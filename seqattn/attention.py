@@ -12,6 +12,10 @@ softmax output, ``h`` the encoder states):
     y_t  = softmax(y_{t-1} W_o + s_{t-1} U_o + c_t C_o + b_o)
 
 with ``s_0 = tanh(h_0 W_s)`` and ``y_0 = 0``.
+
+A what-if override may replace ``a_t`` of chosen steps by given rows before the
+context is formed (``forced_attention``, ``forced_mask``); without one the layer
+is exactly the equations above.
 """
 
 from __future__ import annotations
@@ -68,6 +72,16 @@ class AttentionDecoder(keras.layers.Layer):
             be known when the layer is built.
         return_attention: bool. If ``True``, also return the attention
             probabilities. Defaults to ``False``.
+        forced_attention: Optional float tensor ``(batch_size, steps, T)``:
+            attention rows to use instead of the layer's own (each row should
+            sum to 1). ``None`` (the default) runs the equations unchanged.
+        forced_mask: Optional float tensor ``(batch_size, steps)``, used with
+            ``forced_attention``: 1.0 where a step's attention is replaced by
+            the forced row, 0.0 where the layer's own softmax is kept (values
+            between blend the two). ``None`` with ``forced_attention`` given
+            means every step is forced. The forced step's context, and so its
+            output, state and everything after, follow from the forced row;
+            the returned attention shows the row actually used.
 
     Output:
         Output probabilities of shape ``(batch_size, steps, output_dim)``, each
@@ -116,9 +130,22 @@ class AttentionDecoder(keras.layers.Layer):
     def _steps(self, timesteps: int | None) -> int:
         return self.output_steps if self.output_steps is not None else timesteps
 
-    def call(self, inputs: Any, return_attention: bool = False) -> Any:
+    def call(
+        self,
+        inputs: Any,
+        return_attention: bool = False,
+        forced_attention: Any = None,
+        forced_mask: Any = None,
+    ) -> Any:
         h = inputs
         steps = self._steps(h.shape[1])
+        if forced_attention is None and forced_mask is not None:
+            raise ValueError("forced_mask needs forced_attention (the rows to force).")
+        if forced_attention is not None:
+            forced_attention = ops.convert_to_tensor(forced_attention, dtype=h.dtype)
+            if forced_mask is None:
+                forced_mask = ops.ones_like(forced_attention[:, :, 0])
+            forced_mask = ops.convert_to_tensor(forced_mask, dtype=h.dtype)
         # Attention keys depend only on the encoder states: compute them once.
         keys = ops.matmul(h, self.U_a) + self.b_a  # (B, T, U)
         state = ops.tanh(ops.matmul(h[:, 0, :], self.W_s))  # s_0: (B, U)
@@ -126,10 +153,15 @@ class AttentionDecoder(keras.layers.Layer):
         outputs, attentions = [], []
         # T is small and static here, so an unrolled Python loop keeps every step
         # visible to XLA and matches the equations line for line.
-        for _ in range(steps):
+        for t in range(steps):
             query = ops.matmul(state, self.W_a)  # (B, U)
             energy = ops.sum(ops.tanh(query[:, None, :] + keys) * self.V_a, axis=-1)  # (B, T)
             attention = ops.softmax(energy, axis=-1)
+            if forced_attention is not None:
+                # A mask of exactly 0 or 1 gives exactly the layer's row or the
+                # forced one (0 * x + 1 * y == y in floating point).
+                weight = forced_mask[:, t, None]  # (B, 1)
+                attention = weight * forced_attention[:, t, :] + (1.0 - weight) * attention
             context = ops.sum(attention[:, :, None] * h, axis=1)  # (B, D)
             reset = ops.sigmoid(
                 ops.matmul(previous, self.W_r) + ops.matmul(state, self.U_r)

@@ -34,7 +34,7 @@ class CellSpec:
     Attributes:
         index: position of the cell in its grid (0-based).
         problem, train: the echo problem and the recipe (its ``seed`` is the cell's seed).
-        model: the models' settings.
+        model: the models' settings (size, the attention model's encoder).
         repeat: which seed of its grid point this is (0-based).
         values: the swept settings of this cell, e.g. ``{"n_in": 10}`` (empty for repeats).
         names: the models to train.

@@ -41,7 +41,9 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
             continue
         kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
         shown = "the protocol's" if default is None else default
-        extra: dict[str, Any] = {"choices": PROTOCOLS} if name == "protocol" else {}
+        choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
+        # argparse answers a value outside the choices with a one-line usage error (exit 2).
+        extra: dict[str, Any] = {"choices": choices} if choices else {}
         group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, type=kind, default=default,
                            help=f"{spec.help_with_range} (default {shown})", **extra)
 
@@ -51,11 +53,10 @@ def _add_problem_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True) -> None:
-    """The model options (unless a sweep takes ``--units`` as a list) and the recipe's."""
+    """The model options (all but ``--units`` where a sweep takes it as a list) and the recipe's."""
     from seqattn.training import TrainConfig
 
-    if units:
-        _add_setting_options(parser.add_argument_group("models"), ModelConfig)
+    _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",))
     _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol)
 
 
@@ -279,7 +280,7 @@ def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, ModelC
     n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
     n_out = max(1, n_in // 2) if half else min(lists["n_out"])
     problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target)
-    config, model = _train_config(args), ModelConfig(units=lists["units"][0])
+    config, model = _train_config(args), ModelConfig(units=lists["units"][0], encoder=args.encoder)
     sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
                         n_out_rule="half" if half else "fixed")
     return problem, config, model, sweep

@@ -26,7 +26,7 @@ def is_tutorial_setup(problem: ProblemConfig, config: TrainConfig, model: ModelC
         problem == TUTORIAL_PROBLEM
         and config.protocol == "tutorial"
         and config.updates == 5000
-        and (model or ModelConfig()).units == 150
+        and (model or ModelConfig()) == ModelConfig()
         and config.learning_rate == 1e-3
     )
 

@@ -57,7 +57,8 @@ class Setting:
         name: the field's name; label: the form's label (tests find widgets by it);
         help: one sentence for tooltips and ``--help``; low, high: the allowed
         whole-number range (None where the range is not fixed, e.g. n_out <= n_in);
-        default: the field's default.
+        default: the field's default; choices: the allowed strings of a
+        multiple-choice field (None for any other field).
     """
 
     name: str
@@ -66,6 +67,7 @@ class Setting:
     low: int | None = None
     high: int | None = None
     default: Any = None
+    choices: tuple[str, ...] | None = None
 
     @property
     def flag(self) -> str:
@@ -80,9 +82,13 @@ class Setting:
         return f"{self.help.rstrip('.')} ({self.low:,} to {self.high:,})."
 
 
-def setting(default: Any, label: str, help: str, low: int | None = None, high: int | None = None) -> Any:
-    """A dataclass field with its :class:`Setting` (label, help, range) in the field's metadata."""
-    return dataclasses.field(default=default, metadata={"setting": (label, help, low, high)})
+def setting(default: Any, label: str, help: str, low: int | None = None, high: int | None = None,
+            choices: tuple[str, ...] | None = None) -> Any:
+    """A dataclass field with its :class:`Setting` (label, help, range or choices) in the field's metadata."""
+    if choices is not None and default not in choices:
+        raise ValueError(f"the default {default!r} of a setting must be one of its choices {choices}")
+    return dataclasses.field(default=default,
+                             metadata={"setting": (label, help, low, high, tuple(choices) if choices else None)})
 
 
 def settings_of(cls: type) -> dict[str, Setting]:
@@ -90,18 +96,29 @@ def settings_of(cls: type) -> dict[str, Setting]:
     found = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if "setting" in f.metadata:
-            label, help_text, low, high = f.metadata["setting"]
-            found[f.name] = Setting(f.name, label, help_text, low, high, f.default)
+            label, help_text, low, high, choices = f.metadata["setting"]
+            found[f.name] = Setting(f.name, label, help_text, low, high, f.default, choices)
     return found
 
 
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``.
+
+    The message names the field, the choices and the value received.
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+
 def check_settings(config: Any) -> None:
-    """Range-check every whole-number field that declares a range (call it once defaults are filled in).
+    """Check every field that declares a range or choices (call it once defaults are filled in).
 
     Raises:
-        ValueError: from :func:`check_int_range`, naming the field.
+        ValueError: from :func:`check_int_range` or :func:`check_choice`, naming the field.
     """
     for name, spec in settings_of(type(config)).items():
         value = getattr(config, name)
         if spec.low is not None and spec.high is not None:
             check_int_range(name, value, spec.low, spec.high)
+        if spec.choices is not None:
+            check_choice(name, value, spec.choices)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Mapping
 
@@ -50,6 +50,7 @@ class Explanation:
         attending: the model whose attention ``attention`` is (None without one).
         attention: the attention model's (target_len, n_in) matrix, or None.
         n_out: how many leading steps echo an input (later steps are padding).
+        probabilities: each model's output distributions, float (target_len, K), by name.
     """
 
     inputs: list[int]
@@ -58,6 +59,7 @@ class Explanation:
     attention: np.ndarray | None
     n_out: int
     attending: str | None = None
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[str, Any]) -> Explanation:
@@ -74,11 +76,13 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
     values = parse_sequence(text, problem) if isinstance(text, str) else list(text)
     expected = targets_for(np.asarray([values]), problem)[0].tolist()
     answers: dict[str, ModelAnswer] = {}
+    probabilities: dict[str, np.ndarray] = {}
     attention = None
     attending = None
     for name, predictor in predictors.items():
         prediction = predictor(np.asarray([values], dtype=np.int32))
         tokens = prediction.tokens[0].tolist()
+        probabilities[name] = prediction.probabilities[0]
         answers[name] = ModelAnswer(
             tokens=tokens,
             confidence=[float(c) for c in prediction.confidence[0]],
@@ -87,7 +91,7 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
         if prediction.attention is not None:
             attention, attending = prediction.attention[0], name
     return Explanation(inputs=list(values), expected=expected, answers=answers, attention=attention,
-                       n_out=problem.n_out, attending=attending)
+                       n_out=problem.n_out, attending=attending, probabilities=probabilities)
 
 
 def answers_table(explanation: Explanation, labels: Mapping[str, str] | None = None) -> pd.DataFrame:

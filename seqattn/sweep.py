@@ -114,18 +114,31 @@ def cell_settings(problem: ProblemConfig, model: ModelConfig, sweep: SweepConfig
         raise ValueError(f"{sweep.axis} = {value} does not make a valid cell: {exc}") from None
 
 
+def _cost_steps(problem: ProblemConfig, model: ModelConfig) -> float:
+    """Time steps of the cost model: encoder plus decoder steps of the models.
+
+    The fit counts ``n_in + target_len`` for the pair of models, so each model's
+    encoder is half of ``n_in``; a bidirectional encoder runs a second LSTM over
+    the input, about twice the attention model's encoder: half an ``n_in`` more.
+    """
+    steps = float(problem.n_in + problem.target_len)
+    if model.encoder == "bidirectional":
+        steps += 0.5 * problem.n_in
+    return steps
+
+
 def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
     """Estimated seconds for one update of both models (cost model above)."""
-    units = (model or ModelConfig()).units
-    steps = problem.n_in + problem.target_len
-    work = train.batch_size * steps * units * (units + problem.cardinality)
+    model = model or ModelConfig()
+    steps = _cost_steps(problem, model)
+    work = train.batch_size * steps * model.units * (model.units + problem.cardinality)
     return max(UPDATE_SECONDS_FLOOR,
                UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_STEP * steps + UPDATE_SECONDS_PER_WORK * work)
 
 
 def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
     """Estimated wall seconds of one cell: its fixed cost plus its updates."""
-    steps = problem.n_in + problem.target_len
+    steps = _cost_steps(problem, model or ModelConfig())
     fixed = max(CELL_SECONDS_FLOOR, CELL_SECONDS_FIXED + CELL_SECONDS_PER_STEP * steps)
     return fixed + train.updates * estimate_update_seconds(problem, train, model)
 
@@ -134,8 +147,8 @@ def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
                names: Sequence[str] = MODEL_NAMES, model: ModelConfig | None = None) -> list[CellSpec]:
     """Every cell of a sweep, value-major: value 1 seed 0, value 1 seed 1, ...
 
-    ``model`` holds the models' settings (default :class:`ModelConfig`'s); a
-    ``units`` sweep replaces its size per value.
+    ``model`` holds the models' settings (default :class:`ModelConfig`'s), the
+    encoder included; a ``units`` sweep replaces its size per value.
 
     Raises:
         ValueError: a value makes an invalid cell, or a cell is estimated above

@@ -46,7 +46,7 @@ EVAL_SLICE = 1000
 class TrainConfig(DictConfig):
     """How to train (the recipe): protocol, optimizer and evaluation cadence.
 
-    The models' own settings (their size) are a :class:`~seqattn.model_config.ModelConfig`.
+    The models' own settings (their size, the encoder) are a :class:`~seqattn.model_config.ModelConfig`.
 
     Leave ``updates``, ``batch_size``, ``learning_rate`` or ``eval_every`` as
     ``None`` to take the protocol's default (``PROTOCOL_DEFAULTS``).
@@ -275,15 +275,20 @@ def _private_initializer_seeds(seed: int) -> Iterator[None]:
 
 def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
                  model: ModelConfig | None = None) -> dict[str, Any]:
-    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate."""
+    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate.
+
+    ``model`` gives their size and the attention model's encoder (default
+    :class:`ModelConfig`'s); the baseline keeps the tutorial's encoder.
+    """
     import keras
 
     from seqattn.models import build_model
 
     keras.utils.set_random_seed(config.seed)
     with _private_initializer_seeds(config.seed):
-        units = (model or ModelConfig()).units
-        return {name: build_model(name, problem, units, config.learning_rate) for name in names}
+        settings = model or ModelConfig()
+        return {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder)
+                for name in names}
 
 
 def train(

@@ -9,15 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seqattn import jobs
-from seqattn.problem import ProblemConfig
 from seqattn.runs import list_runs
-from seqattn.model_config import ModelConfig
-from seqattn.training import TrainConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120  # TensorFlow is slow to import
 PAGES = ["dashboard.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py", "pages/4_Sweep.py"]
-TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 
 
 def app(path: str, **params: str) -> AppTest:
@@ -40,29 +36,11 @@ def no_exception(at: AppTest) -> None:
     assert "Traceback" not in text
 
 
-def wait_done(run_id: str, root: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while jobs.status(run_id, root).active:
-        assert time.monotonic() < deadline, "job did not finish"
-        time.sleep(0.2)
-
-
 @pytest.fixture()
 def runs(tmp_path, monkeypatch):
     root = tmp_path / "runs"
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
     return root
-
-
-@pytest.fixture(scope="module")
-def saved_run(tmp_path_factory):
-    """A tiny finished run, trained well enough to be interesting."""
-    root = tmp_path_factory.mktemp("app") / "runs"
-    config = TrainConfig(protocol="batched", updates=150, batch_size=32, eval_every=50, eval_size=100)
-    run_id = jobs.start(TINY_PROBLEM, config, model=ModelConfig(units=16), root=root)
-    wait_done(run_id, root)
-    assert jobs.status(run_id, root).state == "done"
-    return root, run_id
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -422,3 +422,105 @@ def test_import_hook_survives_a_find_spec_probe() -> None:
     done = _python(code, cwd=REPO)
     assert done.returncode == 0, done.stderr[-1500:]
     assert "REGISTERED True" in done.stdout, done.stdout
+
+
+# --------------------------------------------------------------------------- forced attention (what-if)
+
+
+def forced_reference(h: np.ndarray, w: dict[str, np.ndarray], rows: np.ndarray, mask: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The spec's decoder with a_t replaced by ``rows[:, t]`` where ``mask[:, t]`` is 1 (float64 NumPy)."""
+    h = h.astype(np.float64)
+    w = {k: v.astype(np.float64) for k, v in w.items()}
+    uh = h @ w["U_a"] + w["b_a"]
+    s = np.tanh(h[:, 0, :] @ w["W_s"])
+    y = np.zeros((h.shape[0], w["b_o"].shape[0]))
+    ys, attns = [], []
+    for t in range(h.shape[1]):
+        a = _softmax(np.einsum("btu,u->bt", np.tanh((s @ w["W_a"])[:, None, :] + uh), w["V_a"]))
+        a = np.where(mask[:, t, None] > 0.5, rows[:, t], a)
+        c = np.einsum("bt,btd->bd", a, h)
+        r = _sigmoid(y @ w["W_r"] + s @ w["U_r"] + c @ w["C_r"] + w["b_r"])
+        z = _sigmoid(y @ w["W_z"] + s @ w["U_z"] + c @ w["C_z"] + w["b_z"])
+        p = np.tanh(y @ w["W_p"] + (r * s) @ w["U_p"] + c @ w["C_p"] + w["b_p"])
+        y = _softmax(y @ w["W_o"] + s @ w["U_o"] + c @ w["C_o"] + w["b_o"])
+        s = (1.0 - z) * s + z * p
+        ys.append(y)
+        attns.append(a)
+    return np.stack(ys, axis=1), np.stack(attns, axis=1)
+
+
+def _one_hot_rows(step: int, position: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.zeros((B, T, T), dtype=np.float32)
+    rows[:, step, position] = 1.0
+    mask = np.zeros((B, T), dtype=np.float32)
+    mask[:, step] = 1.0
+    return rows, mask
+
+
+def run_forced(layer: AttentionDecoder, h: np.ndarray, rows: np.ndarray, mask: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    outputs, attention = layer(h, return_attention=True, forced_attention=rows, forced_mask=mask)
+    return keras.ops.convert_to_numpy(outputs), keras.ops.convert_to_numpy(attention)
+
+
+def test_no_override_is_exactly_the_plain_call(random_case) -> None:
+    layer, h, _ = random_case
+    plain_y, plain_a = run(layer, h)
+    outputs, attention = layer(h, return_attention=True, forced_attention=None, forced_mask=None)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(outputs), plain_y)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(attention), plain_a)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(h, forced_attention=None)),
+                                  keras.ops.convert_to_numpy(layer(h)))
+
+
+def test_an_all_zero_mask_is_no_override(random_case) -> None:
+    layer, h, _ = random_case
+    plain_y, plain_a = run(layer, h)
+    rows = np.random.default_rng(4).dirichlet(np.ones(T), size=(B, T)).astype(np.float32)
+    outputs, attention = run_forced(layer, h, rows, np.zeros((B, T), dtype=np.float32))
+    np.testing.assert_array_equal(outputs, plain_y)
+    np.testing.assert_array_equal(attention, plain_a)
+
+
+@pytest.mark.parametrize("step, position", [(0, 3), (1, 0), (3, 2)])
+def test_a_forced_one_hot_row_is_the_returned_attention(random_case, step: int, position: int) -> None:
+    layer, h, w = random_case
+    plain_y, plain_a = run(layer, h)
+    rows, mask = _one_hot_rows(step, position)
+    outputs, attention = run_forced(layer, h, rows, mask)
+    np.testing.assert_array_equal(attention[:, step], rows[:, step])
+    # Earlier steps are untouched; the forced step and later ones follow the equations with a_t replaced.
+    np.testing.assert_allclose(outputs[:, :step], plain_y[:, :step], atol=1e-6)
+    np.testing.assert_allclose(attention[:, :step], plain_a[:, :step], atol=1e-6)
+    want_y, want_a = forced_reference(h, w, rows, mask)
+    np.testing.assert_allclose(outputs, want_y, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(attention, want_a, atol=1e-5, rtol=0)
+    assert np.abs(outputs[:, step] - plain_y[:, step]).max() > 1e-3
+
+
+def test_forced_attention_without_a_mask_forces_every_step(random_case) -> None:
+    layer, h, w = random_case
+    rows = np.random.default_rng(8).dirichlet(np.ones(T), size=(B, T)).astype(np.float32)
+    outputs, attention = run_forced(layer, h, rows, None)
+    np.testing.assert_array_equal(attention, rows)
+    want_y, _ = forced_reference(h, w, rows, np.ones((B, T)))
+    np.testing.assert_allclose(outputs, want_y, atol=1e-5, rtol=0)
+
+
+def test_a_mask_without_rows_is_refused(random_case) -> None:
+    layer, h, _ = random_case
+    with pytest.raises(ValueError, match="forced_mask needs forced_attention"):
+        layer(h, forced_mask=np.ones((B, T), dtype=np.float32))
+
+
+def test_forcing_works_inside_a_traced_function(random_case) -> None:
+    import tensorflow as tf
+
+    layer, h, w = random_case
+    rows, mask = _one_hot_rows(1, 2)
+    traced = tf.function(lambda x, r, m: layer(x, return_attention=True, forced_attention=r, forced_mask=m))
+    outputs, attention = traced(tf.constant(h), tf.constant(rows), tf.constant(mask))
+    want_y, want_a = forced_reference(h, w, rows, mask)
+    np.testing.assert_allclose(outputs.numpy(), want_y, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(attention.numpy(), want_a, atol=1e-5, rtol=0)

@@ -62,6 +62,8 @@ def test_predict_prints_both_models_and_attention(trained):
         (("train", "--n-out", "9"), "n_out must be from 1 to 5; got 9"),
         (("train", "--cardinality", "1"), "cardinality must be from 2 to 1000; got 1"),
         (("train", "--protocol", "fast"), "invalid choice: 'fast'"),
+        (("train", "--encoder", "sideways"), "invalid choice: 'sideways'"),
+        (("compare", "--encoder", "sideways"), "invalid choice: 'sideways'"),
         (("train", "--units", "many"), "invalid int value: 'many'"),
         (("train", "--learning-rate", "-1"), "learning_rate must be a number above 0"),
         (("bogus",), "invalid choice: 'bogus'"),
@@ -148,3 +150,37 @@ def test_sweep_bad_arguments_exit_2_with_one_line_and_start_nothing(tmp_path, ar
     assert len(lines) == 1 and lines[0].startswith("python -m seqattn sweep: error: ") and message in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_train_with_a_bidirectional_encoder_records_it(tmp_path):
+    import json
+
+    out = tmp_path / "runs"
+    result = run_cli("train", "--encoder", "bidirectional", "--protocol", "batched", "--units", "8",
+                     "--cardinality", "6", "--n-in", "4", "--updates", "30", "--eval-size", "50", "--no-jit",
+                     "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_path = Path(result.stdout.strip().splitlines()[-1])
+    meta = json.loads((run_path / "run.json").read_text())
+    assert meta["model"] == {"units": 8, "encoder": "bidirectional"}
+    listing = run_cli("runs", "--runs-dir", str(out))
+    assert "bidirectional encoder" in listing.stdout
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_encoder_option_defaults_to_the_tutorials(command):
+    from seqattn.cli import _model_config, build_parser
+
+    assert _model_config(build_parser().parse_args([command])).encoder == "unidirectional"
+    chosen = build_parser().parse_args([command, "--encoder", "bidirectional"])
+    assert _model_config(chosen).encoder == "bidirectional"
+
+
+def test_sweep_settings_carry_the_encoder():
+    from seqattn.cli import build_parser, sweep_settings
+
+    args = build_parser().parse_args(["sweep", "--units", "8,16", "--n-in", "4", "--encoder", "bidirectional"])
+    _, _, model, sweep = sweep_settings(args)
+    assert model.encoder == "bidirectional" and sweep.axis == "units"
+    default = sweep_settings(build_parser().parse_args(["sweep"]))[2]
+    assert default.encoder == "unidirectional"

@@ -207,3 +207,57 @@ def test_trained_models_agree_with_evaluate(race) -> None:
     assert fresh.exact_match >= 0.9
     fresh_baseline = evaluate(race.models["baseline"], LEARN_PROBLEM, n=500, seed=77)
     assert fresh.exact_match - fresh_baseline.exact_match >= 0.4
+
+
+# --------------------------------------------------------------------------- encoder choice
+
+
+@pytest.fixture(scope="module")
+def bidirectional() -> dict[bool, keras.Model]:
+    keras.utils.set_random_seed(0)
+    return {problem.pad_target: build_attention(problem, units=8, encoder="bidirectional")
+            for problem in (PADDED, UNPADDED)}
+
+
+def test_bidirectional_encoder_layers(bidirectional) -> None:
+    model = bidirectional[True]
+    assert [layer.name for layer in model.layers] == ["tokens", "encoder", "decoder"]
+    encoder = model.get_layer("encoder")
+    assert isinstance(encoder, keras.layers.Bidirectional) and encoder.merge_mode == "concat"
+    assert encoder.forward_layer.return_sequences and encoder.backward_layer.go_backwards
+    # The decoder attends over forward and backward states side by side: D = 2 * units.
+    assert tuple(encoder.output.shape) == (None, 5, 16)
+    assert tuple(model.get_layer("decoder").C_o.shape) == (16, 7)
+    assert has_attention(model)
+
+
+@pytest.mark.parametrize("problem", [PADDED, UNPADDED], ids=["padded", "unpadded"])
+def test_bidirectional_shapes(bidirectional, problem: ProblemConfig) -> None:
+    model = bidirectional[problem.pad_target]
+    steps = problem.target_len
+    assert tuple(model.output_shape) == (None, steps, 7)
+    inputs = make_batch(problem, 4, np.random.default_rng(0)).inputs
+    prediction = Predictor(model)(inputs)
+    assert prediction.probabilities.shape == (4, steps, 7)
+    assert prediction.attention.shape == (4, steps, 5)
+    np.testing.assert_allclose(prediction.attention.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(prediction.probabilities.sum(-1), 1.0, atol=1e-5)
+
+
+def test_unidirectional_is_the_default_and_the_tutorials(models) -> None:
+    assert isinstance(build_attention(PADDED, units=8).get_layer("encoder"), keras.layers.LSTM)
+    assert isinstance(build_model("attention", PADDED, units=8, encoder="unidirectional").get_layer("encoder"),
+                      keras.layers.LSTM)
+
+
+def test_build_model_passes_the_encoder_to_attention_only() -> None:
+    attention = build_model("attention", PADDED, units=8, encoder="bidirectional")
+    assert isinstance(attention.get_layer("encoder"), keras.layers.Bidirectional)
+    baseline = build_model("baseline", PADDED, units=8, encoder="bidirectional")
+    assert isinstance(baseline.get_layer("encoder"), keras.layers.LSTM)  # the baseline stays the tutorial's
+
+
+@pytest.mark.parametrize("kind", ["attention", "baseline"])
+def test_unknown_encoder_raises(kind: str) -> None:
+    with pytest.raises(ValueError, match="encoder must be one of unidirectional, bidirectional; got 'sideways'"):
+        build_model(kind, PADDED, units=8, encoder="sideways")

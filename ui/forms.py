@@ -18,7 +18,7 @@ PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair 
 
 @dataclass(frozen=True)
 class FormResult:
-    """What the form holds: both configs when valid, else the validation message."""
+    """What the form holds: the configs when valid (``model`` with units and encoder), else the validation message."""
 
     problem: ProblemConfig | None
     train: TrainConfig | None
@@ -55,6 +55,10 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     with middle:
         st.markdown("**Models**")
         units = whole(model_settings["units"], "units")
+        encoder_spec = model_settings["encoder"]
+        encoder_choices = list(encoder_spec.choices or (encoder_spec.default,))
+        encoder = st.selectbox(encoder_spec.label, encoder_choices, index=encoder_choices.index(encoder_spec.default),
+                               key=f"{prefix}_encoder", help=encoder_spec.help)
         protocol_label = st.radio(train_settings["protocol"].label, list(PROTOCOL_LABELS.values()),
                                   index=list(PROTOCOL_LABELS).index(default_protocol), key=f"{prefix}_protocol")
         protocol = next(k for k, v in PROTOCOL_LABELS.items() if v == protocol_label)
@@ -71,7 +75,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         seed = whole(train_settings["seed"], "seed")
     try:
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
-        model = ModelConfig(units=int(units))
+        model = ModelConfig(units=int(units), encoder=str(encoder))
         train = TrainConfig(protocol=protocol, updates=int(updates),
                             batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
     except (ValueError, TypeError, OverflowError) as exc:

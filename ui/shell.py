@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from seqattn.figures import apply_presentation
+from ui.keys import presenter_keys
 
 PRESENTATION_KEY = "presentation_mode"
 _LOG = logging.getLogger("seqattn.ui")
@@ -46,20 +47,32 @@ def page_setup(title: str) -> bool:
     def remember() -> None:
         st.session_state[PRESENTATION_KEY] = st.session_state["_presentation_toggle"]
 
-    st.sidebar.toggle("Presentation mode", value=large, key="_presentation_toggle", on_change=remember,
-                      help="Bigger fonts and figures, for a projector.")
+    def flip() -> None:  # the `p` key
+        st.session_state[PRESENTATION_KEY] = not st.session_state.get(PRESENTATION_KEY, False)
+        st.session_state["_presentation_toggle"] = st.session_state[PRESENTATION_KEY]
+
+    st.session_state["_presentation_toggle"] = large
+    st.sidebar.toggle("Presentation mode", key="_presentation_toggle", on_change=remember,
+                      help="Bigger fonts and figures, for a projector (key: p).")
+    presenter_keys(title, flip)
     if large:
         st.markdown(_LARGE_CSS, unsafe_allow_html=True)
     return large
 
 
-def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str = "png") -> None:
-    """Draw a Plotly figure, enlarged in presentation mode; the toolbar downloads ``image_format``."""
+def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str = "png",
+                on_select: Callable[[], None] | None = None) -> None:
+    """Draw a Plotly figure, enlarged in presentation mode; the toolbar downloads ``image_format``.
+
+    ``on_select`` (with a ``key``) is called when the user clicks a point; the
+    selection is then in ``st.session_state[key]``.
+    """
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": image_format, "filename": key or "seqattn", "scale": 2},
     }
-    st.plotly_chart(apply_presentation(fig, large), width="stretch", config=config, key=key)
+    select = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
+    st.plotly_chart(apply_presentation(fig, large), width="stretch", config=config, key=key, **select)
 
 
 def link(page: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:

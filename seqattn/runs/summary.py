@@ -73,7 +73,7 @@ class RunSummary:
         return self.broken is None and self.has_models and self.kind == "train"
 
     def label(self) -> str:
-        """Short human label for pickers: id, kind, problem, state, accuracy."""
+        """Short human label for pickers: id, kind, problem, state, a bidirectional encoder, accuracy."""
         p = self.problem
         kind = "" if self.kind == "train" else f"{self.kind} · "
         text = f"{self.id} · {kind}K={p.get('cardinality')} n_in={p.get('n_in')} n_out={p.get('n_out')} · {self.state}"
@@ -81,6 +81,9 @@ class RunSummary:
             sweep = self.extra.get("sweep", {})
             values = ",".join(str(v) for v in sweep.get("values", []))
             text = f"{self.id} · sweep {sweep.get('axis')} = {values} · {self.cells_done}/{self.cells_total} cells · {self.state}"
+        if self.model.get("encoder") == "bidirectional":
+            # Only the non-default encoder is named, so older labels read as before.
+            text += " · bidirectional encoder"
         if self.accuracy:
             text += " · " + ", ".join(f"{k} {v:.0%}" for k, v in self.accuracy.items())
         return text

@@ -1,0 +1,33 @@
+"""Fixtures shared by the page tests."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from seqattn import jobs
+from seqattn.model_config import ModelConfig
+from seqattn.problem import ProblemConfig
+from seqattn.training import TrainConfig
+
+TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
+
+
+def wait_done(run_id: str, root, timeout: float = 180) -> None:
+    """Wait for a job to end (a test fails if it takes longer than ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while jobs.status(run_id, root).active:
+        assert time.monotonic() < deadline, "job did not finish"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def saved_run(tmp_path_factory):
+    """A tiny finished run, trained well enough to be interesting; trained once per test session."""
+    root = tmp_path_factory.mktemp("app") / "runs"
+    config = TrainConfig(protocol="batched", updates=150, batch_size=32, eval_every=50, eval_size=100)
+    run_id = jobs.start(TINY_PROBLEM, config, model=ModelConfig(units=16), root=root)
+    wait_done(run_id, root)
+    assert jobs.status(run_id, root).state == "done"
+    return root, run_id

@@ -1,0 +1,127 @@
+"""The Explore page's deeper controls, driven by AppTest: output step, second sequence, what-if, keys.
+
+Widgets are found by key (labels may be reworded; keys are the page's interface).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from test_app import app, no_exception
+
+SEQ = "3,1,4,1,5"
+
+
+@pytest.fixture()
+def explore(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq=SEQ)
+    no_exception(at)
+    return at
+
+
+def chart(at, key: str) -> dict:
+    """The Plotly figure drawn under ``key`` (its JSON spec)."""
+    found = [c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
+    assert found, f"no chart {key}"
+    return json.loads(found[0].proto.spec)
+
+
+def array(z) -> np.ndarray:
+    """A heatmap's z as an array (Plotly may ship it as a typed-array dict)."""
+    if isinstance(z, dict):
+        import base64
+
+        data = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return data.reshape([int(n) for n in z["shape"].split(",")]) if "shape" in z else data
+    return np.asarray(z, dtype=float)
+
+
+def highlighted_row(fig: dict) -> int:
+    names = [s.get("name", "") for s in fig["layout"].get("shapes", [])]
+    rows = [int(n.split()[1]) for n in names if n.startswith("step ") and "inner" not in n]
+    assert len(rows) == 1, names
+    return rows[0]
+
+
+def test_output_step_moves_with_the_slider_and_the_arrow_buttons(explore):
+    at = explore
+    step = at.slider(key="_step")
+    assert step.label == "Output step" and (step.min, step.max, step.value) == (1, 5, 1)
+    assert highlighted_row(chart(at, "attention_heatmap")) == 1
+    at.button(key="step_forward").click().run()
+    no_exception(at)
+    assert at.slider(key="_step").value == 2
+    assert highlighted_row(chart(at, "attention_heatmap")) == 2
+    at.slider(key="_step").set_value(5).run()
+    at.button(key="step_forward").click().run()  # stays on the last step
+    assert at.slider(key="_step").value == 5
+    at.button(key="step_back").click().run()
+    assert at.slider(key="_step").value == 4
+
+
+def test_step_bars_show_that_rows_attention_and_the_top_tokens(explore):
+    at = explore
+    at.slider(key="_step").set_value(2).run()
+    heatmap = chart(at, "attention_heatmap")
+    z = array(next(t for t in heatmap["data"] if t["type"] == "heatmap")["z"])
+    bars = chart(at, "step_bars")["data"][0]
+    assert np.allclose(array(bars["y"]), z[1], atol=1e-6)
+    tops = [t for t in chart(at, "top_tokens")["data"] if t["type"] == "bar"]
+    assert {t["name"] for t in tops} == {"Baseline (no attention)", "Attention"}
+    assert all(len(array(t["y"])) == 5 for t in tops)
+
+
+def test_second_sequence_bad_input_keeps_the_first_answer(explore):
+    at = explore
+    at.text_input(key="_second_widget").set_value("3,1,x,1,5").run()
+    no_exception(at)
+    assert any(e.value.startswith("Second sequence:") and "not a whole number" in e.value for e in at.error)
+    assert list(at.dataframe[0].value.loc["Input"]) == ["3", "1", "4", "1", "5"]
+    assert at.text_input(key="_seq_widget").value == SEQ
+
+
+def test_second_sequence_draws_the_difference_of_both_heatmaps(explore):
+    at = explore
+    at.text_input(key="_second_widget").set_value("3,7,4,1,5").run()
+    no_exception(at)
+    assert not at.error
+    fig = chart(at, "difference_map")
+    z = {t["name"]: array(t["z"]) for t in fig["data"] if t["type"] == "heatmap"}
+    assert np.allclose(z["difference"], z["second"] - z["first"], atol=1e-6)
+    assert fig["data"][[t.get("name") for t in fig["data"]].index("difference")]["zmid"] == 0
+    assert any(m.label == "Attention" for m in at.metric[2:]), "the second sequence's answers are shown"
+
+
+def test_forcing_the_attention_shows_both_and_follows_the_position(explore):
+    at = explore
+    assert any(m.label == "Attention model, forced" for m in at.metric)
+    position = at.selectbox(key="_force_position")
+    assert position.value == 0  # step 1 starts on its own position
+    position.set_value(3).run()
+    no_exception(at)
+    fig = chart(at, "forced_attention")
+    forced = array(next(t for t in fig["data"] if t.get("name") == "forced")["z"])
+    assert forced[0, 3] == pytest.approx(1.0, abs=1e-6) and forced[0].sum() == pytest.approx(1.0, abs=1e-5)
+    at.slider(key="_force_weight").set_value(0.5).run()
+    forced = array(next(t for t in chart(at, "forced_attention")["data"] if t.get("name") == "forced")["z"])
+    assert forced[0, 3] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_keys_button_lists_the_keys_and_p_flips_presentation_mode(explore):
+    at = explore
+    assert at.sidebar.toggle(key="_presentation_toggle").value is False
+    at.button(key="presentation_key").click().run()
+    no_exception(at)
+    assert at.sidebar.toggle(key="_presentation_toggle").value is True
+    at.button(key="presentation_key").click().run()
+    assert at.sidebar.toggle(key="_presentation_toggle").value is False
+    from ui.keys import keys_markdown
+
+    table = keys_markdown("Explore")
+    for key in ("`n`", "`p`", "`?`", "`← / →`"):
+        assert key in table
