@@ -22,7 +22,8 @@ def start_form(large: bool) -> None:
     form = config_form("train", default_protocol="batched")
     if form.error:
         st.error(f"Cannot train with these settings: {form.error}")
-    clicked = st.button("Train both models", type="primary", disabled=form.error is not None)
+    clicked = st.button("Train both models", type="primary", disabled=form.error is not None, shortcut="T",
+                        key="train_start", help="Start training both models with these settings (key: t).")
     if clicked and form.problem is not None:
         try:
             run_id = jobs.start(form.problem, form.train, model=form.model, root=ROOT)
@@ -93,6 +94,28 @@ def live_view(run_id: str, large: bool) -> None:
     tick()
 
 
+def move_replay(delta: int, updates: list[int]) -> None:
+    """The ◀ / ▶ buttons and the arrow keys: the previous or next evaluation."""
+    current = st.session_state.get("replay", updates[-1])
+    index = updates.index(current) if current in updates else len(updates) - 1
+    st.session_state["replay"] = updates[min(len(updates) - 1, max(0, index + delta))]
+
+
+def replay_control(updates: list[int]) -> int:
+    """The replay's "Update" slider with ◀ ▶ (and ←/→); returns the chosen update."""
+    if len(updates) < 2:
+        return updates[0]
+    if st.session_state.get("replay") not in updates:
+        st.session_state["replay"] = updates[-1]
+    back, slider, forward = st.columns([1, 10, 1], vertical_alignment="bottom")
+    back.button("◀", key="replay_back", shortcut="Left", on_click=move_replay, args=(-1, updates),
+                help="Previous evaluation (key: ←)")
+    forward.button("▶", key="replay_forward", shortcut="Right", on_click=move_replay, args=(1, updates),
+                   help="Next evaluation (key: →)")
+    with slider:
+        return st.select_slider("Update", options=updates, key="replay")
+
+
 def summary_view(run_id: str, large: bool) -> None:
     summary = get_run(run_id, ROOT)
     if summary.broken:
@@ -134,7 +157,7 @@ def summary_view(run_id: str, large: bool) -> None:
     if snapshots:
         st.subheader("Replay: the probe's attention over training")
         updates = [e["update"] for e in snapshots]
-        chosen = st.select_slider("Update", options=updates, value=updates[-1], key="replay") if len(updates) > 1 else updates[0]
+        chosen = replay_control(updates)
         record = snapshots[updates.index(chosen)]
         show_figure(probe_heatmap(record, summary.problem, f"Probe attention at update {chosen}"), large, key="replay_heatmap")
 

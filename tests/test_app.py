@@ -204,3 +204,20 @@ def test_presentation_mode_enlarges_figures_and_survives_page_changes(runs):
     assert large > normal
     at.switch_page("pages/1_Train.py").run()
     assert at.sidebar.toggle[0].value is True
+
+
+def test_the_replay_steps_back_and_forward_with_the_arrow_buttons(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/1_Train.py", run=run_id)
+    no_exception(at)
+    replay = at.select_slider(key="replay")
+    updates = [int(u) for u in replay.options]
+    assert len(updates) >= 3 and replay.value == updates[-1]
+    at.button(key="replay_back").click().run()
+    no_exception(at)
+    assert at.select_slider(key="replay").value == updates[-2]
+    at.button(key="replay_forward").click().run()
+    at.button(key="replay_forward").click().run()  # stays on the last evaluation
+    assert at.select_slider(key="replay").value == updates[-1]
+    assert any("Probe attention at update " + str(updates[-1]) in c.proto.spec for c in at.get("plotly_chart"))
