@@ -143,7 +143,7 @@ def what_if_view(explanation, problem: ProblemConfig, predictor, step: int, larg
     what_if = force_attention(predictor, explanation.inputs, step, int(position), float(weight))
     before, after = what_if.original.tokens[0].tolist(), what_if.forced.tokens[0].tolist()
     changed = what_if.changed_steps
-    st.metric("Attention model, forced", " ".join(map(str, after)),
+    st.metric("Forced attention: the model says", " ".join(map(str, after)),
               f"steps {', '.join(str(t + 1) for t in changed)} changed" if changed else "no step changed",
               delta_color="off")
     fig = forced_attention_comparison(what_if.original.attention[0], what_if.forced.attention[0], explanation.inputs,

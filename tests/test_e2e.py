@@ -29,7 +29,7 @@ from typing import Any
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from e2e_server import PROJECT, Server, start_server, stop_server
 
@@ -235,7 +235,7 @@ def start_training(page: Page, server: Server, updates: int) -> str:
     assert meta["problem"] == {"cardinality": 10, "n_in": 5, "n_out": 2, "pad_target": True}, meta
     assert {k: meta["train"][k] for k in ("protocol", "updates", "batch_size")} == {
         "protocol": "batched", "updates": updates, "batch_size": 16}, meta
-    assert meta["model"] == {"units": 16}, meta
+    assert meta["model"] == {"units": 16, "encoder": "unidirectional"}, meta
     return run_id
 
 
@@ -374,6 +374,94 @@ def test_explore_the_run(speaker: Session, server: Server, walk: dict[str, Any])
     assert_no_traceback(page)
 
 
+# Pixel centre of a heatmap cell (output step, input position; 0-based) in the first heatmap.
+CELL_CENTRE_JS = """
+([step, position]) => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    if (!(el._fullData || []).some(t => t.type === 'heatmap')) continue;
+    const layout = el._fullLayout, box = el.getBoundingClientRect();
+    return {x: box.left + layout.xaxis._offset + layout.xaxis.l2p(position + 1),
+            y: box.top + layout.yaxis._offset + layout.yaxis.l2p(step + 1)};
+  }
+  return null;
+}
+"""
+
+# Heatmap panels named "difference" anywhere on the page (the second sequence's map).
+DIFFERENCE_JS = """
+() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot'))
+  .some(el => (el._fullData || []).some(t => t.type === 'heatmap' && t.name === 'difference'))
+"""
+
+
+def output_step(page: Page) -> Locator:
+    """The value shown on the "Output step" slider's thumb."""
+    return page.get_by_test_id("stSlider").filter(has_text="Output step").get_by_test_id("stSliderThumbValue")
+
+
+def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Session, server: Server,
+                                                                 walk: dict[str, Any]) -> None:
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    page = speaker.page
+    box = page.get_by_label("Input sequence", exact=True)
+    expect(box).to_be_visible(timeout=APP_TIMEOUT)
+
+    # Type as you go: character by character, no Enter; the heatmap follows.
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially("5 4 3 2 1", delay=60)
+    page.wait_for_function(
+        f"() => {{ const h = ({HEATMAP_JS})(); return h && h.ticks.join('|') === '1: 5|2: 4|3: 3|4: 2|5: 1'; }}"
+    )
+    expect(box).to_have_value("5 4 3 2 1")
+    assert_no_traceback(page)
+
+    # Presenter keys, with the focus out of the text boxes.
+    page.get_by_role("heading", name="Explore", exact=True).click()
+    expect(output_step(page)).to_have_text("1")
+    page.keyboard.press("ArrowRight")
+    expect(output_step(page)).to_have_text("2")
+    wait_idle(page)
+
+    # A click on a heatmap cell picks its output step (and the what-if's input position).
+    page.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
+    wait_idle(page)
+    centre = page.evaluate(CELL_CENTRE_JS, [3, 1])
+    page.mouse.click(centre["x"], centre["y"])
+    expect(output_step(page)).to_have_text("4")
+    expect(page.get_by_text("Force output step 4 to look at input position")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Force output step 4 to look at input position")).to_have_value("2 (token 4)")
+    wait_idle(page)
+
+    # A second sequence: the difference map appears.
+    second = page.get_by_label("Second sequence", exact=True)
+    second.click()
+    second.press_sequentially("5 4 3 2 0", delay=30)
+    page.wait_for_function(DIFFERENCE_JS)
+    assert_no_traceback(page)
+    screenshot(page, "explore_deeper.png")
+
+    page.get_by_role("heading", name="Explore", exact=True).click()
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("new random sequence")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    page.keyboard.press("p")
+    toggle = page.get_by_test_id("stSidebar").get_by_role("switch", name="Presentation mode")
+    expect(toggle).to_be_checked()
+    page.get_by_role("heading", name="Explore", exact=True).click()
+    page.keyboard.press("p")
+    expect(toggle).not_to_be_checked()
+    wait_idle(page)
+
+    page.keyboard.press("n")
+    wait_idle(page)
+    expect(box).not_to_have_value("5 4 3 2 1")
+    assert_no_traceback(page)
+
+
 def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
     assert "run" in walk, "needs the run trained by test_train_live_then_done"
     page = speaker.page
@@ -508,7 +596,7 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     assert meta["kind"] == "sweep" and meta["sweep"]["values"] == [3, 4] and meta["sweep"]["seeds"] == 1, meta
     assert meta["scheduler"].startswith("tcp://"), "the server's own cluster runs the cells"
     assert {k: meta["train"][k] for k in ("updates", "batch_size")} == {"updates": 40, "batch_size": 8}, meta
-    assert meta["model"] == {"units": 8}, meta
+    assert meta["model"] == {"units": 8, "encoder": "unidirectional"}, meta
     expect(page.get_by_test_id("stProgress")).to_be_visible()
 
     # Both cells done: the table lists them, the figure draws both models at both lengths.

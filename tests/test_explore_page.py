@@ -99,7 +99,7 @@ def test_second_sequence_draws_the_difference_of_both_heatmaps(explore):
 
 def test_forcing_the_attention_shows_both_and_follows_the_position(explore):
     at = explore
-    assert any(m.label == "Attention model, forced" for m in at.metric)
+    assert any(m.label == "Forced attention: the model says" for m in at.metric)
     position = at.selectbox(key="_force_position")
     assert position.value == 0  # step 1 starts on its own position
     position.set_value(3).run()
