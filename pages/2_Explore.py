@@ -166,7 +166,7 @@ def page() -> None:
         default = ", ".join(map(str, example_sequence(problem)))
     if "_seq_widget" not in st.session_state:
         st.session_state["_seq_widget"] = default
-    first_box, second_box, button = st.columns([4, 4, 1.4], vertical_alignment="bottom")
+    first_box, second_box, button = st.columns([4, 4, 2], vertical_alignment="bottom")
     # live: answers follow the typing, without Enter.
     text = first_box.text_input("Input sequence", key="_seq_widget", help=accepted_forms(problem), live=True)
     second_text = second_box.text_input("Second sequence", key="_second_widget", live=True,

@@ -129,7 +129,7 @@ def _panel_layout(titles: Sequence[str], steps: int, title: str | None, x_title:
     layout["yaxis"]["title"] = dict(text="output step → predicted token", **axis_title)
     # The legend goes above the panel titles instead of over them.
     layout["legend"]["y"] = 1.14
-    layout["margin"]["t"] += 40
+    layout["margin"]["t"] += 80 if title else 40  # room for the title above the legend
     # Subplot titles are annotations; keep them at the house font size.
     for annotation in layout.get("annotations", []):
         annotation["font"] = dict(size=BASE_FONT_SIZE)
