@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Test files run on this many processes (pytest-xdist); one file stays on one process.
+TEST_WORKERS ?= 2
 PORT ?= 8501
 
 .PHONY: run test bench reproduce sweep clean help
@@ -30,7 +32,7 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/train_speed.py

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,10 @@ def saved_run(tmp_path_factory):
     wait_done(run_id, root)
     assert jobs.status(run_id, root).state == "done"
     return root, run_id
+
+
+@pytest.fixture()
+def fake_trainer(monkeypatch):
+    """Workers started from here train nothing: tests/fake_trainer replaces the trainer (for page tests)."""
+    here = Path(__file__).resolve().parent
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(here / "fake_trainer"), str(here.parent)]))

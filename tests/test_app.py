@@ -78,7 +78,7 @@ def test_invalid_config_shows_message_and_starts_nothing(runs):
     assert list_runs(runs) == []
 
 
-def test_training_from_the_train_page_completes_with_a_loss_chart(runs):
+def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_trainer):
     at = app("pages/1_Train.py")
     for label, value in [("Cardinality", 10), ("Units", 8), ("Updates", 80), ("Batch size", 8)]:
         set_number(at, label, value)
@@ -155,7 +155,7 @@ def test_bad_inputs_show_errors_and_keep_the_run(saved_run, monkeypatch):
     assert not at.error
 
 
-def test_compare_with_two_repeats_produces_the_table(runs):
+def test_compare_with_two_repeats_produces_the_table(runs, fake_trainer):
     at = app("pages/3_Compare.py")
     set_number(at, "Repeats", 2)
     at.radio[0].set_value("Batched (fast)")

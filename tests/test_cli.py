@@ -12,8 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, runs: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def run_cli(*args: str, runs: Path | None = None, timeout: float = 300,
+            fake_trainer: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m seqattn *args``; ``fake_trainer`` swaps in tests/fake_trainer where the CLI, not training, is tested."""
+    paths = [str(ROOT / "tests" / "fake_trainer")] if fake_trainer else []
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([*paths, str(ROOT)]))
     if runs is not None:
         env["SEQATTN_RUNS_DIR"] = str(runs)
     return subprocess.run([sys.executable, "-m", "seqattn", *args], capture_output=True, text=True,
@@ -107,7 +110,7 @@ def swept(tmp_path_factory):
     base = tmp_path_factory.mktemp("sweep")
     csv, runs = base / "sweep.csv", base / "runs"
     result = run_cli("sweep", "--n-in", "3,4", "--seeds", "1", "--units", "8", "--cardinality", "6", "--updates", "40",
-                     "--eval-size", "50", "--no-jit", "--csv", str(csv), "--runs-dir", str(runs))
+                     "--eval-size", "50", "--no-jit", "--csv", str(csv), "--runs-dir", str(runs), fake_trainer=True)
     return csv, runs, result
 
 

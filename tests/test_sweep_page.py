@@ -200,7 +200,7 @@ def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
     assert not any(b.label == "Cancel" for b in at.button)
 
 
-def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs):
+def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake_trainer):
     run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, model=TINY_MODEL, root=runs)
     at = app(run=run_id)
     no_exception(at)

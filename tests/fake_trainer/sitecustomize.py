@@ -1,0 +1,109 @@
+"""A fake trainer for page tests, loaded by every Python process started with this folder on PYTHONPATH.
+
+Where the page, not the training, is under test, a worker need not import
+TensorFlow and train: this replaces :func:`seqattn.training.train` and
+:func:`seqattn.cells.train_cell` with functions that report progress,
+evaluations and results of the real shapes, derived from the configs, in a
+fraction of a second. Nothing in the production code knows about it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zipfile
+
+import numpy as np
+
+import seqattn.cells
+import seqattn.training
+from seqattn.cells import CellResult
+from seqattn.evaluation import Accuracy
+from seqattn.registry import MODEL_NAMES, model_kind
+from seqattn.training import Progress, TrainResult
+
+REPORTS = 8  # progress reports per fake training
+SECONDS_PER_REPORT = 0.05  # long enough for a page to see the run running
+
+
+class PlaceholderModel:
+    """Stands in for a Keras model where only the file's presence matters (a page lists the run as usable)."""
+
+    def save(self, path) -> None:
+        # The archive's outline only (a .keras file is a zip with a config.json); Keras cannot load it.
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", '{"note": "fake model written by tests/fake_trainer"}')
+
+
+def _stopped(stop) -> bool:
+    if stop is None:
+        return False
+    return stop() if callable(stop) else stop.is_set()
+
+
+def _accuracy(name: str, fraction: float, steps: int) -> float:
+    """Attention climbs to 1, the baseline to one half: the shapes pages expect, not numbers anyone pins."""
+    ceiling = 1.0 if model_kind(name).attends else 0.5
+    return round(ceiling * fraction, 4)
+
+
+def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=None, stop=None,
+               report_every=None, models=None) -> TrainResult:
+    """Like :func:`seqattn.training.train`, without a model: falling losses, rising accuracy."""
+    started = time.monotonic()
+    steps, n_in = problem.target_len, problem.n_in
+    chance = math.log(problem.cardinality)
+    probe = list(range(n_in))
+    attention = np.full((steps, n_in), 1.0 / n_in).tolist()
+    reports, losses, done = [], [], 0
+    for index in range(1, REPORTS + 1):
+        if _stopped(stop):
+            break
+        time.sleep(SECONDS_PER_REPORT)
+        update = config.updates * index // REPORTS
+        fraction = update / config.updates
+        loss = {name: chance * (1 - 0.9 * fraction) * (1 if model_kind(name).attends else 1.2) for name in names}
+        losses.extend([[loss[name] for name in names]] * (update - done))
+        done = update
+        evaluated = index % 2 == 0 or index == REPORTS
+        report = Progress(
+            update=update, total=config.updates, samples=update * config.batch_size,
+            elapsed=time.monotonic() - started, loss=loss, smoothed=dict(loss),
+            accuracy={name: _accuracy(name, fraction, steps) for name in names} if evaluated else None,
+            per_position={name: [_accuracy(name, fraction, steps)] * steps for name in names} if evaluated else None,
+            alignment=round(fraction, 4) if evaluated else None,
+            attention=attention if evaluated else None,
+            probe=probe if evaluated else None,
+            probe_tokens=probe[:steps] + [0] * max(0, steps - n_in) if evaluated else None,
+            final=index == REPORTS,
+        )
+        reports.append(report)
+        if on_progress:
+            on_progress(report)
+    fraction = done / config.updates
+    accuracy = {name: Accuracy(_accuracy(name, fraction, steps), (_accuracy(name, fraction, steps),) * steps, 100)
+                for name in names}
+    return TrainResult(models={name: PlaceholderModel() for name in names}, losses=np.asarray(losses, dtype=np.float32).reshape(-1, len(names)),
+                       names=tuple(names), reports=reports, accuracy=accuracy, cancelled=done < config.updates,
+                       elapsed=time.monotonic() - started, probe=probe)
+
+
+def fake_train_cell(spec, on_progress=None, stop=None) -> CellResult:
+    """Like :func:`seqattn.cells.train_cell`: a cell's result, its numbers varying with the seed."""
+    time.sleep(SECONDS_PER_REPORT)
+    steps = spec.problem.target_len
+    wobble = (spec.train.seed % 7) / 100
+    exact = {name: _accuracy(name, 1.0, steps) - wobble for name in spec.names}
+    return CellResult(
+        index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
+        problem=spec.problem.to_dict(), model=spec.model.to_dict(), status="done",
+        exact_match=exact, per_position={name: [value] * steps for name, value in exact.items()},
+        alignment=0.9, loss_updates=[spec.train.updates],
+        losses={name: [1.0 - value] for name, value in exact.items()},
+        updates_done=spec.train.updates, seconds=SECONDS_PER_REPORT,
+    )
+
+
+seqattn.training.train = fake_train
+seqattn.cells.train_cell = fake_train_cell
+seqattn.cells.fit_threads_to_process = lambda threads=None: None
