@@ -14,6 +14,7 @@ from seqattn.figures import example_pair_figure
 from seqattn.problem import ProblemConfig, targets_for
 from seqattn.runs import list_runs, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
+from ui.text import code
 
 
 @guarded
@@ -55,7 +56,7 @@ def latest_run() -> None:
     # Trainings only: a sweep, a comparison or a stray folder never stands in for the latest run.
     runs = list_runs(kind="train")
     if not runs:
-        st.info(f"No runs yet in `{runs_root()}`. Start one on the **Train** page: it takes seconds.")
+        st.info(f"No runs yet in {code(runs_root(), 200)}. Start one on the **Train** page: it takes seconds.")
         return
     latest = runs[0]
     created = dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M")
@@ -70,7 +71,7 @@ def latest_run() -> None:
     elif latest.usable:
         link("explore", label=f"Explore run {latest.id}", query_params={"run": latest.id})
     if latest.elapsed:
-        st.caption(f"Run `{latest.id}`: {latest.update} updates in {format_seconds(latest.elapsed)}.")
+        st.caption(f"Run {code(latest.id)}: {latest.update} updates in {format_seconds(latest.elapsed)}.")
 
 
 def latest_sweep() -> None:
@@ -80,7 +81,7 @@ def latest_sweep() -> None:
     latest = sweeps[0]
     planned = latest.extra.get("sweep", {})
     total = latest.cells_total or len(planned.get("values") or [None]) * int(planned.get("seeds", 1))
-    st.markdown(f"**Latest sweep** `{latest.id}`: {latest.cells_done} of {total} cells done · {latest.state}")
+    st.markdown(f"**Latest sweep** {code(latest.id)}: {latest.cells_done} of {total} cells done · {latest.state}")
     link("sweep", label=f"Open sweep {latest.id}", query_params={"run": latest.id})
 
 

@@ -9,10 +9,20 @@ import streamlit as st
 from seqattn import jobs
 from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, loss_race_figure, probe_heatmap
 from seqattn.registry import MODEL_KINDS
-from seqattn.runs import RunError, evals_of, get_run, read_result, runs_root, validate_run_id
+from seqattn.runs import (
+    RunError,
+    evals_checked,
+    get_run,
+    progress_checked,
+    result_checked,
+    run_checked,
+    runs_root,
+    validate_run_id,
+)
 from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
+from ui.text import code, plain
 
 ROOT = str(runs_root())
 
@@ -21,14 +31,14 @@ def start_form(large: bool) -> None:
     st.markdown("Set the problem and the training recipe, then train **both** models on the same data.")
     form = config_form("train", default_protocol="batched")
     if form.error:
-        st.error(f"Cannot train with these settings: {form.error}")
+        st.error(f"Cannot train with these settings: {plain(form.error)}")
     clicked = st.button("Train both models", type="primary", disabled=form.error is not None, shortcut="T",
                         key="train_start", help="Start training both models with these settings (key: t).")
     if clicked and form.problem is not None:
         try:
             run_id = jobs.start(form.problem, form.train, model=form.model, root=ROOT)
         except RunError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         st.query_params["run"] = run_id
         st.rerun()
@@ -55,17 +65,23 @@ def live_view(run_id: str, large: bool) -> None:
     """Polled about once a second while the job runs."""
 
     @st.fragment(run_every=1.0)
+    @guarded  # a fragment's reruns do not pass through the page's guard
     def tick() -> None:
-        try:
-            summary = get_run(run_id, ROOT)
-        except RunError as exc:
-            st.error(str(exc))
+        # Every read is tolerant: a damaged file is a warning here and the polling goes on.
+        found = run_checked(run_id, ROOT)
+        summary = found.value
+        if summary is None:
+            st.error(f"{plain(found.problem)}. Nothing more can be shown of it; the other runs are unaffected.")
+            return
+        if summary.broken:
+            st.error(f"Run {code(run_id)} cannot be followed: {plain(summary.broken)}. "
+                     "The other runs are unaffected.")
             return
         status = jobs.JobStatus.from_summary(summary)
         if not status.active:
             st.rerun()  # full rerun: switch to the summary
-        history = progress_tail(run_id, ROOT).read()
-        evals = evals_of(run_id, ROOT)
+        history = show_problem(progress_checked(progress_tail(run_id, ROOT)))
+        evals = show_problem(evals_checked(run_id, ROOT))
         if status.state == "queued":
             st.progress(0.0, text="Queued: waiting for the running job to finish…")
         elif status.phase != "training":
@@ -116,22 +132,30 @@ def replay_control(updates: list[int]) -> int:
         return st.select_slider("Update", options=updates, key="replay")
 
 
+def show_problem(found):
+    """The value of a tolerant read, after a calm warning if part of it was damaged."""
+    if found.problem:
+        st.warning(f"{plain(found.problem)}.", icon=":material/warning:")
+    return found.value
+
+
 def summary_view(run_id: str, large: bool) -> None:
     summary = get_run(run_id, ROOT)
     if summary.broken:
-        st.error(f"Run `{run_id}` cannot be shown: {summary.broken}.")
+        st.error(f"Run {code(run_id)} cannot be shown: {plain(summary.broken)}. The other runs are unaffected.")
         return
     state = summary.state
     if state == "failed":
-        st.error(f"Training failed. {summary.error or ''}")
+        st.error(f"Training failed. {plain(summary.error or '')}")
     elif state == "interrupted":
-        st.warning(f"This run was interrupted ({summary.error or 'the process stopped'}). Its history so far is below.")
+        st.warning(f"This run was interrupted ({plain(summary.error or 'the process stopped')}). "
+                   "Its history so far is below.")
     elif state == "cancelled":
         st.info("This run was cancelled." + (" Its models, as they were, can still be explored." if summary.usable else ""))
     else:
         st.success(f"Done: {summary.update:,} updates in {format_seconds(summary.elapsed)}.")
-    history = progress_tail(run_id, ROOT).read()
-    evals = evals_of(run_id, ROOT)
+    history = show_problem(progress_checked(progress_tail(run_id, ROOT)))
+    evals = show_problem(evals_checked(run_id, ROOT))
     if summary.accuracy:
         cols = st.columns(len(MODEL_KINDS) + 1)
         for col, kind in zip(cols, MODEL_KINDS):
@@ -147,9 +171,10 @@ def summary_view(run_id: str, large: bool) -> None:
     with left:
         loss_chart(history, summary.problem, large, "done")
     with right:
-        if summary.usable:
-            result = read_result(run_id, ROOT)
-            per_position = {k: v["per_position"] for k, v in result.get("accuracy", {}).items()}
+        result = show_problem(result_checked(run_id, ROOT)) if summary.usable else {}
+        per_position = {k: v["per_position"] for k, v in (result.get("accuracy") or {}).items()
+                        if isinstance(v, dict) and isinstance(v.get("per_position"), list)}
+        if per_position:
             show_figure(accuracy_by_position_figure(per_position, summary.problem["n_out"]), large, key="by_position")
     if len(evals) > 1:
         show_figure(accuracy_race_figure(history), large, key="accuracy_race")
@@ -172,9 +197,15 @@ def page() -> None:
         return
     try:
         run_id = validate_run_id(raw)
+    except ValueError:
+        st.error(f"The address names {code(raw)}, which is not a run id (expected the form "
+                 "20261123-195700-a1b2c3). Showing the training form instead.")
+        start_form(large)
+        return
+    try:
         status = jobs.status(run_id, ROOT)
-    except (ValueError, RunError) as exc:
-        st.error(f"{exc} Showing the training form instead.")
+    except RunError as exc:
+        st.error(f"{plain(exc)} Showing the training form instead.")
         start_form(large)
         return
     st.caption(f"Run `{run_id}` · share this page's address to follow it from another tab.")

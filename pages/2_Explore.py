@@ -24,6 +24,7 @@ from seqattn.problem import ProblemConfig, make_batch
 from seqattn.runs import list_runs, runs_root
 from ui.loaders import predictors_for
 from ui.shell import link, guarded, page_setup, show_figure
+from ui.text import code, plain
 
 ROOT = str(runs_root())
 SEQ_KEY = "explore_sequence"  # survives page changes (widget keys do not)
@@ -42,7 +43,7 @@ def pick_run() -> object | None:
     ids = [r.id for r in runs]
     wanted = st.query_params.get("run") or st.session_state.get(RUN_KEY)
     if wanted and wanted not in ids:
-        st.warning(f"Run `{str(wanted)[:40]}` is not a finished run here; showing the latest instead.")
+        st.warning(f"Run {code(wanted)} is not a finished run here; showing the latest instead.")
         wanted = None
     by_id = {r.id: r for r in runs}
     chosen = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
@@ -113,7 +114,7 @@ def second_sequence_view(text: str, first, problem: ProblemConfig, predictors, l
     try:
         second = explain(text, problem, predictors)
     except ValueError as exc:
-        st.error(f"Second sequence: {exc}")
+        st.error(f"Second sequence: {plain(exc)}")
         st.caption("The first sequence's answer above is unchanged.")
         return
     st.subheader("Second sequence")
@@ -166,14 +167,14 @@ def page() -> None:
         default = ", ".join(map(str, example_sequence(problem)))
     if "_seq_widget" not in st.session_state:
         st.session_state["_seq_widget"] = default
-    first_box, second_box, button = st.columns([4, 4, 2], vertical_alignment="bottom")
+    first_box, second_box = st.columns(2)
     # live: answers follow the typing, without Enter.
     text = first_box.text_input("Input sequence", key="_seq_widget", help=accepted_forms(problem), live=True)
     second_text = second_box.text_input("Second sequence", key="_second_widget", live=True,
                                         placeholder="optional: change a token, see which weights move",
                                         help=accepted_forms(problem))
-    button.button("Random sequence", on_click=randomize, args=(problem,), shortcut="N",
-                  help="A new random input sequence (key: n).")
+    st.button("Random sequence", on_click=randomize, args=(problem,), shortcut="N",
+              help="A new random input sequence (key: n).")
 
     from seqattn.explore import explain, export_bundle
 
@@ -181,7 +182,7 @@ def page() -> None:
     try:
         explanation = explain(text, problem, predictors)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         last = st.session_state.get(SEQ_KEY)
         try:
             explanation = explain(last, problem, predictors) if last else None

@@ -14,7 +14,7 @@ from seqattn.figures import sweep_figure
 from seqattn.problem import ProblemConfig
 from seqattn.model_config import ModelConfig
 from seqattn.registry import MODEL_NAMES, attending_names, model_kind
-from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_of, get_run, list_runs, runs_root, validate_run_id
+from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_checked, get_run, list_runs, runs_root, validate_run_id
 from seqattn.sweep import (
     AXES,
     DEFAULT_LENGTHS,
@@ -28,18 +28,13 @@ from seqattn.sweep import (
 from ui.cluster import planned_workers, sweep_scheduler
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, link, page_setup, show_figure
+from ui.text import code, plain
 
 ROOT = str(runs_root())
 DEFAULT_VALUES = ", ".join(map(str, DEFAULT_LENGTHS))
 RULES = {"fixed": "Fixed: the Echo length below", "half": "Half of each input length"}
 MAX_VALUES_CHARS = 2000
 ACCEPTED = f"Type distinct whole numbers separated by commas, e.g. {DEFAULT_VALUES}."
-
-
-def code(text: str, limit: int = 40) -> str:
-    """User text as a Markdown code span: shown literally, never rendered."""
-    flat = " ".join(str(text).replace("`", "'").split())
-    return f"`{flat[:limit - 1] + '…' if len(flat) > limit else flat}`"
 
 
 def parse_values(text: str, axis: str) -> tuple[int, ...]:
@@ -117,7 +112,7 @@ def start_form() -> None:
         except ValueError as exc:
             error = str(exc)
     if error:
-        st.error(f"Cannot sweep with these settings: {error}")
+        st.error(f"Cannot sweep with these settings: {error}")  # already plain: values are shown with code()
     else:
         workers = planned_workers()
         st.info(
@@ -131,7 +126,7 @@ def start_form() -> None:
             run_id = jobs.start_sweep(form.problem, form.train, sweep, model=form.model, scheduler=sweep_scheduler(),
                                       root=ROOT)
         except (ValueError, RunError, OSError, TimeoutError) as exc:
-            st.error(f"Could not start the sweep: {exc}")
+            st.error(f"Could not start the sweep: {plain(exc)}")
             return
         st.query_params["run"] = run_id
         st.rerun()
@@ -229,21 +224,37 @@ def live(run_id: str, large: bool) -> None:
     @st.fragment(run_every=1.0)
     @guarded  # a fragment's reruns do not pass through the page's guard
     def tick() -> None:
-        summary = get_run(run_id, ROOT)
+        try:
+            summary = get_run(run_id, ROOT)
+        except RunError:  # deleted or moved while it ran: say so calmly, keep polling
+            st.error(f"The sweep folder {code(run_id)} is no longer in {code(ROOT, 200)} (deleted or moved). "
+                     "The other runs are unaffected.")
+            return
+        if summary.broken:
+            st.error(f"Sweep {code(run_id)} cannot be followed: {plain(summary.broken)}. The other runs are unaffected.")
+            return
         status = jobs.JobStatus.from_summary(summary)
         if not status.active:
             st.rerun()  # full rerun: the finished view
         total = status.cells_total or sweep_of(summary).cell_count
-        cells = cells_of(run_id, ROOT)
+        cells = read_cells(run_id)
         st.progress(min(1.0, status.cells_done / total), text=progress_text(status, total, failed_cells(cells)))
         show_results(run_id, summary, cells, large, finished=False)
 
     tick()
 
 
+def read_cells(run_id: str) -> pd.DataFrame:
+    """The sweep's finished cells; a damaged cell log is a warning (its readable cells are kept)."""
+    found = cells_checked(run_id, ROOT)
+    if found.problem:
+        st.warning(f"{plain(found.problem)}.", icon=":material/warning:")
+    return found.value
+
+
 def finished(run_id: str, summary: RunSummary, large: bool) -> None:
     total = summary.cells_total or sweep_of(summary).cell_count
-    cells = cells_of(run_id, ROOT)
+    cells = read_cells(run_id)
     if summary.state == "done":
         st.success(f"Done: {summary.cells_done} of {total} cells in {format_seconds(summary.elapsed)}.")
         if failed_cells(cells):
@@ -251,7 +262,7 @@ def finished(run_id: str, summary: RunSummary, large: bool) -> None:
     elif summary.state == "cancelled":
         st.info(f"This sweep was cancelled: the {summary.cells_done} of {total} cells that finished are kept below.")
     else:
-        st.warning(f"This sweep ended {summary.state}: {summary.error or 'no reason was recorded'}. "
+        st.warning(f"This sweep ended {summary.state}: {plain(summary.error or 'no reason was recorded')}. "
                    f"The {summary.cells_done} of {total} cells that finished are kept below.")
     show_results(run_id, summary, cells, large, finished=True)
 
@@ -268,7 +279,7 @@ def open_run(raw: str) -> RunSummary | None:
         st.error(f"There is no run {code(raw)} in {code(ROOT, 200)}. Showing the sweep form instead.")
         return None
     if summary.broken or summary.kind != "sweep":
-        reason = summary.broken or f"it is a {summary.kind} run, not a sweep"
+        reason = plain(summary.broken) if summary.broken else f"it is a {plain(summary.kind)} run, not a sweep"
         st.error(f"Run {code(raw)} cannot be shown here: {reason}. Showing the sweep form instead.")
         return None
     return summary
@@ -281,7 +292,7 @@ def latest_sweep(large: bool) -> None:
         st.subheader(f"Latest sweep ({latest.id}, {latest.state})")
         link("sweep", label=f"Open sweep {latest.id}", query_params={"run": latest.id})
         sweep = sweep_of(latest)
-        show_figure(sweep_figure(cells_of(latest.id, ROOT), sweep.axis, chance=chance_of(latest, sweep),
+        show_figure(sweep_figure(read_cells(latest.id), sweep.axis, chance=chance_of(latest, sweep),
                                  axis_label=AXES[sweep.axis]), large, key="latest_sweep")
 
 

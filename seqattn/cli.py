@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -184,10 +185,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from seqattn.evaluation import evaluate
-    from seqattn.runs import get_run, load_models
+    from seqattn.runs import load_models, read_problem
 
     run_id, root = _resolve_run(args.run, args.runs_dir)
-    problem = ProblemConfig.from_dict(get_run(run_id, root).problem)
+    problem = read_problem(run_id, root)
     for name, model in load_models(run_id, root).items():
         acc = evaluate(model, problem, n=args.n, seed=args.seed)
         positions = " ".join(f"{v:.1%}" for v in acc.per_position)
@@ -198,10 +199,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from seqattn.parsing import parse_sequence
     from seqattn.problem import targets_for
-    from seqattn.runs import get_run, load_models
+    from seqattn.runs import load_models, read_problem
 
     run_id, root = _resolve_run(args.run, args.runs_dir)
-    problem = ProblemConfig.from_dict(get_run(run_id, root).problem)
+    # The run's own problem (from run.json): a damaged status.json must not swap in the default one.
+    problem = read_problem(run_id, root)
     values = parse_sequence(args.sequence, problem)  # before loading TensorFlow: bad input answers at once
     expected = targets_for([values], problem)[0].tolist()
     print(f"input:    {values}")
@@ -340,7 +342,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not summaries:
         print(f"no runs in {runs_root(args.runs_dir)}")
     for s in summaries:
-        print(s.label() if not s.broken else f"{s.id} · broken: {s.broken}")
+        print(s.label())  # a broken run's label says what is damaged
     return 0
 
 
@@ -348,11 +350,26 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
             "sweep": cmd_sweep, "runs": cmd_runs}
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe (``... | head -1``): send what is left to /dev/null, so exit flushes nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (e.g. captured in a test): nothing to flush
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:  # the reader went away (e.g. `| head -1`): stop quietly, like other tools
+        _quiet_stdout()
+        return 141
     except ValueError as exc:  # bad values: a one-line usage error
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -462,6 +462,52 @@ def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Sessio
     assert_no_traceback(page)
 
 
+# Presentation mode's legibility: metric values at least the normal 36 px, no metric label
+# cut off with an ellipsis, the sidebar's "Presentation mode" on one line.
+PROJECTOR_JS = """
+() => {
+  const values = Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'))
+    .map(el => parseFloat(getComputedStyle(el.querySelector('p') || el).fontSize));
+  const cut = Array.from(document.querySelectorAll('[data-testid="stMetricLabel"] *'))
+    .filter(el => el.children.length === 0 && el.scrollWidth > el.clientWidth + 1).map(el => el.textContent);
+  const label = Array.from(document.querySelectorAll('[data-testid="stSidebar"] label'))
+    .find(el => el.textContent.includes('Presentation mode'));
+  const text = label && Array.from(label.querySelectorAll('p')).find(p => p.textContent.includes('Presentation'));
+  const lineHeight = text ? parseFloat(getComputedStyle(text).lineHeight) : 0;
+  return {values, cut, sidebarLines: text ? Math.round(text.getBoundingClientRect().height / lineHeight) : 0};
+}
+"""
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (1920, 1080)])
+def test_presentation_mode_on_a_projector(browser: Browser, server: Server, walk: dict[str, Any],
+                                          width: int, height: int) -> None:
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(APP_TIMEOUT)
+    page = context.new_page()
+    try:
+        for name, path in (("train", f"/Train?run={walk['run']}"), ("explore", f"/Explore?run={walk['run']}&seq=1,2,3,4,5")):
+            page.goto(server.url + path + "&present=true")
+            toggle = page.get_by_test_id("stSidebar").get_by_role("switch", name="Presentation mode")
+            expect(toggle).to_be_checked()
+            expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+            wait_idle(page)
+            legibility = page.evaluate(PROJECTOR_JS)
+            assert legibility["values"] and min(legibility["values"]) >= 36, legibility
+            assert legibility["cut"] == [], legibility
+            assert legibility["sidebarLines"] == 1, legibility
+            assert_no_traceback(page)
+            page.mouse.move(width // 2, 5)
+            page.screenshot(path=str(SCREENSHOTS / f"presentation_{name}_{width}x{height}.png"), animations="disabled")
+        # A reload (or a bookmark) keeps the mode: it is in the address.
+        page.reload()
+        expect(page.get_by_test_id("stSidebar").get_by_role("switch", name="Presentation mode")).to_be_checked()
+        assert "present=true" in page.url
+    finally:
+        context.close()
+
+
 def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
     assert "run" in walk, "needs the run trained by test_train_live_then_done"
     page = speaker.page

@@ -272,3 +272,62 @@ def test_cell_log_writer_counts_finished_failed_and_running_updates(root):
     status = read_status(directory)
     assert (status["cells_done"], status["cells_failed"], status["update"]) == (2, 1, 250)
     assert [c.index for c in read_cells(directory)] == [1, 2]
+
+
+# --- damaged files: one tolerant path --------------------------------------------------------------
+
+
+def test_progress_tail_skips_a_corrupt_row_names_its_line_and_keeps_reading(tmp_path):
+    path = tmp_path / "progress.csv"
+    header = "# seqattn progress v2\n" + ",".join(V1_COLUMNS) + "\n"
+    row = "{u},10,4,0.1,1.0,1.0,2.0,2.0,,,,0\n"
+    path.write_text(header + row.format(u=1) + "garbage,\x00,row\n")
+    tail = ProgressTail(path)
+    assert tail.read()["update"].tolist() == [1]
+    assert tail.problem == "progress.csv line 4 is corrupt"
+    with open(path, "a") as fh:
+        fh.write(row.format(u=2) + "x\n" + row.format(u=3))
+    assert tail.read()["update"].tolist() == [1, 2, 3]
+    assert tail.problem == "progress.csv line 4 is corrupt (and 1 more corrupt line)"
+    with pytest.raises(RunError, match="line 4 is corrupt"):
+        read_progress(tmp_path)
+
+
+def test_json_files_say_missing_unreadable_or_corrupt_truthfully(tmp_path):
+    from seqattn.runs import read_json
+
+    with pytest.raises(RunError, match=r"^status.json is missing$"):
+        read_json(tmp_path / "status.json")
+    (tmp_path / "status.json").mkdir()
+    with pytest.raises(RunError, match=r"^status.json cannot be read \(a folder is where the file should be\)$"):
+        read_json(tmp_path / "status.json")
+    (tmp_path / "run.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(RunError, match=r"corrupt: not UTF-8 text"):
+        read_json(tmp_path / "run.json")
+
+
+def test_a_cells_line_of_invalid_utf8_is_a_corrupt_line_not_a_crash(root):
+    _, directory = new_run(root, kind="sweep", sweep={"axis": "n_in", "values": [4], "seeds": 1})
+    append_cell(directory, cell(0))
+    with open(directory / "cells.jsonl", "ab") as fh:
+        fh.write(b"\xff\xfe\n")
+    with pytest.raises(RunError, match="cells.jsonl line 2 is corrupt"):
+        read_cells(directory)
+
+
+def test_one_run_that_fails_oddly_is_broken_alone_in_the_listing(root, monkeypatch):
+    import seqattn.runs.summary as summary_module
+
+    good, _ = new_run(root)
+    odd, _ = new_run(root)
+    real = summary_module.summarize
+
+    def summarize(directory):
+        if directory.name == odd:
+            raise RuntimeError("surprise")
+        return real(directory)
+
+    monkeypatch.setattr(summary_module, "summarize", summarize)
+    listing = {s.id: s for s in list_runs(root)}
+    assert listing[good].broken is None
+    assert "RuntimeError: surprise" in listing[odd].broken

@@ -13,8 +13,9 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from seqattn.figures import apply_presentation
 from ui.keys import presenter_keys
+from ui.text import plain
 
-PRESENTATION_KEY = "presentation_mode"
+PRESENTATION_KEY = "present"  # also the query parameter
 _LOG = logging.getLogger("seqattn.ui")
 
 # Material icons ship with Streamlit's front end, so they render on any machine
@@ -27,37 +28,44 @@ PAGES = {
     "sweep": ("pages/4_Sweep.py", "Sweep", ":material/stacked_line_chart:"),
 }
 
+# Presentation mode. Metric values are markdown paragraphs too, so their rule must be
+# more specific than the paragraph rule; metric labels wrap rather than cut off
+# at 1024x768; the sidebar keeps its own size so its labels stay on one line.
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMetricValue"] div { font-size: 2.6rem !important; line-height: 1.2; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stSidebar"] { font-size: 16px; }
+[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] p { font-size: 1rem; white-space: nowrap; }
+[data-testid="stMainBlockContainer"] { padding: 2rem 1.5rem 4rem 1.5rem; }
+[data-testid="stMetricValue"] * { overflow: visible !important; text-overflow: clip !important; }
 h1 { font-size: 3.2rem !important; }
 </style>
 """
 
 
 def page_setup(title: str) -> bool:
-    """Set the page config and draw the sidebar; returns True in presentation mode."""
-    st.set_page_config(page_title=f"seqattn · {title}", page_icon="🎯", layout="wide")
-    # Widget state is dropped when a page stops rendering its widget, so the
-    # mode lives under a plain key that every page copies into its toggle.
-    large = bool(st.session_state.get(PRESENTATION_KEY, False))
+    """Set the page config and draw the sidebar; returns True in presentation mode.
 
-    def remember() -> None:
-        st.session_state[PRESENTATION_KEY] = st.session_state["_presentation_toggle"]
+    The mode is bound to the URL (``?present=true``), so a reload or a bookmarked
+    address keeps it, and it follows the user from page to page.
+    """
+    st.set_page_config(page_title=f"seqattn · {title}", page_icon="🎯", layout="wide")
 
     def flip() -> None:  # the `p` key
         st.session_state[PRESENTATION_KEY] = not st.session_state.get(PRESENTATION_KEY, False)
-        st.session_state["_presentation_toggle"] = st.session_state[PRESENTATION_KEY]
 
-    st.session_state["_presentation_toggle"] = large
-    st.sidebar.toggle("Presentation mode", key="_presentation_toggle", on_change=remember,
-                      help="Bigger fonts and figures, for a projector (key: p).")
+    large = st.sidebar.toggle("Presentation mode", key=PRESENTATION_KEY, bind="query-params", persist_state="session",
+                              help="Bigger fonts and figures, for a projector (key: p).")
     presenter_keys(title, flip)
     if large:
-        st.markdown(_LARGE_CSS, unsafe_allow_html=True)
-    return large
+        st.html(_LARGE_CSS)
+    return bool(large)
 
 
 def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str = "png",
@@ -101,7 +109,7 @@ def guarded(body: Callable[[], None]) -> Callable[[], None]:
         except Exception as exc:  # the projector must never show a traceback
             _LOG.exception("page failed")
             st.error(
-                f"Something went wrong on this page ({exc.__class__.__name__}: {str(exc)[:300]}). "
+                f"Something went wrong on this page ({exc.__class__.__name__}: {plain(exc, limit=300)}). "
                 "Your runs are safe; reload the page or pick another run."
             )
 

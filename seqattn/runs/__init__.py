@@ -6,6 +6,9 @@
 - :mod:`~seqattn.runs.saved_models`: ``<model>.keras`` and ``result.json``.
 - :mod:`~seqattn.runs.cell_log`: the finished cells of comparisons and sweeps.
 - :mod:`~seqattn.runs.summary`: :class:`RunSummary`, listings, creating a run.
+- :mod:`~seqattn.runs.reading`: a run's records by id; the ``*_checked`` readers
+  are the one tolerant path for pages: a damaged file becomes a sentence saying
+  what is damaged and what still works, never an exception.
 
 Whole files are written to a temporary name and renamed, so a crash never leaves
 a half-written file that looks valid. Appended files may end in a partial line
@@ -41,7 +44,20 @@ from seqattn.runs.layout import (
     validate_run_id,
 )
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, RunWriter, progress_columns, read_evals, read_progress
-from seqattn.runs.reading import cell_losses_of, cells_of, evals_of, progress_reader
+from seqattn.runs.reading import (
+    Checked,
+    cell_losses_checked,
+    cell_losses_of,
+    cells_checked,
+    cells_of,
+    checked,
+    evals_checked,
+    evals_of,
+    progress_checked,
+    progress_reader,
+    result_checked,
+    run_checked,
+)
 from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_result
 from seqattn.runs.summary import (
     RunSummary,
@@ -51,16 +67,20 @@ from seqattn.runs.summary import (
     list_runs,
     load_models,
     read_meta,
+    read_problem,
     read_result,
     summarize,
 )
 
 __all__ = [
-    "ACTIVE_STATES", "CANCEL_FILE", "LOG_FILE", "PROGRESS_COLUMNS", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "STATES",
-    "CellLogWriter", "ProgressTail", "RunError", "RunSummary", "RunWriter", "append_cell", "cell_losses_of", "cells_of", "evals_of", "progress_reader", "append_line", "cancel_requested", "open_log", "request_cancel", "cell_losses",
-    "cell_results", "check_keras_file", "create_run", "current_state", "ensure_root", "existing_run_dir",
-    "get_run", "list_runs", "load_models", "model_path", "new_run_id", "progress_columns", "read_cells",
-    "read_evals", "read_json", "read_meta", "read_status", "read_progress", "read_result", "run_dir", "runs_root",
+    "ACTIVE_STATES", "CANCEL_FILE", "CellLogWriter", "Checked", "LOG_FILE", "PROGRESS_COLUMNS",
+    "ProgressTail", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "RunError", "RunSummary", "RunWriter", "STATES",
+    "append_cell", "append_line", "cancel_requested", "cell_losses", "cell_losses_checked", "cell_losses_of",
+    "cell_results", "cells_checked", "cells_of", "check_keras_file", "checked", "create_run", "current_state",
+    "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "get_run", "list_runs", "load_models",
+    "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",
+    "read_cells", "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
+    "read_status", "request_cancel", "result_checked", "run_checked", "run_dir", "runs_root",
     "save_model_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
     "write_json",
 ]

@@ -9,7 +9,8 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 from collections.abc import Callable
 
 from seqattn.runs.layout import CANCEL_FILE, LOG_FILE, STATUS_FILE, RunError
@@ -36,14 +37,44 @@ def write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=1, allow_nan=True))
 
 
-def read_json(path: Path) -> Any:
-    """Read a JSON file, raising :class:`RunError` with a plain reason on failure."""
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be opened, in words (permission denied is not corruption)."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder is where the file should be"
+    return (exc.strerror or exc.__class__.__name__).lower()
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A run file's bytes; None if it does not exist.
+
+    Raises:
+        RunError: it exists but cannot be read (the message says why).
+    """
     try:
-        return json.loads(path.read_text())
+        return path.read_bytes()
     except FileNotFoundError:
-        raise RunError(f"{path.name} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path.name} is unreadable ({exc.__class__.__name__})") from None
+        return None
+    except OSError as exc:
+        raise RunError(f"{path.name} cannot be read ({os_reason(exc)})") from None
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file, raising :class:`RunError` with the true reason on failure.
+
+    A missing file, one that cannot be opened (permission denied) and one whose
+    content is not JSON (corrupt) each say so.
+    """
+    data = read_bytes(path)
+    if data is None:
+        raise RunError(f"{path.name} is missing")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RunError(f"{path.name} is unreadable (corrupt: not UTF-8 text)") from None
+    except (json.JSONDecodeError, RecursionError):
+        raise RunError(f"{path.name} is unreadable (corrupt: not valid JSON)") from None
 
 
 def append_line(path: Path, line: str) -> None:
@@ -72,7 +103,9 @@ def update_status(directory: Path, **changes: Any) -> dict[str, Any]:
         path = directory / STATUS_FILE
         try:
             status = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):  # missing, unreadable or corrupt: start afresh
+            status = {}
+        if not isinstance(status, dict):
             status = {}
         status.update(changes)
         status["updated"] = time.time()
@@ -107,6 +140,37 @@ def open_log(directory: Path) -> Any:
     return open(directory / LOG_FILE, "ab")
 
 
+def scan_json_lines(path: Path, parse: Callable[[Any], Any] = lambda record: record) -> tuple[list[Any], list[str]]:
+    """(records, problems) of an appended JSON-lines file, skipping and naming each corrupt line.
+
+    A missing file is empty; a last line without its newline is still being
+    written and is skipped (not a problem).
+
+    Raises:
+        RunError: the file exists but cannot be read at all.
+    """
+    data = read_bytes(path)
+    if data is None:
+        return [], []
+    records, problems = [], []
+    for number, raw in enumerate(data.split(b"\n")[:-1], start=1):
+        try:
+            records.append(parse(json.loads(raw.decode("utf-8"))))
+        except UnicodeDecodeError:
+            problems.append(f"line {number} is corrupt (not UTF-8 text)")
+        except (json.JSONDecodeError, RecursionError):
+            problems.append(f"line {number} is corrupt (not valid JSON)")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(f"line {number} is corrupt ({exc.__class__.__name__}: {str(exc)[:80]})")
+    return records, problems
+
+
+def describe_bad_lines(name: str, problems: list[str]) -> str:
+    """One sentence for the corrupt lines of ``name`` (the first named, the rest counted)."""
+    more = len(problems) - 1
+    return f"{name} {problems[0]}" + (f" (and {more} more corrupt line{'s' if more > 1 else ''})" if more else "")
+
+
 def read_json_lines(path: Path, parse: Callable[[Any], Any] = lambda record: record) -> list[Any]:
     """Every complete line of an appended JSON-lines file, each passed through ``parse``.
 
@@ -117,16 +181,7 @@ def read_json_lines(path: Path, parse: Callable[[Any], Any] = lambda record: rec
         RunError: the file cannot be read, or a line is not JSON (or ``parse``
             rejects it with ``ValueError``/``TypeError``); the message names the line.
     """
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise RunError(f"{path.name} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
-    records = []
-    for number, line in enumerate(text.split("\n")[:-1], start=1):
-        try:
-            records.append(parse(json.loads(line)))
-        except (json.JSONDecodeError, ValueError, TypeError) as exc:
-            raise RunError(f"{path.name} line {number} is corrupt ({exc.__class__.__name__})") from None
+    records, problems = scan_json_lines(path, parse)
+    if problems:
+        raise RunError(describe_bad_lines(path.name, problems))
     return records

@@ -83,7 +83,7 @@ def validate_run_id(run_id: Any) -> str:
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """A fresh run id: UTC timestamp plus 6 random hex digits."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 

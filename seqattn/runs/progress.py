@@ -15,12 +15,13 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 
 from seqattn.registry import MODEL_NAMES
-from seqattn.runs.files import append_line, read_json_lines, update_status, write_atomic
+from seqattn.runs.files import append_line, os_reason, read_json_lines, update_status, write_atomic
 from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
 
 PROGRESS_VERSION = 2
@@ -118,21 +119,34 @@ class ProgressTail:
     """Incremental reader of a growing ``progress.csv``.
 
     Each :meth:`read` parses only the bytes appended since the previous call
-    (complete lines only) and returns the whole history as a DataFrame.
+    (complete lines only) and returns the whole history as a DataFrame. A
+    corrupt row is skipped and remembered in :attr:`problem` (the good rows are
+    kept); a file that cannot be read at all, or whose header is unknown, raises.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._offset = 0
+        self._lines = 0  # complete lines consumed, for naming a corrupt one
         self.columns: tuple[str, ...] | None = None
         self._frame = pd.DataFrame(columns=list(PROGRESS_COLUMNS))
+        self._bad: list[int] = []
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with rows read so far (None when every row was good)."""
+        if not self._bad:
+            return None
+        more = len(self._bad) - 1
+        return (f"progress.csv line {self._bad[0]} is corrupt" +
+                (f" (and {more} more corrupt line{'s' if more > 1 else ''})" if more else ""))
 
     def _read_header(self, text: str) -> tuple[int, str] | None:
-        """(characters consumed, rest) once the version and header lines are complete."""
+        """(lines consumed, rest) once the version and header lines are complete."""
         first, sep, rest = text.partition("\n")
         if not sep:
             return None
-        consumed = len(first) + 1
+        consumed = 1
         if first.startswith("#"):
             match = re.fullmatch(r"# seqattn progress v(\d+)", first.strip())
             if not match:
@@ -142,12 +156,39 @@ class ProgressTail:
             first, sep, rest = rest.partition("\n")
             if not sep:
                 return None
-            consumed += len(first) + 1
+            consumed += 1
         columns = tuple(first.strip().split(","))
         _check_header(columns)
         self.columns = columns
         self._frame = pd.DataFrame(columns=list(columns))
         return consumed, rest
+
+    def _parse(self, text: str, first_line: int) -> pd.DataFrame:
+        """The rows of ``text`` (line ``first_line`` onward); corrupt rows are skipped and remembered."""
+        names = list(self.columns or ())
+        try:
+            frame = pd.read_csv(io.StringIO(text), header=None, names=names, skip_blank_lines=False)
+            if len(frame) == text.count("\n") and all(pd.api.types.is_numeric_dtype(frame[c]) for c in names) \
+                    and frame["update"].notna().all():
+                return frame
+        except (ValueError, pd.errors.ParserError):
+            pass
+        good = []
+        for number, line in enumerate(text.split("\n")[:-1], start=first_line):
+            try:
+                fields = next(csv.reader([line]))
+                if len(fields) != len(names):
+                    raise ValueError("wrong number of fields")
+                row = [float(f) if f.strip() else float("nan") for f in fields]
+                if row[0] != row[0]:  # no update number
+                    raise ValueError("no update")
+            except (ValueError, csv.Error, StopIteration):
+                self._bad.append(number)
+                continue
+            good.append(line + "\n")
+        if not good:
+            return pd.DataFrame(columns=names)
+        return pd.read_csv(io.StringIO("".join(good)), header=None, names=names)
 
     def read(self) -> pd.DataFrame:
         try:
@@ -157,7 +198,7 @@ class ProgressTail:
         except FileNotFoundError:
             return self._frame
         except OSError as exc:
-            raise RunError(f"progress.csv cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+            raise RunError(f"progress.csv cannot be read ({os_reason(exc)})") from None
         end = chunk.rfind(b"\n")
         if end < 0:
             return self._frame
@@ -167,20 +208,42 @@ class ProgressTail:
             header = self._read_header(text)
             if header is None:
                 return self._frame
-            _, text = header
+            consumed, text = header
+            self._lines += consumed
         self._offset += len(complete)
+        first_line = self._lines + 1
+        self._lines += text.count("\n")
         if text.strip():
-            try:
-                new = pd.read_csv(io.StringIO(text), header=None, names=list(self.columns or ()))
-            except (ValueError, pd.errors.ParserError) as exc:
-                raise RunError(f"progress.csv is unreadable ({exc.__class__.__name__})") from None
-            self._frame = new if self._frame.empty else pd.concat([self._frame, new], ignore_index=True)
+            new = self._parse(text, first_line)
+            if not new.empty:
+                self._frame = new if self._frame.empty else pd.concat([self._frame, new], ignore_index=True)
         return self._frame
 
 
 def read_progress(directory: Path) -> pd.DataFrame:
-    """The whole progress history of a run (one row per report)."""
-    return ProgressTail(directory / PROGRESS_FILE).read()
+    """The whole progress history of a run (one row per report).
+
+    Raises:
+        RunError: the file cannot be read, its header is unknown, or a row is corrupt.
+    """
+    tail = ProgressTail(directory / PROGRESS_FILE)
+    history = tail.read()
+    if tail.problem:
+        raise RunError(tail.problem)
+    return history
+
+
+def eval_record(record: Any) -> dict[str, Any]:
+    """An evaluation record as pages use it, checked: an object with an update and accuracies.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if not isinstance(record, dict):
+        raise ValueError("not an evaluation record")
+    if not isinstance(record.get("update"), int) or not isinstance(record.get("accuracy"), dict):
+        raise ValueError("no update or accuracy")
+    return record
 
 
 def read_evals(directory: Path) -> list[dict[str, Any]]:
@@ -189,4 +252,4 @@ def read_evals(directory: Path) -> list[dict[str, Any]]:
     Raises:
         RunError: unreadable, or a corrupt line (the message names it).
     """
-    return read_json_lines(directory / EVALS_FILE)
+    return read_json_lines(directory / EVALS_FILE, eval_record)

@@ -74,6 +74,14 @@ class RunSummary:
 
     def label(self) -> str:
         """Short human label for pickers: id, kind, problem, state, a bidirectional encoder, accuracy."""
+        if self.broken:
+            return f"{self.id} · broken: {self.broken}"
+        try:
+            return self._label()
+        except (TypeError, ValueError, AttributeError):  # odd but readable settings: the plain facts
+            return f"{self.id} · {self.kind} · {self.state}"
+
+    def _label(self) -> str:
         p = self.problem
         kind = "" if self.kind == "train" else f"{self.kind} · "
         text = f"{self.id} · {kind}K={p.get('cardinality')} n_in={p.get('n_in')} n_out={p.get('n_out')} · {self.state}"
@@ -189,60 +197,125 @@ def summarize(directory: Path) -> RunSummary:
     return summary
 
 
+def _meta_of(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run.json, its model settings), checked; every complaint names run.json."""
+    meta = read_meta(directory)
+    if not isinstance(meta, dict):
+        raise RunError("run.json is not an object")
+    if "problem" not in meta or "created" not in meta:
+        raise RunError(f"run.json is not a seqattn run (no {'problem' if 'problem' not in meta else 'created'})")
+    try:
+        ProblemConfig.from_dict(meta["problem"])
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise RunError(f"run.json has an invalid problem ({str(exc)[:120] or exc.__class__.__name__})") from None
+    try:
+        float(meta["created"])
+    except (TypeError, ValueError):
+        raise RunError("run.json has an invalid creation time") from None
+    try:
+        model = model_config_of(meta).to_dict()
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise RunError(f"run.json has invalid model settings ({str(exc)[:120] or exc.__class__.__name__})") from None
+    if not isinstance(meta.get("names", []), list) or not all(isinstance(n, str) for n in meta.get("names", [])):
+        raise RunError("run.json has invalid model names")
+    if not isinstance(meta.get("train", {}), dict):
+        raise RunError("run.json has invalid training settings")
+    if meta.get("kind", "train") == "sweep" and not isinstance(meta.get("sweep"), dict):
+        raise RunError("run.json of a sweep has no sweep settings")
+    return meta, model
+
+
+def _number(status: dict[str, Any], key: str, kind: type = float, default: Any = None) -> Any:
+    """A number field of status.json (``default`` when absent); a bad value is blamed on status.json."""
+    value = status.get(key)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise RunError(f"status.json has an invalid {key} ({str(value)[:40]!r})") from None
+
+
+def _state_of(status: dict[str, Any]) -> tuple[str, str | None]:
+    try:
+        state, error = current_state(status)
+    except (TypeError, ValueError, OverflowError):
+        raise RunError("status.json has an invalid time of its last update") from None
+    if state not in STATES:
+        raise RunError(f"status.json has an unknown state {str(state)[:40]!r}")
+    return state, None if error is None else str(error)
+
+
+def _check_result(directory: Path, summary: RunSummary) -> None:
+    """Accuracy and models of a finished training, from result.json; every complaint names its file."""
+    result = read_result_file(directory)
+    if not isinstance(result, dict):
+        raise RunError("result.json is not an object")
+    try:
+        summary.accuracy = {k: float(v["exact_match"]) for k, v in (result.get("accuracy") or {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise RunError("result.json has no readable accuracy") from None
+    try:
+        summary.has_models = float(result.get("updates_done") or 0) > 0
+    except (TypeError, ValueError):
+        raise RunError("result.json has an invalid updates_done") from None
+    for name in summary.names if summary.has_models else ():
+        check_keras_file(model_path(directory, name))
+    history = read_progress(directory)
+    if history.empty or not bool(history["final"].iloc[-1]):
+        raise RunError("progress.csv is truncated (its final row is missing)")
+
+
 def _read_summary(directory: Path) -> RunSummary:
     run_id = directory.name
+    meta: dict[str, Any] | None = None
     try:
-        meta = read_meta(directory)
+        meta, model = _meta_of(directory)
         status = read_json(directory / STATUS_FILE)
-        if not isinstance(meta, dict):
-            raise RunError("run.json is not an object")
         if not isinstance(status, dict):
             raise RunError("status.json is not an object")
-        state, error = current_state(status)
-        if state not in STATES:
-            raise RunError(f"status.json has an unknown state {state!r}")
-        if "problem" not in meta or "created" not in meta:
-            raise RunError(f"run.json is not a seqattn run (no {'problem' if 'problem' not in meta else 'created'})")
-        ProblemConfig.from_dict(meta["problem"])
-        names = list(meta.get("names", []))
+        state, error = _state_of(status)
         summary = RunSummary(
             id=run_id,
             created=float(meta["created"]),
             state=state,
-            kind=meta.get("kind", "train"),
+            kind=str(meta.get("kind", "train")),
             problem=meta["problem"],
             train=meta.get("train", {}),
-            model=model_config_of(meta).to_dict(),
-            names=names,
-            update=int(status.get("update") or 0),
-            total=status.get("total"),
-            elapsed=status.get("elapsed"),
+            model=model,
+            names=list(meta.get("names", [])),
+            update=_number(status, "update", int, 0),
+            total=_number(status, "total", int),
+            elapsed=_number(status, "elapsed"),
             error=error,
-            eta=status.get("eta") if state == "running" else None,
+            eta=_number(status, "eta") if state == "running" else None,
             phase=status.get("phase") if state == "running" else None,
             extra={k: v for k, v in meta.items()
                    if k not in ("id", "kind", "created", "problem", "train", "model", "names")},
-            cells_done=int(status.get("cells_done") or 0),
-            cells_total=status.get("cells_total") or planned_cells(meta),
+            cells_done=_number(status, "cells_done", int, 0),
+            cells_total=_number(status, "cells_total", int) or _planned(meta),
         )
         if summary.kind == "train" and (state == "done" or (directory / RESULT_FILE).exists()):
-            result = read_result_file(directory)
-            try:
-                summary.accuracy = {k: float(v["exact_match"]) for k, v in result.get("accuracy", {}).items()}
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise RunError("result.json has no readable accuracy") from None
-            summary.has_models = result.get("updates_done", 0) > 0
-            for name in names if summary.has_models else ():
-                check_keras_file(model_path(directory, name))
-            history = read_progress(directory)
-            if history.empty or not bool(history["final"].iloc[-1]):
-                raise RunError("progress.csv is truncated (its final row is missing)")
+            _check_result(directory, summary)
         return summary
     except RunError as exc:
         reason = str(exc)
-    except (KeyError, TypeError, ValueError) as exc:
-        reason = f"run.json is not a seqattn run ({exc.__class__.__name__}: {exc})"
-    return RunSummary(id=run_id, created=_safe_mtime(directory), state="broken", broken=reason)
+    except Exception as exc:  # noqa: BLE001 - one odd run must never take a listing down
+        reason = f"it could not be read ({exc.__class__.__name__}: {str(exc)[:120]})"
+    broken = RunSummary(id=run_id, created=_safe_mtime(directory), state="broken", broken=reason)
+    if meta is not None:  # run.json is fine: say what the run was, for listings and the CLI
+        broken.created = float(meta["created"])
+        broken.kind = str(meta.get("kind", "train"))
+        broken.problem = meta["problem"]
+        broken.names = list(meta.get("names", []))
+    return broken
+
+
+def _planned(meta: dict[str, Any]) -> int | None:
+    try:
+        return planned_cells(meta)
+    except (TypeError, ValueError, AttributeError):
+        raise RunError("run.json has invalid repeats or sweep settings") from None
 
 
 def _safe_mtime(path: Path) -> float:
@@ -250,6 +323,15 @@ def _safe_mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _summarize_safely(directory: Path) -> RunSummary:
+    """:func:`summarize`, but any failure is that run's problem, never the listing's."""
+    try:
+        return summarize(directory)
+    except Exception as exc:  # noqa: BLE001
+        return RunSummary(id=directory.name, created=_safe_mtime(directory), state="broken",
+                          broken=f"it could not be read ({exc.__class__.__name__}: {str(exc)[:120]})")
 
 
 def list_runs(root: str | os.PathLike[str] | None = None, kind: str | None = None) -> list[RunSummary]:
@@ -261,11 +343,11 @@ def list_runs(root: str | os.PathLike[str] | None = None, kind: str | None = Non
     """
     base = runs_root(root)
     try:
-        entries = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        entries = [p for p in base.iterdir() if not p.name.startswith(".") and p.is_dir()]
     except OSError:
         return []
     summaries = [
-        summarize(entry) if RUN_ID_PATTERN.fullmatch(entry.name)
+        _summarize_safely(entry) if RUN_ID_PATTERN.fullmatch(entry.name)
         else RunSummary(id=entry.name, created=_safe_mtime(entry), state="broken",
                         broken="not a seqattn run folder (unexpected name)")
         for entry in entries
@@ -284,6 +366,16 @@ def get_run(run_id: str, root: str | os.PathLike[str] | None = None) -> RunSumma
         RunError: no such run.
     """
     return summarize(existing_run_dir(run_id, root))
+
+
+def read_problem(run_id: str, root: str | os.PathLike[str] | None = None) -> ProblemConfig:
+    """A run's problem, from its run.json alone (so a damaged status or result does not hide it).
+
+    Raises:
+        ValueError: malformed id. RunError: no such run, or run.json is damaged (the message says how).
+    """
+    meta, _ = _meta_of(existing_run_dir(run_id, root))
+    return ProblemConfig.from_dict(meta["problem"])
 
 
 def read_result(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -83,7 +83,8 @@ def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=No
     fraction = done / config.updates
     accuracy = {name: Accuracy(_accuracy(name, fraction, steps), (_accuracy(name, fraction, steps),) * steps, 100)
                 for name in names}
-    return TrainResult(models={name: PlaceholderModel() for name in names}, losses=np.asarray(losses, dtype=np.float32).reshape(-1, len(names)),
+    return TrainResult(models={name: PlaceholderModel() for name in names},
+                       losses=np.asarray(losses, dtype=np.float32).reshape(-1, len(names)),
                        names=tuple(names), reports=reports, accuracy=accuracy, cancelled=done < config.updates,
                        elapsed=time.monotonic() - started, probe=probe)
 
