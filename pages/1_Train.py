@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 import pandas as pd
 import streamlit as st
@@ -57,7 +59,9 @@ def metrics_row(history: pd.DataFrame, evals: list[dict]) -> None:
 
 
 def loss_chart(history: pd.DataFrame, problem: dict, large: bool, key: str) -> None:
-    log_y = st.toggle("Log-scale loss", key=f"log_{key}")
+    # One key for the live and the finished view, kept for the session: the scale
+    # the speaker chose stays when the run ends.
+    log_y = st.toggle("Log-scale loss", key="log_loss", persist_state="session")
     show_figure(loss_race_figure(history, problem["cardinality"], log_y=log_y), large, key=f"loss_{key}")
 
 
@@ -85,7 +89,10 @@ def live_view(run_id: str, large: bool) -> None:
         if status.state == "queued":
             st.progress(0.0, text="Queued: waiting for the running job to finish…")
         elif status.phase != "training":
-            st.progress(0.0, text="Starting: loading TensorFlow and compiling both models (a few seconds)…")
+            waited = max(0.0, time.time() - summary.created)
+            st.progress(0.0, text=f"Starting: the worker loads TensorFlow and compiles both models · "
+                                  f"{format_seconds(waited)} so far (10 to 30 s on a 2-core machine); "
+                                  "the first loss point follows")
         else:
             # status.json is rewritten only a few times a second; the history is fresher.
             done = max(status.update, int(history["update"].iloc[-1]) if not history.empty else 0)

@@ -234,3 +234,22 @@ def test_presentation_mode_comes_from_the_address(runs):
     plain = app("dashboard.py")
     assert plain.sidebar.toggle(key="present").value is False
     assert large > json.loads(plain.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
+
+
+def test_the_log_scale_stays_on_from_the_live_view_to_a_finished_run(runs):
+    import json as json_module
+
+    from test_damaged_runs import fake_done_run, fake_running_run
+
+    finished, running = fake_done_run(runs), fake_running_run(runs)
+    at = app("pages/1_Train.py", run=running)
+    no_exception(at)
+    assert any(b.label == "Cancel" for b in at.button), "the live view"
+    at.toggle(key="log_loss").set_value(True).run()
+    at.query_params["run"] = finished  # as when the run ends and the page shows its summary
+    at.run()
+    no_exception(at)
+    assert not any(b.label == "Cancel" for b in at.button), "the finished view"
+    assert at.toggle(key="log_loss").value is True
+    loss = next(json_module.loads(c.proto.spec) for c in at.get("plotly_chart") if "cross-entropy" in c.proto.spec)
+    assert loss["layout"]["yaxis"]["type"] == "log"

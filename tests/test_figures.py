@@ -546,3 +546,16 @@ def test_apply_presentation_false_leaves_figure_unchanged():
     before = fig.to_plotly_json()
     assert F.apply_presentation(fig, False) is fig
     assert fig.to_plotly_json() == before
+
+
+def test_loss_chart_keeps_the_users_zoom_across_refreshes_but_not_across_a_scale_switch():
+    import pandas as pd
+
+    from seqattn.figures import loss_race_figure
+
+    early = pd.DataFrame({"update": [10, 20], "smoothed_baseline": [3.0, 2.5], "smoothed_attention": [3.0, 2.0]})
+    later = pd.DataFrame({"update": [10, 20, 30], "smoothed_baseline": [3.0, 2.5, 2.4],
+                          "smoothed_attention": [3.0, 2.0, 1.0]})
+    first, second = loss_race_figure(early, 10), loss_race_figure(later, 10)
+    assert first.layout.uirevision is not None and first.layout.uirevision == second.layout.uirevision
+    assert loss_race_figure(later, 10, log_y=True).layout.uirevision != second.layout.uirevision

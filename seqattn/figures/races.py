@@ -79,7 +79,9 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
     chance = math.log(cardinality)
     fig = go.Figure()
     _style(fig, x_title="update", y_title="cross-entropy loss")
-    fig.update_layout(hovermode="x unified")
+    # A constant uirevision keeps the user's zoom and legend clicks across the live
+    # view's refreshes; it changes with the scale so a switch re-ranges the axis.
+    fig.update_layout(hovermode="x unified", uirevision=f"loss-{'log' if log_y else 'linear'}")
     # autorangeoptions.include keeps the chance line and its label inside the plot
     # even when every loss is already below chance.
     include = [chance * 1.3] if log_y else [0, chance * 1.12]
