@@ -56,6 +56,14 @@ MAX_ANNOTATED_CELLS = 15
 # --------------------------------------------------------------------------- validation
 
 
+
+def _place(trace: dict[str, Any], xaxis: str, yaxis: str) -> None:
+    """Put a trace on a subplot's axes; keys are only added off the first axes, so a plain figure stays as it was."""
+    if xaxis != "x":
+        trace["xaxis"] = xaxis
+    if yaxis != "y":
+        trace["yaxis"] = yaxis
+
 def check_attention(
     attention: np.ndarray,
     input_tokens: Sequence[int],
@@ -256,10 +264,7 @@ def heatmap_trace(
         trace["showscale"] = False
     if not hoverable:
         trace.update(text=None, hovertemplate=None, hoverinfo="skip")
-    if xaxis != "x":
-        trace["xaxis"] = xaxis
-    if yaxis != "y":
-        trace["yaxis"] = yaxis
+    _place(trace, xaxis, yaxis)
     return trace
 
 
@@ -406,10 +411,7 @@ def cell_outlines(
         hoverinfo="skip",
         showlegend=showlegend,
     )
-    if xaxis != "x":
-        trace["xaxis"] = xaxis
-    if yaxis != "y":
-        trace["yaxis"] = yaxis
+    _place(trace, xaxis, yaxis)
     return trace
 
 
@@ -493,10 +495,7 @@ def cell_click_layer(hover: Sequence[Sequence[str]], *, xaxis: str = "x", yaxis:
         unselected=dict(marker=dict(opacity=0)),
         showlegend=False,
     )
-    if xaxis != "x":
-        trace["xaxis"] = xaxis
-    if yaxis != "y":
-        trace["yaxis"] = yaxis
+    _place(trace, xaxis, yaxis)
     return trace
 
 
