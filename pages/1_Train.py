@@ -151,12 +151,17 @@ def summary_view(run_id: str, large: bool) -> None:
     if summary.broken:
         st.error(f"Run {code(run_id)} cannot be shown: {plain(summary.broken)}. The other runs are unaffected.")
         return
-    state = summary.state
+    state = jobs.JobStatus.from_summary(summary, ROOT).state  # "stalled" is the jobs' verdict, not a file's
+    kept = (f" Its models as at update {summary.checkpoint:,} (its last evaluation) can still be explored."
+            if summary.checkpoint is not None and summary.usable else "")
     if state == "failed":
-        st.error(f"Training failed. {plain(summary.error or '')}")
+        st.error(f"Training failed. {plain(summary.error or '')}{kept}")
     elif state == "interrupted":
         st.warning(f"This run was interrupted ({plain(summary.error or 'the process stopped')}). "
-                   "Its history so far is below.")
+                   f"Its history so far is below.{kept}")
+    elif state == "stalled":
+        st.warning("This run's worker has given no sign of life for a while (frozen or starved of CPU), so its "
+                   "slot was given to the next job. Its history so far is below.")
     elif state == "cancelled":
         st.info("This run was cancelled." + (" Its models, as they were, can still be explored." if summary.usable else ""))
     else:

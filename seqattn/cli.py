@@ -164,10 +164,12 @@ def _progress_printer(quiet: bool) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from seqattn.budget import check_budget
     from seqattn.runs import create_run, get_run, run_dir
     from seqattn.worker import Worker
 
     problem, config, model = _problem(args), _train_config(args), _model_config(args)
+    check_budget(problem, config, model)  # over budget: one line, exit 2, no run written
     names = MODEL_NAMES if args.model == "both" else (args.model,)
     run_id = create_run(problem, config.to_dict(), model=model.to_dict(), names=names, root=args.runs_dir)
     directory = run_dir(run_id, args.runs_dir)
@@ -223,9 +225,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from seqattn.budget import check_budget
     from seqattn.compare import TUTORIAL_REFERENCE, compare, is_tutorial_setup
 
     problem, config, model = _problem(args), _train_config(args), _model_config(args)
+    check_budget(problem, config, model)
     csv_path = Path(args.csv)
     losses_path = Path(args.losses_csv) if args.losses_csv else csv_path.with_name(csv_path.stem + "_losses.csv")
 

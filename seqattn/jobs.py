@@ -23,19 +23,28 @@ from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import (
     ACTIVE_STATES,
+    RUN_ID_PATTERN,
+    RunError,
     RunSummary,
     cancel_requested,
     create_run,
+    current_state,
+    ensure_root,
     existing_run_dir,
     get_run,
     open_log,
+    read_status,
     request_cancel,
     run_dir,
     update_status,
 )
-from seqattn.slots import MAX_JOBS_ENV, max_jobs
+from seqattn.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
-__all__ = ["JobStatus", "MAX_JOBS_ENV", "cancel", "cancel_requested", "launch_worker", "max_jobs", "start", "status"]
+__all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
+           "cancel_requested", "check_job", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
+           "start_sweep", "status"]
+MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
+DEFAULT_MAX_QUEUED = 5
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -45,7 +54,10 @@ class JobStatus:
 
     Attributes:
         run_id: the run's id.
-        state: queued, running, done, cancelled, failed, interrupted (or broken).
+        state: queued, running, done, cancelled, failed, interrupted (or broken), or
+            ``stalled``: queued or running, but its worker has not given a sign of life
+            (a heartbeat) for ``$SEQATTN_STALL_SECONDS``; it holds no slot and is not
+            active (pages stop waiting for it).
         update: updates done; total: updates planned (None before start).
         elapsed: training seconds so far; eta: estimated seconds left (running only).
         error: a message a user can read, for failed/interrupted/broken runs.
@@ -67,16 +79,27 @@ class JobStatus:
     cells_total: int | None = None
 
     @classmethod
-    def from_summary(cls, summary: RunSummary) -> JobStatus:
-        """The job view of a run summary (so a caller holding one need not read the run again)."""
+    def from_summary(cls, summary: RunSummary, root: str | os.PathLike[str] | None = None) -> JobStatus:
+        """The job view of a run summary (so a caller holding one need not read the run again).
+
+        An active run's heartbeat is read from its status file under ``root``
+        (default ``$SEQATTN_RUNS_DIR``): a stale one makes it ``stalled``.
+        """
+        state, error = summary.state, summary.error or summary.broken
+        if state in ACTIVE_STATES:
+            stalled = _stalled_seconds(summary.id, root)
+            if stalled is not None:
+                state = "stalled"
+                error = (f"The training process has given no sign of life for {stalled:.0f} s "
+                         "(frozen or swapping); its slot was freed for the next job.")
         return cls(
             run_id=summary.id,
-            state=summary.state,
+            state=state,
             update=summary.update,
             total=summary.total,
             elapsed=summary.elapsed,
             eta=summary.eta,
-            error=summary.error or summary.broken,
+            error=error,
             kind=summary.kind,
             phase=summary.phase,
             cells_done=summary.cells_done,
@@ -91,6 +114,66 @@ class JobStatus:
     def fraction(self) -> float:
         """Progress in [0, 1]."""
         return min(1.0, self.update / self.total) if self.total else 0.0
+
+
+def _stalled_seconds(run_id: str, root: str | os.PathLike[str] | None) -> float | None:
+    try:
+        return stalled_for(read_status(run_dir(run_id, root)))
+    except (RunError, ValueError):
+        return None
+
+
+class QueueFull(RunError, ValueError):
+    """Too many jobs are already waiting for a slot; nothing was started."""
+
+
+def max_queued() -> int:
+    """How many jobs may wait for a slot at once: ``$SEQATTN_MAX_QUEUED`` (default 5, at least 1)."""
+    try:
+        return max(1, int(os.environ.get(MAX_QUEUED_ENV, str(DEFAULT_MAX_QUEUED))))
+    except ValueError:
+        return DEFAULT_MAX_QUEUED
+
+
+def queued_count(root: str | os.PathLike[str] | None = None) -> int:
+    """Jobs under the runs root that are waiting for a slot (queued, not dead, not stalled)."""
+    base = ensure_root(root)
+    count = 0
+    for entry in base.iterdir():
+        if not RUN_ID_PATTERN.fullmatch(entry.name):
+            continue
+        try:
+            written = read_status(entry)
+        except RunError:
+            continue
+        if written.get("state") == "queued" and current_state(written)[0] == "queued" and stalled_for(written) is None:
+            count += 1
+    return count
+
+
+def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: str = "train",
+              extra: dict[str, Any] | None = None) -> None:
+    """Refuse a job over the budget (:mod:`seqattn.budget`) before anything is written.
+
+    A training or a comparison is checked as one training (a comparison's
+    repeats run one after another); a sweep cell by cell (its grid).
+
+    Raises:
+        ValueError: the job is over the memory or time budget, or its grid is refused.
+    """
+    from seqattn.budget import check_budget
+    from seqattn.training import TrainConfig
+
+    train_config = train if isinstance(train, TrainConfig) else TrainConfig.from_dict(train)
+    model_config = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model or {})
+    if kind == "sweep":
+        from seqattn.sweep import SweepConfig, grid_cells
+
+        sweep = (extra or {}).get("sweep")
+        grid_cells(problem, train_config, sweep if isinstance(sweep, SweepConfig) else SweepConfig.from_dict(sweep or {}),
+                   model=model_config)
+    else:
+        check_budget(problem, train_config, model_config)
 
 
 def _reap(process: subprocess.Popen[bytes]) -> None:
@@ -142,11 +225,19 @@ def start(
         root: the runs root (default ``$SEQATTN_RUNS_DIR`` or ``./runs``).
 
     Raises:
-        RunError: the runs root cannot be written.
+        ValueError: the job is over the memory or time budget (:func:`check_job`; the
+            message says what to reduce). QueueFull (a RunError and a ValueError):
+            ``$SEQATTN_MAX_QUEUED`` jobs already wait. RunError: the runs root cannot
+            be written. In every case nothing was started.
     """
     train_dict = train.to_dict() if dataclasses.is_dataclass(train) else dict(train)
     model = model or ModelConfig()
     model_dict = model.to_dict() if dataclasses.is_dataclass(model) else dict(model)
+    check_job(problem, train_dict, model_dict, kind=kind, extra=extra)
+    waiting, cap = queued_count(root), max_queued()
+    if waiting >= cap:
+        raise QueueFull(f"{waiting} jobs are already waiting; wait for one to finish or cancel one "
+                        f"(at most {cap} may wait, ${MAX_QUEUED_ENV}).")
     run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root)
     directory = run_dir(run_id, root)
     try:
@@ -175,12 +266,10 @@ def start_sweep(
     the job starts).
 
     Raises:
-        ValueError: the grid is refused (the message says why and what to change).
+        ValueError: the grid is refused (the message says why and what to change),
+            e.g. a cell over the budget. QueueFull: too many jobs wait already.
         RunError: the runs root cannot be written.
     """
-    from seqattn.sweep import grid_cells
-
-    grid_cells(problem, train, sweep, model=model)
     extra: dict[str, Any] = {"sweep": sweep.to_dict()}
     if scheduler:
         extra["scheduler"] = scheduler
@@ -193,7 +282,7 @@ def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
     Raises:
         ValueError: malformed id. RunError: no such run.
     """
-    return JobStatus.from_summary(get_run(run_id, root))
+    return JobStatus.from_summary(get_run(run_id, root), root)
 
 
 def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
@@ -205,6 +294,6 @@ def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
     """
     directory = existing_run_dir(run_id, root)
     current = status(run_id, root)
-    if current.active:
+    if current.active or current.state == "stalled":  # a stalled worker that wakes up sees the request
         request_cancel(directory)
     return current

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from seqattn.budget import budget_problem
 from seqattn.cells import CellResult, CellSpec
 from seqattn.configuration import DictConfig, check_int_range
 from seqattn.model_config import ModelConfig
@@ -27,7 +28,8 @@ AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardina
 N_OUT_RULES = ("fixed", "half")
 MAX_CELLS = 200
 MAX_SEEDS = 100
-# A cell estimated above this many seconds on the reference machine is refused.
+# A cell (or a training) estimated above this many seconds on the reference machine is
+# refused (:mod:`seqattn.budget`, unless $SEQATTN_TIME_BUDGET_S says otherwise).
 MAX_CELL_SECONDS = 1800.0
 DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
 
@@ -151,19 +153,17 @@ def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
     encoder included; a ``units`` sweep replaces its size per value.
 
     Raises:
-        ValueError: a value makes an invalid cell, or a cell is estimated above
-            ``MAX_CELL_SECONDS`` (nothing starts).
+        ValueError: a value makes an invalid cell, or a cell is over the budget of
+            :func:`seqattn.budget.check_budget` (its time, ``MAX_CELL_SECONDS`` unless
+            ``$SEQATTN_TIME_BUDGET_S`` says otherwise, or its peak memory; nothing starts).
     """
     cells = []
     for value in sweep.values or (None,):
         cell_problem, cell_model = cell_settings(problem, model or ModelConfig(), sweep, value)
-        seconds = estimate_cell_seconds(cell_problem, train, cell_model)
-        if seconds > MAX_CELL_SECONDS:
-            where = f" at {sweep.axis} = {value}" if value is not None else ""
-            raise ValueError(
-                f"one cell{where} is estimated at {seconds / 60:.0f} minutes; at most "
-                f"{MAX_CELL_SECONDS / 60:.0f} minutes per cell. Use fewer updates, smaller batches or fewer units."
-            )
+        where = f" at {sweep.axis} = {value}" if value is not None else ""
+        refusal = budget_problem(cell_problem, train, cell_model, subject="one cell", where=where, per="cell")
+        if refusal is not None:
+            raise ValueError(refusal)
         for repeat in range(sweep.seeds):
             seeded = dataclasses.replace(train, seed=train.seed + repeat)
             values = {} if value is None else {sweep.axis: value}

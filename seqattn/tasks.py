@@ -10,6 +10,7 @@ one sink, the CLI's printer another.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from seqattn.model_config import ModelConfig, model_config_of
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES, check_names
-from seqattn.runs import CellLogWriter, RunWriter, save_result, update_status
+from seqattn.runs import CellLogWriter, RunWriter, model_path, save_model_atomic, save_result, update_status
 from seqattn.sweep import SweepConfig, grid_cells
 from seqattn.training import TrainConfig
 
@@ -62,20 +63,44 @@ class TaskContext:
             sink(event)
 
 
+def save_checkpoint(directory: Path, models: dict[str, Any], progress: Any) -> None:
+    """Save every model as it is at an evaluation, and note it in status.json as ``checkpoint``.
+
+    Each ``<model>.keras`` is written to a temporary name and renamed into place
+    (:func:`seqattn.runs.save_model_atomic`), so a run killed at any moment keeps
+    whole models from its last evaluation; ``checkpoint`` (update, accuracy, time)
+    is written after all of them, so it never names an evaluation whose models
+    are not all saved.
+    """
+    for name, model in models.items():
+        save_model_atomic(model, model_path(directory, name))
+    update_status(directory, checkpoint={"update": progress.update, "accuracy": progress.accuracy,
+                                         "time": time.time()})
+
+
 def run_training(ctx: TaskContext) -> str:
-    """One training of the run's models; progress, evaluations and models go into the run."""
+    """One training of the run's models; progress, evaluations and models go into the run.
+
+    The models are saved at every evaluation (:func:`save_checkpoint`), so an
+    interrupted, failed or cancelled run still has them as they were then.
+    """
     from seqattn.cells import fit_threads_to_process
-    from seqattn.training import train
+    from seqattn.training import build_models, train
 
     fit_threads_to_process()  # leaves a core to the dashboard on small machines
     writer = RunWriter(ctx.directory, ctx.names)
+    config = ctx.train
+    models = build_models(ctx.problem, config, ctx.names, ctx.model)
 
     def report(progress: Any) -> None:
         writer.on_progress(progress)
+        if progress.accuracy is not None and not progress.final:  # the final models are saved with the result
+            save_checkpoint(ctx.directory, models, progress)
         ctx.emit(progress)
 
     try:
-        result = train(ctx.problem, ctx.train, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop)
+        result = train(ctx.problem, config, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop,
+                       models=models)
     finally:
         writer.close()
     save_result(ctx.directory, result)

@@ -258,3 +258,98 @@ def test_unwritable_root_gives_clear_error(tmp_path):
         ensure_root(blocker / "runs")
     with pytest.raises(RunError, match="Cannot write to the runs folder"):
         jobs.start(PROBLEM, model=MODEL, train=tiny(), root=blocker / "runs")
+
+
+# --- Resources: memory guard, queued workers, heartbeat and stalls, checkpoints (issue 13) ---
+
+
+def _status_file(run_id: str) -> dict:
+    return json.loads((run_dir(run_id) / "status.json").read_text())
+
+
+def test_running_job_over_its_memory_budget_stops_itself_with_a_reason(root, monkeypatch, tmp_path):
+    # A budget below what TensorFlow alone takes; the start check (an estimate) is
+    # turned off in both processes so the running job meets the budget.
+    import seqattn.budget
+
+    monkeypatch.setattr(seqattn.budget, "check_budget", lambda *args, **kwargs: None)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import seqattn.budget\n"
+        "seqattn.budget.check_budget = lambda *args, **kwargs: None\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(Path(__file__).resolve().parent.parent)]))
+    monkeypatch.setenv("SEQATTN_MEMORY_BUDGET_GB", "0.3")
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
+    wait_for(lambda: not jobs.status(run_id).active, timeout=120)
+    status = jobs.status(run_id)
+    assert status.state == "failed"
+    assert status.error.startswith("stopped: memory use ")
+    assert status.error.endswith("GiB reached the budget 0.3 GiB")
+
+
+def test_queued_worker_waits_without_tensorflow(root, monkeypatch):
+    import psutil
+
+    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
+    first = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
+    wait_for(lambda: jobs.status(first).state == "running")
+    second = jobs.start(PROBLEM, model=MODEL, train=tiny())
+    pid = wait_for(lambda: _status_file(second).get("pid"))
+    time.sleep(2.0)
+    assert jobs.status(second).state == "queued"
+    process = psutil.Process(pid)
+    rss = process.memory_info().rss
+    mapped = {m.path for m in process.memory_maps()}
+    print(f"queued worker RSS: {rss / 2**20:.0f} MiB")
+    assert not any("tensorflow" in path for path in mapped)
+    assert rss < 300 * 2**20
+    for run_id in (second, first):
+        jobs.cancel(run_id)
+    wait_for(lambda: not jobs.status(first).active and not jobs.status(second).active, timeout=20)
+
+
+def test_frozen_worker_is_stalled_and_frees_its_slot(root, monkeypatch):
+    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
+    monkeypatch.setenv("SEQATTN_STALL_SECONDS", "3")
+    frozen = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
+    wait_for(lambda: jobs.status(frozen).update >= 20)
+    assert "heartbeat" in _status_file(frozen)
+    pid = _status_file(frozen)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        waiting = jobs.start(PROBLEM, model=MODEL, train=tiny())
+        stopped = time.monotonic()
+        wait_for(lambda: jobs.status(frozen).state == "stalled", timeout=15)
+        assert time.monotonic() - stopped < 10
+        stalled = jobs.status(frozen)
+        assert not stalled.active and "no sign of life" in stalled.error
+        wait_for(lambda: jobs.status(waiting).state == "done", timeout=120)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Woken up, the frozen job finds its slot taken and stops itself, keeping what it had.
+    wait_for(lambda: jobs.status(frozen).state not in ("running", "stalled", "queued"), timeout=30)
+    final = jobs.status(frozen)
+    assert final.state == "interrupted" and "its slot went to the next job" in final.error
+
+
+def test_killed_run_keeps_its_models_from_the_last_evaluation(root):
+    from seqattn.models import Predictor
+    from seqattn.runs import load_models
+
+    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=40))
+    checkpoint = wait_for(lambda: _status_file(run_id).get("checkpoint"))
+    assert checkpoint["update"] % 40 == 0 and set(checkpoint["accuracy"]) == {"baseline", "attention"}
+    os.kill(_status_file(run_id)["pid"], signal.SIGKILL)
+    wait_for(lambda: jobs.status(run_id).state == "interrupted", timeout=10)
+    directory = run_dir(run_id)
+    assert not [p for p in directory.iterdir() if p.name.startswith(".") and p.suffix == ".keras"]
+    summary = get_run(run_id)
+    assert summary.usable and summary.checkpoint == _status_file(run_id)["checkpoint"]["update"], summary
+    assert f"models as at update {summary.checkpoint:,}" in summary.label()
+    models = load_models(run_id)
+    inputs = np.random.default_rng(0).integers(0, PROBLEM.cardinality, size=(4, PROBLEM.n_in))
+    for model in models.values():
+        prediction = Predictor(model)(inputs)
+        assert prediction.tokens.shape == (4, PROBLEM.target_len)

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from seqattn.budget import budget_problem, estimate_job
 from seqattn.configuration import Setting, settings_of
 from seqattn.model_config import ModelConfig
-from seqattn.problem import ProblemConfig
+from seqattn.problem import MAX_LENGTH, ProblemConfig
 from seqattn.training import PROTOCOL_DEFAULTS, TrainConfig
 
 PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair per update)"}
@@ -18,7 +19,11 @@ PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair 
 
 @dataclass(frozen=True)
 class FormResult:
-    """What the form holds: the configs when valid (``model`` with units and encoder), else the validation message."""
+    """What the form holds: the configs when valid (``model`` with units and encoder), else the validation message.
+
+    ``error`` is also set (with the configs) when the settings are valid but over
+    the memory or time budget (:mod:`seqattn.budget`): pages then refuse to start.
+    """
 
     problem: ProblemConfig | None
     train: TrainConfig | None
@@ -32,16 +37,26 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     Widget labels are part of the interface (tests find widgets by them).
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
     largest value): those are not asked for, and validation uses the given value.
+
+    Whole-number inputs carry their setting's range as ``min_value``/``max_value``,
+    so a value they cannot hold (``1e20``, ``1e5`` for the cardinality) gets
+    Streamlit's own "outside the allowed range" message in the browser instead of
+    silently falling back to the previous value. Valid settings get an estimate
+    of time and peak memory under the form, and a refusal (``error``) when over
+    the budget.
     """
     swept = swept or {}
     problem_settings, train_settings = settings_of(ProblemConfig), settings_of(TrainConfig)
     model_settings = settings_of(ModelConfig)
 
-    def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, **kw: Any) -> Any:
+    def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, low: int | None = None,
+              high: int | None = None, **kw: Any) -> Any:
         if spec.name in swept:
             st.caption(f"{spec.label}: set by the sweep")
             return swept[spec.name]
         return st.number_input(spec.label, value=spec.default if value is None else value, step=step,
+                               min_value=spec.low if spec.low is not None else low,
+                               max_value=spec.high if spec.high is not None else high,
                                key=f"{prefix}_{key}", help=spec.help_with_range, **kw)
 
     left, middle, right = st.columns(3)
@@ -49,7 +64,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         st.markdown("**Problem**")
         cardinality = whole(problem_settings["cardinality"], "cardinality")
         n_in = whole(problem_settings["n_in"], "n_in")
-        n_out = whole(problem_settings["n_out"], "n_out")
+        n_out = whole(problem_settings["n_out"], "n_out", low=1, high=MAX_LENGTH)  # at most n_in: checked below
         pad_spec = problem_settings["pad_target"]
         pad = st.toggle(pad_spec.label, value=pad_spec.default, key=f"{prefix}_pad", help=pad_spec.help)
     with middle:
@@ -70,8 +85,10 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         batch_size = whole(train_settings["batch_size"], f"batch_{protocol}", batch_default,
                            disabled=protocol == "tutorial")
         lr_spec = train_settings["learning_rate"]
-        learning_rate = st.number_input(lr_spec.label, value=lr_default, step=1e-4, format="%.4f",
-                                        key=f"{prefix}_lr_{protocol}", help=lr_spec.help)
+        # %g shows small rates (1e-09) that a fixed number of decimals would show as 0.0000.
+        learning_rate = st.number_input(lr_spec.label, value=lr_default, step=1e-4, format="%g",
+                                        min_value=0.0, max_value=1.0, key=f"{prefix}_lr_{protocol}",
+                                        help=lr_spec.help)
         seed = whole(train_settings["seed"], "seed")
     try:
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
@@ -80,4 +97,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
                             batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
     except (ValueError, TypeError, OverflowError) as exc:
         return FormResult(None, None, str(exc))
-    return FormResult(problem, train, None, model)
+    estimate = estimate_job(problem, train, model)
+    st.caption(estimate.describe() + (" per cell, at the largest value" if swept else ""))
+    refusal = budget_problem(problem, train, model, estimate=estimate)
+    return FormResult(problem, train, refusal, model)

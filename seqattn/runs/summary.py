@@ -66,6 +66,7 @@ class RunSummary:
     extra: dict[str, Any] = field(default_factory=dict)
     cells_done: int = 0
     cells_total: int | None = None
+    checkpoint: int | None = None
 
     @property
     def usable(self) -> bool:
@@ -92,6 +93,8 @@ class RunSummary:
         if self.model.get("encoder") == "bidirectional":
             # Only the non-default encoder is named, so older labels read as before.
             text += " · bidirectional encoder"
+        if self.checkpoint is not None:
+            text += f" · models as at update {self.checkpoint:,}"
         if self.accuracy:
             text += " · " + ", ".join(f"{k} {v:.0%}" for k, v in self.accuracy.items())
         return text
@@ -266,6 +269,18 @@ def _check_result(directory: Path, summary: RunSummary) -> None:
         raise RunError("progress.csv is truncated (its final row is missing)")
 
 
+def _check_checkpoint(directory: Path, summary: RunSummary, checkpoint: dict[str, Any]) -> None:
+    """A run that ended without result.json (killed, frozen, failed) keeps the models of its last evaluation."""
+    try:
+        summary.checkpoint = int(checkpoint["update"])
+        summary.accuracy = {k: float(v) for k, v in (checkpoint.get("accuracy") or {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise RunError("status.json has an unreadable checkpoint") from None
+    for name in summary.names:
+        check_keras_file(model_path(directory, name))
+    summary.has_models = True
+
+
 def _read_summary(directory: Path) -> RunSummary:
     run_id = directory.name
     meta: dict[str, Any] | None = None
@@ -297,6 +312,8 @@ def _read_summary(directory: Path) -> RunSummary:
         )
         if summary.kind == "train" and (state == "done" or (directory / RESULT_FILE).exists()):
             _check_result(directory, summary)
+        elif summary.kind == "train" and state not in ACTIVE_STATES and isinstance(status.get("checkpoint"), dict):
+            _check_checkpoint(directory, summary, status["checkpoint"])
         return summary
     except RunError as exc:
         reason = str(exc)
