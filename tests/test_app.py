@@ -253,3 +253,22 @@ def test_the_log_scale_stays_on_from_the_live_view_to_a_finished_run(runs):
     assert at.toggle(key="log_loss").value is True
     loss = next(json_module.loads(c.proto.spec) for c in at.get("plotly_chart") if "cross-entropy" in c.proto.spec)
     assert loss["layout"]["yaxis"]["type"] == "log"
+
+
+def test_train_another_comes_back_with_the_settings_just_used(runs, fake_trainer):
+    at = app("pages/1_Train.py")
+    for key, value in [("train_cardinality", 12), ("train_units", 8), ("train_updates_batched", 80),
+                       ("train_batch_batched", 8)]:
+        at.number_input(key=key).set_value(value)
+    at.run()
+    run_id = start_from(at, "Train both models")
+    wait_until_done = time.monotonic() + 60
+    while jobs.status(run_id, runs).active:
+        assert time.monotonic() < wait_until_done
+        time.sleep(0.2)
+    at.run()
+    next(b for b in at.button if b.label == "Train another").click().run()
+    no_exception(at)
+    assert at.number_input(key="train_cardinality").value == 12
+    assert at.number_input(key="train_units").value == 8
+    assert at.number_input(key="train_updates_batched").value == 80

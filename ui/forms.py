@@ -34,7 +34,9 @@ class FormResult:
 def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
-    Widget labels are part of the interface (tests find widgets by them).
+    Widget labels are part of the interface (tests find widgets by them). Every input
+    keeps its value for the session, so "Train another" comes back with the settings
+    just used, not the defaults.
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
     largest value): those are not asked for, and validation uses the given value.
 
@@ -57,7 +59,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         return st.number_input(spec.label, value=spec.default if value is None else value, step=step,
                                min_value=spec.low if spec.low is not None else low,
                                max_value=spec.high if spec.high is not None else high,
-                               key=f"{prefix}_{key}", help=spec.help_with_range, **kw)
+                               key=f"{prefix}_{key}", help=spec.help_with_range, persist_state="session", **kw)
 
     left, middle, right = st.columns(3)
     with left:
@@ -66,16 +68,19 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         n_in = whole(problem_settings["n_in"], "n_in")
         n_out = whole(problem_settings["n_out"], "n_out", low=1, high=MAX_LENGTH)  # at most n_in: checked below
         pad_spec = problem_settings["pad_target"]
-        pad = st.toggle(pad_spec.label, value=pad_spec.default, key=f"{prefix}_pad", help=pad_spec.help)
+        pad = st.toggle(pad_spec.label, value=pad_spec.default, key=f"{prefix}_pad", help=pad_spec.help,
+                        persist_state="session")
     with middle:
         st.markdown("**Models**")
         units = whole(model_settings["units"], "units")
         encoder_spec = model_settings["encoder"]
         encoder_choices = list(encoder_spec.choices or (encoder_spec.default,))
         encoder = st.selectbox(encoder_spec.label, encoder_choices, index=encoder_choices.index(encoder_spec.default),
-                               key=f"{prefix}_encoder", help=encoder_spec.help)
+                               key=f"{prefix}_encoder", help=encoder_spec.help,
+                               persist_state="session")
         protocol_label = st.radio(train_settings["protocol"].label, list(PROTOCOL_LABELS.values()),
-                                  index=list(PROTOCOL_LABELS).index(default_protocol), key=f"{prefix}_protocol")
+                                  index=list(PROTOCOL_LABELS).index(default_protocol), key=f"{prefix}_protocol",
+                                  persist_state="session")
         protocol = next(k for k, v in PROTOCOL_LABELS.items() if v == protocol_label)
     updates_default, batch_default, lr_default, _ = PROTOCOL_DEFAULTS[protocol]
     with right:
@@ -87,7 +92,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         lr_spec = train_settings["learning_rate"]
         # %g shows small rates (1e-09) that a fixed number of decimals would show as 0.0000.
         learning_rate = st.number_input(lr_spec.label, value=lr_default, step=1e-4, format="%g",
-                                        min_value=0.0, max_value=1.0, key=f"{prefix}_lr_{protocol}",
+                                        min_value=0.0, max_value=1.0, key=f"{prefix}_lr_{protocol}", persist_state="session",
                                         help=lr_spec.help)
         seed = whole(train_settings["seed"], "seed")
     try:
