@@ -331,3 +331,11 @@ def test_one_run_that_fails_oddly_is_broken_alone_in_the_listing(root, monkeypat
     listing = {s.id: s for s in list_runs(root)}
     assert listing[good].broken is None
     assert "RuntimeError: surprise" in listing[odd].broken
+
+
+def test_a_queued_run_whose_process_died_says_nothing_was_trained_and_to_start_it_again(root):
+    run_id, directory = new_run(root)
+    update_status(directory, state="queued", pid=dead_pid(), pid_start=time.time() - 5)
+    summary = get_run(run_id, root)
+    assert summary.state == "interrupted"
+    assert "while it waited for its turn" in summary.error and "nothing was trained" in summary.error

@@ -109,6 +109,9 @@ def current_state(status: dict[str, Any]) -> tuple[str, str | None]:
     error = status.get("error")
     if state in ACTIVE_STATES and status.get("pid") is not None:
         if not process_alive(status.get("pid"), status.get("pid_start")):
+            if state == "queued":  # e.g. the dashboard server was stopped while it waited for its turn
+                return "interrupted", ("Its process stopped unexpectedly while it waited for its turn (was the "
+                                       "dashboard server stopped?); nothing was trained. Start it again.")
             return "interrupted", "The training process stopped unexpectedly."
     elif state in ACTIVE_STATES and time.time() - float(status.get("updated") or 0) > UNCLAIMED_SECONDS:
         return "interrupted", "No training process picked this run up."
