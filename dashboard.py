@@ -1,7 +1,8 @@
 """seqattn home page: what the experiment is, in one screen.
 
 Run with ``streamlit run dashboard.py`` (or ``make run``). This page imports no
-TensorFlow, so it appears at once.
+TensorFlow, so it appears at once; once it is drawn, a background thread
+(:mod:`ui.warmup`) gets the Explore page ready while the audience reads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from seqattn.problem import ProblemConfig, targets_for
 from seqattn.runs import list_runs, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code
+from ui.warmup import start as start_warmup
 
 
 @guarded
@@ -86,3 +88,4 @@ def latest_sweep() -> None:
 
 
 home()
+start_warmup()  # after the render: TensorFlow, the newest run's models, Explore's first answer

@@ -1,0 +1,357 @@
+"""The "instant demo" figures of issue 11, measured in Chromium on fresh servers.
+
+Seed problem (K=50, n_in=5, n_out=2), the Train form's batched defaults:
+
+* ``train``: open /Train, click "Train both models"; seconds until the live
+  loss chart has a point, and until "Attention exact match" shows >= 95 %;
+* ``explore``: a run trained beforehand with the CLI (``python -m seqattn
+  train --protocol batched``); on a freshly started server, seconds from
+  ``page.goto('/Explore?run=<id>')`` to the drawn attention heatmap, two ways:
+  *home first* (the home page drawn, then the server's warm-up thread left to
+  finish, as while the speaker talks) and *direct* (no home page: the plain cost);
+* ``launch``: ``streamlit run dashboard.py`` to the rendered home page
+  (bench/startup_time.py's measure), and whether TensorFlow was loaded by then;
+* ``keystroke``: server-side cost of one Explore keystroke (parse, both
+  predictions, attention, figure): bench/predict_latency.py's p50.
+
+Every figure is the median over ``--repeats`` fresh server starts (3).
+
+Run: ``.venv/bin/python bench/demo_latency.py [--repeats 3] [--only train,explore,launch,keystroke]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(PROJECT / "tests"))
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(PROJECT))
+
+from e2e_server import Server, start_server, stop_server, venv_python  # noqa: E402
+from startup_time import ARGS, CHROMIUM, one_start  # noqa: E402
+
+STAGES = ("train", "explore", "launch", "keystroke")
+VIEWPORT = {"width": 1400, "height": 900}
+PAGE_TIMEOUT = 120_000  # ms
+TRAIN_TIMEOUT = 300_000  # ms: a whole seed run on a busy 2-core machine
+QUIET_TIMEOUT = 120.0  # s: waiting for the warm-up to end
+SEED_FORM = {"Cardinality": "50", "Input length": "5", "Echo length": "2"}
+TARGET_ACCURACY = 95.0
+
+# The same page probes as tests/test_e2e.py.
+LOSS_POINTS_JS = """
+() => {
+  const count = (x) => {
+    if (!x) return 0;
+    if (typeof x.length === 'number') return x.length;
+    if (x.bdata) {
+      const size = {i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, f8: 8}[x.dtype] || 1;
+      return atob(x.bdata).length / size;
+    }
+    return 0;
+  };
+  let best = -1;
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const layout = el._fullLayout || el.layout || {};
+    const title = ((layout.yaxis || {}).title || {}).text || '';
+    if (!/loss/i.test(title)) continue;
+    for (const trace of el._fullData || el.data || []) best = Math.max(best, count(trace.x));
+  }
+  return best;
+}
+"""
+
+HEATMAP_JS = """
+() => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const trace = (el._fullData || []).find(t => t.type === 'heatmap');
+    if (!trace || !trace.z) continue;
+    return {rows: trace.z.length, cols: trace.z[0] ? trace.z[0].length : 0};
+  }
+  return null;
+}
+"""
+
+# The best "Attention exact match" metric on the page (live "(held out)" or the finished run's), in %.
+ATTENTION_ACCURACY_JS = """
+() => {
+  let best = -1;
+  for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = metric.querySelector('[data-testid="stMetricLabel"]');
+    const value = metric.querySelector('[data-testid="stMetricValue"]');
+    if (!label || !value || !/^\\s*Attention exact match/i.test(label.innerText)) continue;
+    const match = value.innerText.match(/([\\d.]+)\\s*%/);
+    if (match) best = Math.max(best, parseFloat(match[1]));
+  }
+  return best;
+}
+"""
+
+
+# -- helpers -------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(pid: int, quiet: float = 1.0, timeout: float = QUIET_TIMEOUT) -> float:
+    """Wait until the server process burns (almost) no CPU for ``quiet`` seconds; returns seconds waited."""
+    started = time.perf_counter()
+    last = cpu_seconds(pid)
+    calm_since = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        time.sleep(0.2)
+        now = cpu_seconds(pid)
+        if now - last > 0.05 * 0.2 * 2:  # more than ~5 % of a core over the tick: still working
+            calm_since = time.perf_counter()
+        last = now
+        if time.perf_counter() - calm_since >= quiet:
+            return time.perf_counter() - started - quiet
+    return time.perf_counter() - started
+
+
+def tensorflow_loaded(pid: int) -> bool:
+    try:
+        return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def median(values: list[float | None]) -> float | None:
+    real = [v for v in values if v is not None]
+    return statistics.median(real) if real else None
+
+
+def fmt(value: float | None, unit: str = "s") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f} {unit}" if unit == "s" else f"{value:.1f} {unit}"
+
+
+class Browser:
+    """One headless Chromium for the whole bench; a fresh context (empty cache) per measurement."""
+
+    def __init__(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+    def new_page(self):
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(PAGE_TIMEOUT)
+        return context.new_page()
+
+    def close(self) -> None:
+        self.browser.close()
+        self._playwright.stop()
+
+
+def fresh_server(runs_dir: Path, tmp: Path, name: str) -> Server:
+    return start_server(runs_dir, tmp / f"{name}.log")
+
+
+# -- train ---------------------------------------------------------------------
+def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | None]:
+    """Click "Train both models" on the seed problem's defaults: first loss point, attention >= 95 %."""
+    server = fresh_server(tmp / f"train{index}" / "runs", tmp, f"train{index}")
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "/Train")
+        button = page.get_by_role("button", name="Train both models")
+        button.wait_for()
+        page.get_by_text("Batched (fast)", exact=True).wait_for()
+        for label, value in SEED_FORM.items():  # the form's defaults are the seed problem
+            shown = page.get_by_label(label, exact=True).input_value()
+            assert shown == value, f"the Train form's {label} is {shown}, not the seed problem's {value}"
+        assert page.get_by_role("radio", name="Batched (fast)").is_checked(), "batched is the default protocol"
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
+        clicked = time.perf_counter()
+        button.click()
+        page.wait_for_function(f"() => ({LOSS_POINTS_JS})() >= 1", timeout=TRAIN_TIMEOUT, polling=50)
+        first_point = time.perf_counter() - clicked
+        reached = None
+        try:
+            page.wait_for_function(f"(target) => ({ATTENTION_ACCURACY_JS})() >= target", arg=TARGET_ACCURACY,
+                                   timeout=TRAIN_TIMEOUT, polling=50)
+            reached = time.perf_counter() - clicked
+        except Exception as exc:  # noqa: BLE001  (the run may end below the target: no figure then)
+            print(f"  train {index}: attention never showed {TARGET_ACCURACY:.0f} % "
+                  f"(best {page.evaluate(ATTENTION_ACCURACY_JS)} %): {exc.__class__.__name__}")
+        print(f"  train {index}: first loss point {first_point:.2f} s, attention >= 95 % {fmt(reached)}")
+        return {"first loss point": first_point, "attention >= 95 %": reached}
+    finally:
+        page.context.close()
+        stop_server(server)
+
+
+# -- explore -------------------------------------------------------------------
+def seed_run(tmp: Path) -> tuple[Path, str]:
+    """Train the seed problem with the CLI (batched defaults) into a runs folder; returns (root, run id)."""
+    root = tmp / "seed" / "runs"
+    started = time.perf_counter()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    subprocess.run([venv_python(), "-m", "seqattn", "train", "--protocol", "batched", "--out", str(root), "--quiet"],
+                   cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_id = next(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    print(f"  seed run {run_id} trained with the CLI in {time.perf_counter() - started:.1f} s")
+    return root, run_id
+
+
+def existing_run(root: Path) -> tuple[Path, str]:
+    """The newest finished run of a runs folder given with ``--runs``."""
+    from seqattn.runs import list_runs
+
+    usable = [r for r in list_runs(root) if r.usable]
+    if not usable:
+        raise SystemExit(f"no finished run in {root}")
+    print(f"  seed run {usable[0].id} from {root}")
+    return root, usable[0].id
+
+
+def time_explore(page, server: Server, run_id: str) -> float:
+    started = time.perf_counter()
+    page.goto(f"{server.url}/Explore?run={run_id}")
+    page.wait_for_function(HEATMAP_JS, timeout=PAGE_TIMEOUT, polling=20)
+    return time.perf_counter() - started
+
+
+def one_explore(browser: Browser, root: Path, run_id: str, tmp: Path, index: int) -> dict[str, float | None]:
+    from startup_time import HEADING
+
+    results: dict[str, float | None] = {}
+    # Home first: the home page drawn, the warm-up left to finish (the speaker talks), then Explore.
+    server = fresh_server(root, tmp, f"explore-home{index}")
+    page = browser.new_page()
+    try:
+        page.goto(server.url)
+        page.get_by_role("heading", name=HEADING).wait_for()
+        warm = wait_quiet(server.process.pid)
+        results["explore, home first"] = time_explore(page, server, run_id)
+        results["warm-up (home drawn -> server idle)"] = warm
+    finally:
+        page.context.close()
+        stop_server(server)
+    # Direct: a fresh server, the Explore link opened first (no home page, no warm-up).
+    server = fresh_server(root, tmp, f"explore-direct{index}")
+    page = browser.new_page()
+    try:
+        results["explore, direct"] = time_explore(page, server, run_id)
+    finally:
+        page.context.close()
+        stop_server(server)
+    print(f"  explore {index}: home first {results['explore, home first']:.2f} s "
+          f"(warm-up took {warm:.1f} s), direct {results['explore, direct']:.2f} s")
+    return results
+
+
+# -- launch --------------------------------------------------------------------
+def one_launch(browser: Browser, index: int) -> dict[str, float | None]:
+    healthy, rendered, loaded = one_start(browser.browser)
+    print(f"  launch {index}: healthy {healthy:.2f} s, home page rendered {rendered:.2f} s, "
+          f"TensorFlow loaded by then: {'yes' if loaded else 'no'}")
+    return {"launch -> home page": rendered, "TensorFlow loaded at render (1 = yes)": float(loaded)}
+
+
+# -- keystroke -----------------------------------------------------------------
+def one_keystroke(index: int) -> dict[str, float | None]:
+    """bench/predict_latency.py in a fresh process; its p50 of parse + predictions + attention + figure."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = subprocess.run([venv_python(), str(BENCH / "predict_latency.py")], cwd=PROJECT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    match = re.search(r"heatmap figure: p50 ([\d.]+) ms", out)
+    p50 = float(match.group(1)) if match else None
+    print(f"  keystroke {index}: p50 {fmt(p50, 'ms')}")
+    return {"keystroke (server side) p50": p50}
+
+
+# -- report --------------------------------------------------------------------
+GOALS = {
+    "first loss point": ("10.5 s", "<= 2 s"),
+    "attention >= 95 %": ("15.4 s", "<= 5 s"),
+    "explore, home first": ("3.0-5.7 s", "<= 1 s"),
+    "explore, direct": ("3.0-5.7 s", "<= 1 s"),
+    "launch -> home page": ("1.9-2.9 s", "<= 1.5 s"),
+    "keystroke (server side) p50": ("3-8 ms", "<= 10 ms"),
+}
+
+
+def report(samples: dict[str, list[float | None]]) -> None:
+    width = max(len(k) for k in samples) + 2
+    print()
+    print(f"{'figure':<{width}} {'median':>10}   {'issue: now':>11} {'goal':>9}   runs")
+    for name, values in samples.items():
+        unit = "ms" if name.startswith("keystroke") else ("" if "(1 = yes)" in name else "s")
+        now, goal = GOALS.get(name, ("", ""))
+        shown = fmt(median(values), unit) if unit else str(median(values))
+        runs = ", ".join(fmt(v, unit) if unit else str(v) for v in values)
+        print(f"{name:<{width}} {shown:>10}   {now:>11} {goal:>9}   {runs}")
+    print()
+    for name, values in samples.items():
+        unit = "ms" if name.startswith("keystroke") else ("" if "(1 = yes)" in name else "s")
+        shown = fmt(median(values), unit) if unit else str(median(values))
+        runs = ", ".join(fmt(v, unit) if unit else str(v) for v in values)
+        print(f"{name}: {shown} (runs: {runs})")
+
+
+def collect(samples: dict[str, list[float | None]], measure: Callable[[int], dict[str, float | None]],
+            repeats: int) -> None:
+    for i in range(1, repeats + 1):
+        for name, value in measure(i).items():
+            samples.setdefault(name, []).append(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="fresh server starts per figure (default 3)")
+    parser.add_argument("--only", default=",".join(STAGES),
+                        help=f"comma-separated subset of {','.join(STAGES)} (default all)")
+    parser.add_argument("--runs", default=None,
+                        help="for explore: a runs folder holding a finished seed run (default: train one with the CLI)")
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="servers start with SEQATTN_WARMUP=0 (no warm-up thread): to compare")
+    args = parser.parse_args(argv)
+    if args.no_warmup:
+        os.environ["SEQATTN_WARMUP"] = "0"
+    stages = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+    print(f"demo latency: {args.repeats} repeat(s) of {', '.join(stages)}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+
+    samples: dict[str, list[float | None]] = {}
+    browser = Browser() if set(stages) & {"train", "explore", "launch"} else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="demo-latency-") as name:
+            tmp = Path(name)
+            if "train" in stages:
+                collect(samples, lambda i: one_training(browser, tmp, i), args.repeats)
+            if "explore" in stages:
+                root, run_id = existing_run(Path(args.runs)) if args.runs else seed_run(tmp)
+                collect(samples, lambda i: one_explore(browser, root, run_id, tmp, i), args.repeats)
+            if "launch" in stages:
+                collect(samples, lambda i: one_launch(browser, i), args.repeats)
+            if "keystroke" in stages:
+                collect(samples, one_keystroke, args.repeats)
+    finally:
+        if browser is not None:
+            browser.close()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    report(samples)
+
+
+if __name__ == "__main__":
+    main()

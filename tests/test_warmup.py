@@ -1,0 +1,113 @@
+"""The server's warm-up thread (ui/warmup.py): started once, never raising, leaving Explore's models loaded."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+import seqattn.runs
+from test_damaged_runs import fake_done_run
+from ui import loaders, warmup
+
+JOIN_TIMEOUT = 180  # s: TensorFlow's import and a model load on a busy 2-core machine
+
+
+@pytest.fixture()
+def fresh(monkeypatch):
+    """A process that has not warmed up yet; no preloaded or cached predictors before or after."""
+    monkeypatch.setattr(warmup, "_thread", None)
+    monkeypatch.setattr(warmup, "report", warmup.WarmupReport())
+    loaders.predictors_for.clear()
+    loaders._preloaded.clear()
+    yield
+    loaders.predictors_for.clear()
+    loaders._preloaded.clear()
+
+
+@pytest.fixture()
+def thread_errors(monkeypatch):
+    """Exceptions that escape any thread (there must be none)."""
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    return errors
+
+
+def run_warmup(root) -> warmup.WarmupReport:
+    thread = warmup.start(str(root), delay=0, server_only=False)
+    assert thread is not None
+    thread.join(JOIN_TIMEOUT)
+    assert not thread.is_alive(), "the warm-up did not finish"
+    return warmup.report
+
+
+def test_two_calls_start_one_thread(fresh, monkeypatch, tmp_path):
+    calls = []
+    release = threading.Event()
+
+    def fake_warm(root, report):
+        calls.append(root)
+        release.wait(10)
+        return report
+
+    monkeypatch.setattr(warmup, "warm", fake_warm)
+    first = warmup.start(str(tmp_path), delay=0, server_only=False)
+    second = warmup.start(str(tmp_path), delay=0, server_only=False)
+    release.set()
+    first.join(10)
+    assert first is second and first.name == "seqattn-warmup" and first.daemon
+    assert warmup.start(str(tmp_path), delay=0, server_only=False) is first, "not restarted once finished"
+    assert calls == [str(tmp_path)]
+
+
+def test_nothing_starts_outside_a_real_server(fresh, monkeypatch):
+    # Pytest has no Streamlit server (AppTest's is a mock): the home page's call starts nothing there.
+    assert warmup.start() is None and warmup._thread is None
+    monkeypatch.setenv(warmup.WARMUP_ENV, "0")
+    assert not warmup.in_server()
+
+
+def test_a_runs_root_with_no_runs(fresh, thread_errors, tmp_path):
+    report = run_warmup(tmp_path / "runs")  # does not even exist
+    assert report.error is None and report.run_id is None
+    assert "imports" in report.seconds and report.done.is_set()
+    assert not thread_errors and not loaders._preloaded
+
+
+def test_a_damaged_newest_run_is_a_log_line(fresh, thread_errors, tmp_path, caplog):
+    root = tmp_path / "runs"
+    fake_done_run(root)  # usable on paper, but its model archives hold no models
+    with caplog.at_level(logging.WARNING, logger="seqattn.ui.warmup"):
+        report = run_warmup(root)
+    assert report.error, "the failure is recorded"
+    assert not thread_errors, "nothing escapes the thread"
+    assert any("warm-up gave up" in r.getMessage() for r in caplog.records), caplog.text
+    assert not loaders._preloaded, "a failed load is not kept for the page"
+
+
+def test_the_newest_run_is_loaded_for_explore(fresh, thread_errors, saved_run, monkeypatch):
+    root, run_id = saved_run
+    report = run_warmup(root)
+    assert report.error is None, report.error
+    assert report.run_id == run_id
+    assert {"imports", "load", "trace", "total"} <= set(report.seconds)
+
+    loads = []
+    real = seqattn.runs.load_models
+    monkeypatch.setattr(seqattn.runs, "load_models", lambda *a, **k: loads.append(a) or real(*a, **k))
+    predictors = loaders.predictors_for(run_id, str(root))  # what the Explore page calls
+    assert loads == [], "the page loads nothing: the warm-up's predictors are taken"
+    assert set(predictors) == {"baseline", "attention"}
+    assert predictors["attention"]._forward.experimental_get_tracing_count() >= 1, "already traced"
+    assert loaders.predictors_for(run_id, str(root)) is predictors, "then cached for every session"
+    assert loads == [] and not thread_errors
+
+
+def test_a_page_loads_by_itself_without_a_warm_up(fresh, saved_run, monkeypatch):
+    root, run_id = saved_run
+    loads = []
+    real = seqattn.runs.load_models
+    monkeypatch.setattr(seqattn.runs, "load_models", lambda *a, **k: loads.append(a) or real(*a, **k))
+    assert set(loaders.predictors_for(run_id, str(root))) == {"baseline", "attention"}
+    assert len(loads) == 1
