@@ -54,8 +54,9 @@ def test_every_page_renders_with_no_runs(runs, path):
         assert any("No runs yet" in i.value for i in at.info)
 
 
-def set_number(at: AppTest, label: str, value) -> None:
-    next(w for w in at.number_input if w.label == label).set_value(value)
+def set_number(at: AppTest, key: str, value) -> None:
+    """Set a number input found by its key (keys, unlike labels, are the page's stable interface)."""
+    at.number_input(key=key).set_value(value)
 
 
 def start_from(at: AppTest, button: str) -> str:
@@ -68,8 +69,8 @@ def start_from(at: AppTest, button: str) -> str:
 
 def test_invalid_config_shows_message_and_starts_nothing(runs):
     at = app("pages/1_Train.py")
-    set_number(at, "Input length", 3)
-    set_number(at, "Echo length", 5)
+    set_number(at, "train_n_in", 3)
+    set_number(at, "train_n_out", 5)
     at.run()
     no_exception(at)
     assert any("n_out must be from 1 to 3; got 5" in e.value.replace("\\", "") for e in at.error)
@@ -80,8 +81,9 @@ def test_invalid_config_shows_message_and_starts_nothing(runs):
 
 def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_trainer):
     at = app("pages/1_Train.py")
-    for label, value in [("Cardinality", 10), ("Units", 8), ("Updates", 80), ("Batch size", 8)]:
-        set_number(at, label, value)
+    for key, value in [("train_cardinality", 10), ("train_units", 8), ("train_updates_batched", 80),
+                       ("train_batch_batched", 8)]:
+        set_number(at, key, value)
     at.run()
     run_id = start_from(at, "Train both models")
     assert [r.id for r in list_runs(runs)] == [run_id]
@@ -158,11 +160,12 @@ def test_bad_inputs_show_errors_and_keep_the_run(saved_run, monkeypatch):
 
 def test_compare_with_two_repeats_produces_the_table(runs, fake_trainer):
     at = app("pages/3_Compare.py")
-    set_number(at, "Repeats", 2)
-    at.radio[0].set_value("Batched (fast)")
+    set_number(at, "compare_repeats", 2)
+    at.radio(key="compare_protocol").set_value("Batched (fast)")
     at.run()
-    for label, value in [("Cardinality", 8), ("Units", 8), ("Updates", 40), ("Batch size", 8)]:
-        set_number(at, label, value)
+    for key, value in [("compare_cardinality", 8), ("compare_units", 8), ("compare_updates_batched", 40),
+                       ("compare_batch_batched", 8)]:
+        set_number(at, key, value)
     at.run()
     run_id = start_from(at, "Run comparison")
     deadline = time.monotonic() + 240
@@ -259,7 +262,7 @@ def test_train_another_comes_back_with_the_settings_just_used(runs, fake_trainer
     at = app("pages/1_Train.py")
     for key, value in [("train_cardinality", 12), ("train_units", 8), ("train_updates_batched", 80),
                        ("train_batch_batched", 8)]:
-        at.number_input(key=key).set_value(value)
+        set_number(at, key, value)
     at.run()
     run_id = start_from(at, "Train both models")
     wait_until_done = time.monotonic() + 60

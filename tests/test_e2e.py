@@ -282,6 +282,20 @@ def test_home_page(speaker: Session, server: Server) -> None:
     assert_no_traceback(page)
 
 
+def test_a_number_the_form_cannot_hold_gets_a_message(speaker: Session, server: Server) -> None:
+    page = speaker.page
+    page.goto(server.url + "/Train")
+    field = page.get_by_label("Cardinality", exact=True)
+    for value in ("100000000000000000000", "1e5"):
+        field.fill(value)
+        field.press("Enter")
+        expect(page.get_by_text("Number is outside the allowed range. Please enter a value between 2 and 1000.")
+               ).to_be_visible()
+    assert_no_traceback(page)
+    page.goto(server.url + "/")  # the walk-through starts on the home page
+    expect(page.get_by_role("heading", name="How attention works in a sequence-to-sequence model")).to_be_visible()
+
+
 def test_train_live_then_done(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
     page = speaker.page
     # The speaker clicks the page link on the home page, as in the talk.

@@ -99,7 +99,7 @@ def test_bad_values_message_says_what_is_accepted(runs):
 def test_a_grid_over_the_cap_is_refused(runs):
     at = app()
     values_box(at).set_value(", ".join(str(v) for v in range(1, 101))).run()
-    set_number(at, "Seeds per cell", 3)
+    set_number(at, "sweep_seeds", 3)
     at.run()
     no_exception(at)
     assert "300 cells" in errors(at) and f"at most {MAX_CELLS}" in errors(at)
@@ -144,8 +144,9 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
     at = app()
     values_box(at).set_value("3, 4").run()
-    for label, value in [("Cardinality", 6), ("Units", 8), ("Updates", 40), ("Batch size", 8), ("Seeds per cell", 1)]:
-        set_number(at, label, value)
+    for key, value in [("sweep_cardinality", 6), ("sweep_units", 8), ("sweep_updates_batched", 40),
+                       ("sweep_batch_batched", 8), ("sweep_seeds", 1)]:
+        set_number(at, key, value)
     at.run()
     run_button(at).click().run()
     no_exception(at)
