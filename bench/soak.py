@@ -192,6 +192,13 @@ def main() -> None:
         for state in ("done", "cancelled", "interrupted", "stalled", "failed", "broken", "queued", "running"):
             print(f"  {state:12s} {ended.get(state, 0)}")
         print("chaos: " + ", ".join(f"{k} {v}" for k, v in sorted(events.items())))
+        reasons = collections.Counter()
+        for run_id in started:
+            status = jobs.status(run_id, root)
+            if status.state in ("interrupted", "failed", "broken", "stalled"):
+                reasons[f"{status.state}: {(status.error or '')[:90]}"] += 1
+        for reason, count in reasons.most_common(6):
+            print(f"  {count:3d} x {reason}")
         bad = disagreements(root)
         print(f"runs whose state or files disagree: {len(bad)} (goal 0)")
         for line in bad[:10]:

@@ -19,10 +19,12 @@ again. A stalled queued job no longer keeps younger jobs waiting either.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import IO, Any
 
 from seqattn.processes import process_alive
@@ -141,15 +143,46 @@ def wait_for_slot(directory: Path, created: float, poll: float = 0.2) -> Slot:
     limit = max_jobs()
     while True:
         if not _older_queued_alive(directory, created):
-            for index in range(limit):
-                handle = open(slots / f"{index}.lock", "a+")
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.close()
-                    continue
-                return Slot(slots, index, handle, directory)
-            for index in range(limit):
-                if _abandoned(slots, index):
-                    return Slot(slots, index, None, directory)
+            # Taking a slot and naming its holder happen under one guard lock, and so does a
+            # takeover: otherwise a waiting job could read a dead job's name in the moment
+            # between a new holder's lock and its name, and take over a slot in use.
+            with _guard(slots):
+                for index in range(limit):
+                    handle = open(slots / f"{index}.lock", "a+")
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        handle.close()
+                        continue
+                    return Slot(slots, index, handle, directory)
+                for index in range(limit):
+                    if _abandoned(slots, index):
+                        return Slot(slots, index, None, directory)
         time.sleep(poll)
+
+
+@contextlib.contextmanager
+def _guard(slots: Path, patience: float = 3.0) -> Iterator[None]:
+    """Exclusive for the few milliseconds of taking a slot.
+
+    A job frozen inside this section would hold the guard for ever, so after
+    ``patience`` seconds a waiting job goes on without it (the narrow race it
+    closes is then back, for that one rare case, rather than a queue stuck for good).
+    """
+    with open(slots / "guard.lock", "a+") as handle:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    held = False
+                    break
+                time.sleep(0.01)
+        try:
+            yield
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,74 @@
+"""The queue's slots: a slot in use is never taken over, an abandoned one is."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+
+from seqattn.processes import process_start_time
+from seqattn.runs import read_meta, update_status
+from seqattn.slots import wait_for_slot
+from test_runs import dead_pid, new_run
+
+
+def waiter(directory) -> tuple[threading.Thread, list]:
+    """``wait_for_slot`` for ``directory`` in a thread; the slot it gets lands in the list."""
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(wait_for_slot(directory, read_meta(directory)["created"],
+                                                                        poll=0.02)), daemon=True)
+    thread.start()
+    return thread, got
+
+
+def test_a_slot_being_taken_is_not_taken_over_on_its_dead_former_holders_name(tmp_path):
+    root = tmp_path / "runs"
+    _, gone = new_run(root)  # held slot 0, then died
+    _, taking = new_run(root)  # has just locked slot 0, and is about to write its name
+    _, waiting = new_run(root)
+    update_status(gone, state="running", pid=dead_pid(), pid_start=time.time() - 5, heartbeat=time.time() - 5)
+    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
+    slots = root / ".slots"
+    slots.mkdir()
+    (slots / "0.holder").write_text(json.dumps({"directory": str(gone.resolve())}))
+    # The taking job's moment between lock and name, inside the guard as wait_for_slot does it.
+    guard = open(slots / "guard.lock", "a+")
+    fcntl.flock(guard, fcntl.LOCK_EX)
+    lock = open(slots / "0.lock", "a+")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    thread, got = waiter(waiting)
+    time.sleep(0.3)
+    assert got == [], "no decision while a slot is being taken"
+    (slots / "0.holder").write_text(json.dumps({"directory": str(taking.resolve())}))
+    update_status(taking, state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
+                  heartbeat=time.time())
+    fcntl.flock(guard, fcntl.LOCK_UN)
+    guard.close()
+    time.sleep(0.5)
+    assert got == [], "the slot is in use by a live, heartbeating job"
+    # The holder dies: its lock goes with it and the waiting job takes the slot.
+    lock.close()
+    thread.join(timeout=5)
+    assert got and got[0].index == 0 and got[0].still_mine()
+    got[0].close()
+
+
+def test_a_slot_whose_holder_stalled_is_taken_over(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQATTN_STALL_SECONDS", "1")
+    root = tmp_path / "runs"
+    _, frozen = new_run(root)
+    _, waiting = new_run(root)
+    update_status(frozen, state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
+                  heartbeat=time.time() - 5)
+    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
+    slots = root / ".slots"
+    slots.mkdir()
+    (slots / "0.holder").write_text(json.dumps({"directory": str(frozen.resolve())}))
+    lock = open(slots / "0.lock", "a+")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a frozen process keeps its lock
+    thread, got = waiter(waiting)
+    thread.join(timeout=5)
+    assert got and got[0].index == 0 and got[0].still_mine()
+    lock.close()
