@@ -181,8 +181,11 @@ def main() -> None:
         elapsed = time.monotonic() - clock
         # Frozen workers are never resumed by the soak: end them now.
         for proc in psutil.Process().children(recursive=True):
-            if "seqattn.worker" in " ".join(proc.cmdline()):
-                proc.kill()
+            try:
+                if "seqattn.worker" in " ".join(proc.cmdline()):
+                    proc.kill()
+            except psutil.Error:  # already gone, or a zombie the jobs module is about to reap
+                pass
         time.sleep(1.0)  # the jobs module reaps its children in the background
 
         ended = collections.Counter(jobs.status(r, root).state for r in started)
