@@ -103,10 +103,26 @@ def _abandoned(slots: Path, index: int) -> bool:
     holder = slot_holder(slots, index)
     if holder is None:
         return False  # taken, but its holder has not written its name yet
+    return _holder_gone(holder)
+
+
+def _holder_gone(holder: str) -> bool:
+    """True unless the run in ``holder`` is a job still training (or finishing) in a live, heartbeating process."""
     try:
-        return not _live(read_status(Path(holder)))
+        status = read_status(Path(holder))
     except RunError:
         return True  # the holder's run was deleted
+    if not process_alive(status.get("pid"), status.get("pid_start")):
+        return True
+    if status.get("state") in ACTIVE_STATES:
+        return stalled_for(status) is not None
+    # Finished but still exiting: its lock goes with its process in a moment. Taking the
+    # slot over now would let the next job take the freed lock too: two jobs on one slot.
+    # Only a finished process that never exits (frozen after its last write) is passed over.
+    try:
+        return time.time() - float(status.get("updated") or 0) > stall_seconds()
+    except (TypeError, ValueError):
+        return True
 
 
 class Slot:
@@ -152,6 +168,12 @@ def wait_for_slot(directory: Path, created: float, poll: float = 0.2) -> Slot:
                     try:
                         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except BlockingIOError:
+                        handle.close()
+                        continue
+                    holder = slot_holder(slots, index)
+                    if holder not in (None, str(directory.resolve())) and not _holder_gone(holder):
+                        # The lock was freed (its frozen owner ended), but the job that
+                        # took the slot over from it still trains: the slot is in use.
                         handle.close()
                         continue
                     return Slot(slots, index, handle, directory)

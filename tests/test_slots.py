@@ -49,6 +49,7 @@ def test_a_slot_being_taken_is_not_taken_over_on_its_dead_former_holders_name(tm
     time.sleep(0.5)
     assert got == [], "the slot is in use by a live, heartbeating job"
     # The holder dies: its lock goes with it and the waiting job takes the slot.
+    update_status(taking, pid=dead_pid())
     lock.close()
     thread.join(timeout=5)
     assert got and got[0].index == 0 and got[0].still_mine()
@@ -72,3 +73,44 @@ def test_a_slot_whose_holder_stalled_is_taken_over(tmp_path, monkeypatch):
     thread.join(timeout=5)
     assert got and got[0].index == 0 and got[0].still_mine()
     lock.close()
+
+
+def test_a_finished_job_still_exiting_keeps_its_slot_until_its_process_ends(tmp_path):
+    root = tmp_path / "runs"
+    _, finishing = new_run(root)
+    _, waiting = new_run(root)
+    update_status(finishing, state="done", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
+                  heartbeat=time.time())
+    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
+    slots = root / ".slots"
+    slots.mkdir()
+    (slots / "0.holder").write_text(json.dumps({"directory": str(finishing.resolve())}))
+    lock = open(slots / "0.lock", "a+")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    thread, got = waiter(waiting)
+    time.sleep(0.5)
+    assert got == [], "taking it over now would let the next job take the lock it frees too"
+    update_status(finishing, pid=dead_pid())
+    lock.close()
+    thread.join(timeout=5)
+    assert got and got[0].still_mine() and got[0].handle is not None, "the freed lock, taken normally"
+    got[0].close()
+
+
+def test_a_freed_lock_is_not_taken_while_the_job_that_took_the_slot_over_trains(tmp_path):
+    root = tmp_path / "runs"
+    _, took_over = new_run(root)  # holds slot 0 by takeover, without its lock
+    _, waiting = new_run(root)
+    update_status(took_over, state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
+                  heartbeat=time.time())
+    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
+    slots = root / ".slots"
+    slots.mkdir()
+    (slots / "0.holder").write_text(json.dumps({"directory": str(took_over.resolve())}))
+    thread, got = waiter(waiting)  # the lock is free: its frozen owner was killed
+    time.sleep(0.5)
+    assert got == []
+    update_status(took_over, pid=dead_pid())
+    thread.join(timeout=5)
+    assert got and got[0].still_mine()
+    got[0].close()
