@@ -38,7 +38,7 @@ sys.path.insert(0, str(PROJECT / "tests"))
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(PROJECT))
 
-from e2e_server import Server, start_server, stop_server, venv_python  # noqa: E402
+from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, Server, start_server, stop_server, venv_python  # noqa: E402
 from startup_time import ARGS, CHROMIUM, one_start  # noqa: E402
 
 STAGES = ("train", "explore", "launch", "keystroke")
@@ -49,39 +49,6 @@ QUIET_TIMEOUT = 120.0  # s: waiting for the warm-up to end
 SEED_FORM = {"Cardinality": "50", "Input length": "5", "Echo length": "2"}
 TARGET_ACCURACY = 95.0
 
-# The same page probes as tests/test_e2e.py.
-LOSS_POINTS_JS = """
-() => {
-  const count = (x) => {
-    if (!x) return 0;
-    if (typeof x.length === 'number') return x.length;
-    if (x.bdata) {
-      const size = {i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, f8: 8}[x.dtype] || 1;
-      return atob(x.bdata).length / size;
-    }
-    return 0;
-  };
-  let best = -1;
-  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
-    const layout = el._fullLayout || el.layout || {};
-    const title = ((layout.yaxis || {}).title || {}).text || '';
-    if (!/loss/i.test(title)) continue;
-    for (const trace of el._fullData || el.data || []) best = Math.max(best, count(trace.x));
-  }
-  return best;
-}
-"""
-
-HEATMAP_JS = """
-() => {
-  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
-    const trace = (el._fullData || []).find(t => t.type === 'heatmap');
-    if (!trace || !trace.z) continue;
-    return {rows: trace.z.length, cols: trace.z[0] ? trace.z[0].length : 0};
-  }
-  return null;
-}
-"""
 
 # The best "Attention exact match" metric on the page (live "(held out)" or the finished run's), in %.
 ATTENTION_ACCURACY_JS = """

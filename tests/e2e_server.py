@@ -126,3 +126,43 @@ def stop_server(server: Server, timeout: float = STOP_TIMEOUT) -> None:
         server.process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
         pass
+
+
+# Page probes shared by the end-to-end test and bench/demo_latency.py.
+# Points in the live loss chart: the longest trace of the Plotly figure whose
+# y axis is the loss. Plotly decodes the figure's base64 arrays into _fullData.
+LOSS_POINTS_JS = """
+() => {
+  const count = (x) => {
+    if (!x) return 0;
+    if (typeof x.length === 'number') return x.length;
+    if (x.bdata) {
+      const size = {i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, f8: 8}[x.dtype] || 1;
+      return atob(x.bdata).length / size;
+    }
+    return 0;
+  };
+  let best = -1;
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const layout = el._fullLayout || el.layout || {};
+    const title = ((layout.yaxis || {}).title || {}).text || '';
+    if (!/loss/i.test(title)) continue;
+    for (const trace of el._fullData || el.data || []) best = Math.max(best, count(trace.x));
+  }
+  return best;
+}
+"""
+
+# The first heatmap on the page: its rows (output steps) and x tick labels.
+HEATMAP_JS = """
+() => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const trace = (el._fullData || []).find(t => t.type === 'heatmap');
+    if (!trace || !trace.z) continue;
+    const xaxis = (el._fullLayout || {}).xaxis || {};
+    return {rows: trace.z.length, cols: trace.z[0] ? trace.z[0].length : 0,
+            ticks: Array.from(xaxis.ticktext || []).map(String)};
+  }
+  return null;
+}
+"""

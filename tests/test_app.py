@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import wait_done
 from seqattn import jobs
 from seqattn.runs import list_runs
 
@@ -67,6 +68,17 @@ def start_from(at: AppTest, button: str) -> str:
     return run_id[0] if isinstance(run_id, list) else run_id
 
 
+def fill_and_start(at: AppTest, numbers: dict[str, int], button: str) -> str:
+    """Set the form's number inputs (by key), click ``button``; returns the new run's id."""
+    for key, value in numbers.items():
+        set_number(at, key, value)
+    at.run()
+    return start_from(at, button)
+
+
+TINY_TRAIN_FORM = {"train_cardinality": 10, "train_units": 8, "train_updates_batched": 80, "train_batch_batched": 8}
+
+
 def test_invalid_config_shows_message_and_starts_nothing(runs):
     at = app("pages/1_Train.py")
     set_number(at, "train_n_in", 3)
@@ -81,11 +93,7 @@ def test_invalid_config_shows_message_and_starts_nothing(runs):
 
 def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_trainer):
     at = app("pages/1_Train.py")
-    for key, value in [("train_cardinality", 10), ("train_units", 8), ("train_updates_batched", 80),
-                       ("train_batch_batched", 8)]:
-        set_number(at, key, value)
-    at.run()
-    run_id = start_from(at, "Train both models")
+    run_id = fill_and_start(at, TINY_TRAIN_FORM, "Train both models")
     assert [r.id for r in list_runs(runs)] == [run_id]
     deadline = time.monotonic() + 180
     while jobs.status(run_id, runs).active:
@@ -163,15 +171,9 @@ def test_compare_with_two_repeats_produces_the_table(runs, fake_trainer):
     set_number(at, "compare_repeats", 2)
     at.radio(key="compare_protocol").set_value("Batched (fast)")
     at.run()
-    for key, value in [("compare_cardinality", 8), ("compare_units", 8), ("compare_updates_batched", 40),
-                       ("compare_batch_batched", 8)]:
-        set_number(at, key, value)
-    at.run()
-    run_id = start_from(at, "Run comparison")
-    deadline = time.monotonic() + 240
-    while jobs.status(run_id, runs).active:
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    run_id = fill_and_start(at, {"compare_cardinality": 8, "compare_units": 8, "compare_updates_batched": 40,
+                                 "compare_batch_batched": 8}, "Run comparison")
+    wait_done(run_id, runs, timeout=240)
     at.run()
     no_exception(at)
     table = at.dataframe[0].value
@@ -260,15 +262,8 @@ def test_the_log_scale_stays_on_from_the_live_view_to_a_finished_run(runs):
 
 def test_train_another_comes_back_with_the_settings_just_used(runs, fake_trainer):
     at = app("pages/1_Train.py")
-    for key, value in [("train_cardinality", 12), ("train_units", 8), ("train_updates_batched", 80),
-                       ("train_batch_batched", 8)]:
-        set_number(at, key, value)
-    at.run()
-    run_id = start_from(at, "Train both models")
-    wait_until_done = time.monotonic() + 60
-    while jobs.status(run_id, runs).active:
-        assert time.monotonic() < wait_until_done
-        time.sleep(0.2)
+    run_id = fill_and_start(at, {**TINY_TRAIN_FORM, "train_cardinality": 12}, "Train both models")
+    wait_done(run_id, runs, timeout=60)
     at.run()
     next(b for b in at.button if b.label == "Train another").click().run()
     no_exception(at)
