@@ -23,6 +23,24 @@ def waiter(directory) -> tuple[threading.Thread, list]:
     return thread, got
 
 
+def slot_held_by(root, state: str, heartbeat_age: float = 0.0, locked: bool = True):
+    """Slot 0 named as held by a run in ``state`` (a live process, heartbeat ``heartbeat_age`` s old),
+    and a queued run waiting for it; returns (holder, waiting, the slot's lock or None)."""
+    _, holder = new_run(root)
+    _, waiting = new_run(root)
+    alive = {"pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
+    update_status(holder, state=state, heartbeat=time.time() - heartbeat_age, **alive)
+    update_status(waiting, state="queued", **alive)
+    slots = root / ".slots"
+    slots.mkdir()
+    (slots / "0.holder").write_text(json.dumps({"directory": str(holder.resolve())}))
+    lock = None
+    if locked:
+        lock = open(slots / "0.lock", "a+")
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return holder, waiting, lock
+
+
 def test_a_slot_being_taken_is_not_taken_over_on_its_dead_former_holders_name(tmp_path):
     root = tmp_path / "runs"
     _, gone = new_run(root)  # held slot 0, then died
@@ -58,17 +76,7 @@ def test_a_slot_being_taken_is_not_taken_over_on_its_dead_former_holders_name(tm
 
 def test_a_slot_whose_holder_stalled_is_taken_over(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQATTN_STALL_SECONDS", "1")
-    root = tmp_path / "runs"
-    _, frozen = new_run(root)
-    _, waiting = new_run(root)
-    update_status(frozen, state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
-                  heartbeat=time.time() - 5)
-    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
-    slots = root / ".slots"
-    slots.mkdir()
-    (slots / "0.holder").write_text(json.dumps({"directory": str(frozen.resolve())}))
-    lock = open(slots / "0.lock", "a+")
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a frozen process keeps its lock
+    _, waiting, lock = slot_held_by(tmp_path / "runs", "running", heartbeat_age=5)  # a frozen process keeps its lock
     thread, got = waiter(waiting)
     thread.join(timeout=5)
     assert got and got[0].index == 0 and got[0].still_mine()
@@ -76,17 +84,7 @@ def test_a_slot_whose_holder_stalled_is_taken_over(tmp_path, monkeypatch):
 
 
 def test_a_finished_job_still_exiting_keeps_its_slot_until_its_process_ends(tmp_path):
-    root = tmp_path / "runs"
-    _, finishing = new_run(root)
-    _, waiting = new_run(root)
-    update_status(finishing, state="done", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
-                  heartbeat=time.time())
-    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
-    slots = root / ".slots"
-    slots.mkdir()
-    (slots / "0.holder").write_text(json.dumps({"directory": str(finishing.resolve())}))
-    lock = open(slots / "0.lock", "a+")
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finishing, waiting, lock = slot_held_by(tmp_path / "runs", "done")
     thread, got = waiter(waiting)
     time.sleep(0.5)
     assert got == [], "taking it over now would let the next job take the lock it frees too"
@@ -98,16 +96,9 @@ def test_a_finished_job_still_exiting_keeps_its_slot_until_its_process_ends(tmp_
 
 
 def test_a_freed_lock_is_not_taken_while_the_job_that_took_the_slot_over_trains(tmp_path):
-    root = tmp_path / "runs"
-    _, took_over = new_run(root)  # holds slot 0 by takeover, without its lock
-    _, waiting = new_run(root)
-    update_status(took_over, state="running", pid=os.getpid(), pid_start=process_start_time(os.getpid()),
-                  heartbeat=time.time())
-    update_status(waiting, state="queued", pid=os.getpid(), pid_start=process_start_time(os.getpid()))
-    slots = root / ".slots"
-    slots.mkdir()
-    (slots / "0.holder").write_text(json.dumps({"directory": str(took_over.resolve())}))
-    thread, got = waiter(waiting)  # the lock is free: its frozen owner was killed
+    # Slot 0 held by takeover, without its lock (its frozen owner was killed).
+    took_over, waiting, _ = slot_held_by(tmp_path / "runs", "running", locked=False)
+    thread, got = waiter(waiting)
     time.sleep(0.5)
     assert got == []
     update_status(took_over, pid=dead_pid())
