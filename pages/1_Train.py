@@ -25,6 +25,7 @@ from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code, plain
+from ui.warmup import start as start_warmup
 
 ROOT = str(runs_root())
 
@@ -231,3 +232,4 @@ def page() -> None:
 
 
 page()
+start_warmup()  # after the render: a warm training process for the next click (ui.warmup)

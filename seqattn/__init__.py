@@ -20,6 +20,9 @@ __version__ = "0.1.0"
 # Quiet TensorFlow's C++ start-up chatter (CUDA probing on a CPU-only machine)
 # unless the user chose a level; this only has effect before TensorFlow loads.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Reuse XLA programs compiled by earlier processes (seqattn.xla_cache); also
+# only effective before TensorFlow loads.
+importlib.import_module("seqattn.xla_cache").enable()
 
 _LAZY = {
     "AttentionDecoder": "seqattn.attention",

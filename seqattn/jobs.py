@@ -42,7 +42,7 @@ from seqattn.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
 __all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
            "cancel_requested", "check_job", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
-           "start_sweep", "status"]
+           "start_sweep", "status", "worker_env"]
 MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
 DEFAULT_MAX_QUEUED = 5
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -181,11 +181,26 @@ def _reap(process: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=process.wait, daemon=True).start()
 
 
-def launch_worker(directory: Path) -> int:
-    """Start the worker process for a run directory; returns its pid."""
+def worker_env() -> dict[str, str]:
+    """The environment of a training process: this one's, with this package importable."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def launch_worker(directory: Path) -> int:
+    """Start the worker process for a run directory; returns its pid.
+
+    The dashboard's warm process (:mod:`seqattn.warm_pool`) takes the run when
+    one is waiting; otherwise a new process starts.
+    """
+    from seqattn import warm_pool
+
+    pid = warm_pool.hand_off(directory)
+    if pid is not None:
+        return pid
+    env = worker_env()
     log = open_log(directory)
     try:
         process = subprocess.Popen(

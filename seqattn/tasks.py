@@ -84,13 +84,17 @@ def run_training(ctx: TaskContext) -> str:
     The models are saved at every evaluation (:func:`save_checkpoint`), so an
     interrupted, failed or cancelled run still has them as they were then.
     """
+    from seqattn import warm_start
     from seqattn.cells import fit_threads_to_process
     from seqattn.training import build_models, train
 
     fit_threads_to_process()  # leaves a core to the dashboard on small machines
     writer = RunWriter(ctx.directory, ctx.names)
     config = ctx.train
-    models = build_models(ctx.problem, config, ctx.names, ctx.model)
+    # A warm training process may have made this very job ready while it waited.
+    prepared = warm_start.take(ctx.problem, config, ctx.model, ctx.names)
+    update_status(ctx.directory, prepared=prepared is not None)
+    models = prepared.models if prepared is not None else build_models(ctx.problem, config, ctx.names, ctx.model)
 
     def report(progress: Any) -> None:
         writer.on_progress(progress)
@@ -100,7 +104,7 @@ def run_training(ctx: TaskContext) -> str:
 
     try:
         result = train(ctx.problem, config, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop,
-                       models=models)
+                       models=models, prepared=prepared)
     finally:
         writer.close()
     save_result(ctx.directory, result)

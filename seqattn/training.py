@@ -301,6 +301,7 @@ def train(
     stop: threading.Event | Callable[[], bool] | None = None,
     report_every: int | None = None,
     models: dict[str, Any] | None = None,
+    prepared: Any = None,
 ) -> TrainResult:
     """Train the named models on one shared stream of echo pairs.
 
@@ -316,6 +317,8 @@ def train(
         report_every: updates between loss reports; default aims at about 400
             reports per run.
         models: already built models by name (default: fresh ones from ``config``).
+        prepared: a :class:`seqattn.warm_start.PreparedTraining` made for this very job
+            (its models, traced step and predictors are used; ``models`` is then ignored).
 
     Returns:
         A :class:`TrainResult` with the models, per-update losses, reports and
@@ -326,12 +329,15 @@ def train(
     from seqattn.models import Predictor
 
     names = check_names(names)
-    models = models if models is not None else build_models(problem, config, names, model)
-    optimizers = {name: models[name].optimizer for name in names}
-    for name in names:
-        optimizers[name].build(models[name].trainable_variables)
-    step = make_update_step(models, optimizers, config.jit_compile)
-    predictors = {name: Predictor(models[name]) for name in names}
+    if prepared is not None:
+        models, step, predictors = prepared.models, prepared.step, prepared.predictors
+    else:
+        models = models if models is not None else build_models(problem, config, names, model)
+        optimizers = {name: models[name].optimizer for name in names}
+        for name in names:
+            optimizers[name].build(models[name].trainable_variables)
+        step = make_update_step(models, optimizers, config.jit_compile)
+        predictors = {name: Predictor(models[name]) for name in names}
 
     held_out_inputs = np.random.default_rng([config.seed, 1]).integers(
         0, problem.cardinality, size=(config.eval_size, problem.n_in), dtype=np.int32)

@@ -63,6 +63,10 @@ def start(root: str | None = None, delay: float = START_DELAY, server_only: bool
                 from seqattn.runs import runs_root
 
                 resolved = str(runs_root(root))
+                # The warm training process (seqattn.warm_pool) makes "Train both models" start at once.
+                from seqattn import warm_pool
+
+                warm_pool.start(resolved)
                 thread = threading.Thread(target=_run, args=(resolved, delay), name="seqattn-warmup", daemon=True)
                 thread.start()
             except Exception as exc:  # noqa: BLE001  (no thread to be had: the pages load what they need)

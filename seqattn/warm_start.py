@@ -1,0 +1,157 @@
+"""A training made ready ahead of time: models built, update step and predictors traced.
+
+The first update of a fresh training costs seconds before any loss exists:
+tracing the update step (about 2 s) and compiling it with XLA (4-6 s, or
+about 1 s from :mod:`seqattn.xla_cache`), then tracing the predictors at the
+first evaluation. A warm training process (:mod:`seqattn.warm_pool`) pays this
+while it waits, for the job it expects (the Train form's defaults), with
+:func:`prepare`; the job then takes it with :func:`take` and its first update
+is a plain update.
+
+Running the step once to compile it changes the weights and the optimizer, so
+:func:`prepare` snapshots every variable of the models and their optimizers
+first and assigns the snapshot back after: the job starts from exactly the
+weights :func:`seqattn.training.build_models` gives for its seed, with a fresh
+optimizer (step 0, zero moments). Nothing else carries state between the
+warm-up call and the job (the data stream and held-out set are made by
+:func:`seqattn.training.train` from the seed), so a prepared training gives
+the same numbers, bit for bit, as a cold one (``tests/test_warm_worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Callable
+
+import numpy as np
+
+from seqattn.model_config import ModelConfig
+from seqattn.problem import ProblemConfig, make_batch
+from seqattn.registry import MODEL_NAMES, check_names
+
+__all__ = ["PreparedTraining", "job_key", "prepare", "prepare_in_background", "take"]
+
+
+@dataclass
+class PreparedTraining:
+    """What :func:`seqattn.training.train` would otherwise make on its first update and evaluation.
+
+    Attributes:
+        key: the job it was made for (:func:`job_key`).
+        models: fresh models by name (weights as built, optimizers at step 0).
+        step: the traced (and compiled) update step, ``step(x, y) -> losses``.
+        predictors: traced :class:`seqattn.models.Predictor` by name.
+        seconds: how long preparing took.
+    """
+
+    key: str
+    models: dict[str, Any]
+    step: Callable[..., Any]
+    predictors: dict[str, Any]
+    seconds: float = 0.0
+
+
+def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+            names: tuple[str, ...] = MODEL_NAMES) -> str:
+    """A string equal for two jobs exactly when they would build and train the same models."""
+    return json.dumps([problem.to_dict(), config.to_dict(), (model or ModelConfig()).to_dict(), list(names)],
+                      sort_keys=True)
+
+
+def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+            names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
+    """Build the job's models and trace its update step and predictors, leaving every variable as built.
+
+    Args:
+        problem, config, model, names: the job, as :func:`seqattn.training.train` takes it
+            (``config`` a :class:`seqattn.training.TrainConfig`).
+
+    Returns:
+        A :class:`PreparedTraining` for ``train(..., prepared=...)``.
+    """
+    import time
+
+    import tensorflow as tf
+
+    from seqattn.models import Predictor
+    from seqattn.training import EVAL_SLICE, build_models, make_update_step
+
+    started = time.perf_counter()
+    names = check_names(names)
+    models = build_models(problem, config, names, model)
+    for name in names:
+        models[name].optimizer.build(models[name].trainable_variables)
+    step = make_update_step(models, {name: models[name].optimizer for name in names}, config.jit_compile)
+    predictors = {name: Predictor(models[name]) for name in names}
+
+    variables = [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
+    snapshot = [np.array(v.numpy(), copy=True) for v in variables]
+    # Any batch of the job's shape compiles the step; a private generator keeps the job's own streams untouched.
+    batch = make_batch(problem, config.batch_size, np.random.default_rng(0))
+    step(tf.constant(batch.x), tf.constant(batch.y)).numpy()
+    for v, value in zip(variables, snapshot):
+        v.assign(value)
+    for rows in sorted({min(config.eval_size, EVAL_SLICE), config.eval_size % EVAL_SLICE, 1} - {0}):
+        for predictor in predictors.values():
+            predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
+    return PreparedTraining(job_key(problem, config, model, names), models, step, predictors,
+                            time.perf_counter() - started)
+
+
+_lock = threading.Lock()
+_ready = threading.Event()
+_prepared: PreparedTraining | None = None
+_thread: threading.Thread | None = None
+
+
+def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+                          names: tuple[str, ...] = MODEL_NAMES,
+                          before: Callable[[], None] | None = None,
+                          still_wanted: Callable[[str], bool] | None = None) -> threading.Thread:
+    """Run :func:`prepare` in a daemon thread; :func:`take` waits for it.
+
+    ``before()`` runs first (e.g. waiting for a core, loading TensorFlow); then,
+    if ``still_wanted(key)`` says the job is no longer wanted (another job
+    arrived meanwhile), nothing is prepared. A failure is printed and leaves
+    nothing prepared: the job then builds its models itself.
+    """
+    global _thread
+
+    def work() -> None:
+        global _prepared
+        try:
+            if before is not None:
+                before()
+            if still_wanted is not None and not still_wanted(job_key(problem, config, model, check_names(names))):
+                return
+            made = prepare(problem, config, model, names)
+            with _lock:
+                _prepared = made
+        except Exception as exc:  # a failed preparation only costs the job its head start
+            print(f"warm start: preparing failed ({exc.__class__.__name__}: {exc}); the job starts cold", flush=True)
+        finally:
+            _ready.set()
+
+    _ready.clear()
+    _thread = threading.Thread(target=work, name="seqattn-warm-start", daemon=True)
+    _thread.start()
+    return _thread
+
+
+def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+         names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining | None:
+    """The prepared training if it was made for exactly this job, else None; either way it is used up.
+
+    Waits for a preparation still running in this process (none: returns at once).
+    """
+    global _prepared
+    if _thread is not None:
+        _ready.wait()
+    with _lock:
+        made, _prepared = _prepared, None
+    if made is None or made.key != job_key(problem, config, model, check_names(names)):
+        return None
+    return made

@@ -1,0 +1,157 @@
+"""The warm training process (seqattn.warm_pool) and the prepared training it runs (seqattn.warm_start)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from seqattn import jobs, warm_pool, warm_start
+from seqattn.model_config import ModelConfig
+from seqattn.problem import ProblemConfig
+from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
+from seqattn.training import TrainConfig, train
+
+from tests.conftest import wait_done
+
+PROBLEM = ProblemConfig(cardinality=10, n_in=4, n_out=2)
+RECIPE = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_every=20, eval_size=50, seed=5)
+MODEL = ModelConfig(units=8)
+OTHER_PROBLEM = ProblemConfig(cardinality=12, n_in=5, n_out=2)
+OTHER_RECIPE = TrainConfig(protocol="batched", updates=30, batch_size=8, eval_every=10, eval_size=50, seed=6)
+OTHER_MODEL = ModelConfig(units=16)
+
+
+def _job(problem: ProblemConfig, recipe: TrainConfig, model: ModelConfig) -> dict:
+    return {"problem": problem.to_dict(), "train": recipe.to_dict(), "model": model.to_dict(),
+            "names": ["baseline", "attention"]}
+
+
+def test_a_prepared_training_gives_the_numbers_of_a_cold_one_bit_for_bit():
+    cold = train(PROBLEM, RECIPE, model=MODEL)
+    warm_start.prepare_in_background(PROBLEM, RECIPE, MODEL)
+    prepared = warm_start.take(PROBLEM, RECIPE, MODEL)
+    assert prepared is not None
+    # Compiling ran one update; every variable was put back: the optimizers are at step 0.
+    assert all(int(m.optimizer.iterations.numpy()) == 0 for m in prepared.models.values())
+    warm = train(PROBLEM, RECIPE, model=MODEL, prepared=prepared)
+    np.testing.assert_array_equal(warm.losses, cold.losses)
+    assert {k: v.per_position for k, v in warm.accuracy.items()} == {k: v.per_position for k, v in cold.accuracy.items()}
+
+
+def test_a_prepared_training_is_only_taken_by_the_job_it_was_made_for_and_only_once():
+    recipe = dataclasses.replace(RECIPE, jit_compile=False)
+    warm_start.prepare_in_background(PROBLEM, recipe, MODEL)
+    assert warm_start.take(PROBLEM, recipe, ModelConfig(units=16)) is None  # another job: it starts cold
+    assert warm_start.take(PROBLEM, recipe, MODEL) is None  # used up either way
+    assert warm_start.take(PROBLEM, recipe, MODEL) is None  # nothing prepared: returns at once
+
+
+def test_nothing_is_prepared_for_a_job_no_longer_wanted():
+    asked = []
+    warm_start.prepare_in_background(PROBLEM, RECIPE, MODEL, still_wanted=lambda key: asked.append(key) or False)
+    assert warm_start.take(PROBLEM, RECIPE, MODEL) is None
+    assert asked == [warm_start.job_key(PROBLEM, RECIPE, MODEL)]
+
+
+def test_a_failed_preparation_leaves_the_job_to_start_cold(capsys):
+    def fail() -> None:
+        raise RuntimeError("no room")
+
+    warm_start.prepare_in_background(PROBLEM, RECIPE, MODEL, before=fail)
+    assert warm_start.take(PROBLEM, RECIPE, MODEL) is None
+    assert "preparing failed (RuntimeError: no room); the job starts cold" in capsys.readouterr().out
+
+
+def test_the_pool_is_off_with_its_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(warm_pool.WARM_ENV, "0")
+    assert warm_pool.start(tmp_path) is None
+
+
+def _numbers(run_id: str, root) -> tuple[dict, list]:
+    directory = run_dir(run_id, root)
+    losses = read_progress(directory)
+    return read_result(run_id, root)["accuracy"], losses.filter(like="loss").to_numpy().tolist()
+
+
+def _wait_ready(root, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not warm_pool.ready_files(root):
+        assert time.monotonic() < deadline, "the warm process never got ready"
+        time.sleep(0.1)
+
+
+def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_path):
+    root = tmp_path / "runs"
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
+    try:
+        pool.ensure()
+        _wait_ready(root)
+        first_pid = pool.pid
+        # The prepared job, then another one (different problem, size and seed) right after.
+        prepared_run = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
+        assert pool.hand_off(run_dir(prepared_run, root)) == first_pid
+        assert pool.pid not in (None, first_pid)  # a fresh process for the next job: no state carried over
+        wait_done(prepared_run, root)
+        other_run = create_run(OTHER_PROBLEM, OTHER_RECIPE.to_dict(), model=OTHER_MODEL.to_dict(), root=root)
+        second_pid = pool.hand_off(run_dir(other_run, root))
+        assert second_pid not in (None, first_pid)
+        wait_done(other_run, root)
+    finally:
+        pool.close()
+    cold_prepared = jobs.start(PROBLEM, RECIPE, model=MODEL, root=root)
+    cold_other = jobs.start(OTHER_PROBLEM, OTHER_RECIPE, model=OTHER_MODEL, root=root)
+    wait_done(cold_prepared, root)
+    wait_done(cold_other, root)
+    assert [read_status(run_dir(r, root))["prepared"] for r in (prepared_run, other_run, cold_prepared)] == [
+        True, False, False]
+    for warm_id, cold_id in ((prepared_run, cold_prepared), (other_run, cold_other)):
+        assert jobs.status(warm_id, root).state == "done"
+        assert _numbers(warm_id, root) == _numbers(cold_id, root)
+
+
+def test_a_job_cancelled_while_its_warm_process_still_loads_ends_within_two_seconds(tmp_path):
+    root = tmp_path / "runs"
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
+    blocker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        pool.ensure(after=blocker.pid)  # it loads nothing until the job arrives
+        time.sleep(1.0)
+        run_id = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
+        assert pool.hand_off(run_dir(run_id, root)) is not None
+        time.sleep(0.5)  # now importing TensorFlow and preparing
+        asked = time.monotonic()
+        jobs.cancel(run_id, root)
+        while jobs.status(run_id, root).active:
+            assert time.monotonic() - asked < 2.0, "cancel took more than 2 s"
+            time.sleep(0.05)
+        assert jobs.status(run_id, root).state == "cancelled"
+    finally:
+        pool.close()
+        blocker.kill()
+        blocker.wait()
+
+
+def test_a_dead_warm_process_means_a_cold_start_and_a_new_warm_process(tmp_path):
+    root = tmp_path / "runs"
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
+    blocker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        pool.ensure(after=blocker.pid)
+        dead = pool.pid
+        os.kill(dead, 9)
+        deadline = time.monotonic() + 10
+        while pool.pid is not None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        run_id = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
+        assert pool.hand_off(run_dir(run_id, root)) is None  # the caller starts it cold
+        assert pool.pid not in (None, dead)
+    finally:
+        pool.close()
+        blocker.kill()
+        blocker.wait()
