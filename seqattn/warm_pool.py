@@ -4,8 +4,9 @@ A cold job pays, before its first update, for a new Python process, importing
 TensorFlow (3-5 s on 2 cores) and tracing and compiling the update step (2-6 s).
 The dashboard's server keeps one process ready instead
 (``python -m seqattn.warm_pool``): it has imported TensorFlow, fitted its
-threads, and prepared the job the Train form shows by default
-(:mod:`seqattn.warm_start`), and then waits on its stdin. :func:`hand_off`
+threads, and prepared the job most likely to come (:mod:`seqattn.warm_start`):
+at first the Train form's defaults, then the job last started (the same click
+again); then it waits on its stdin. :func:`hand_off`
 gives it a run directory; from there it is exactly the process
 :func:`seqattn.jobs.launch_worker` would have started (``seqattn.worker``:
 budget, slot, watchdog, cancel, heartbeat), with its output in the run's log.
@@ -115,8 +116,10 @@ class WarmPool:
     def hand_off(self, directory: Path) -> int | None:
         """Give the run in ``directory`` to the waiting process; returns its pid, or None (start it cold).
 
-        A fresh warm process is started for the next job either way.
+        A fresh warm process is started for the next job either way; it prepares
+        this job's settings (the likeliest next click is the same job again).
         """
+        job = _job_of_run(directory)
         with self._lock:
             process, self._process = self._process, None
             pid = None
@@ -132,6 +135,7 @@ class WarmPool:
                     pid = None
                 # Waiting in a daemon thread keeps a finished job from lingering as a zombie.
                 threading.Thread(target=process.wait, daemon=True).start()
+            self.job = job or self.job
             self._process = self._spawn(after=pid)
         return pid
 
@@ -183,22 +187,32 @@ def _wait_for(pid: int | None, job_arrived: threading.Event) -> None:
         time.sleep(WAIT_POLL)
 
 
-def _key_of_run(directory: Path) -> str:
-    """The :func:`seqattn.warm_start.job_key` of the run in ``directory`` ("" if it cannot be read)."""
+def _job_of_run(directory: Path) -> dict[str, Any] | None:
+    """The training job of the run in ``directory`` in :func:`default_job`'s form (None: not a training, unreadable)."""
     from seqattn.model_config import model_config_of
-    from seqattn.problem import ProblemConfig
     from seqattn.registry import MODEL_NAMES, check_names
     from seqattn.runs import read_meta
-    from seqattn.training import TrainConfig
-    from seqattn.warm_start import job_key
 
     try:
         meta = read_meta(directory)
         if meta.get("kind", "train") != "train":
-            return ""
-        return job_key(ProblemConfig.from_dict(meta["problem"]), TrainConfig.from_dict(meta["train"]),
-                       model_config_of(meta), check_names(meta.get("names") or MODEL_NAMES))
+            return None
+        return {"problem": meta["problem"], "train": meta["train"], "model": model_config_of(meta).to_dict(),
+                "names": list(check_names(meta.get("names") or MODEL_NAMES))}
     except Exception:  # the worker reports a damaged run itself
+        return None
+
+
+def _key_of_run(directory: Path) -> str:
+    """The :func:`seqattn.warm_start.job_key` of the run in ``directory`` ("" if it is not a readable training)."""
+    from seqattn.warm_start import job_key
+
+    job = _job_of_run(directory)
+    if job is None:
+        return ""
+    try:
+        return job_key(*_job_configs(job))
+    except (KeyError, TypeError, ValueError):
         return ""
 
 

@@ -105,6 +105,7 @@ _lock = threading.Lock()
 _ready = threading.Event()
 _prepared: PreparedTraining | None = None
 _thread: threading.Thread | None = None
+_pending_key: str | None = None  # the job the running or last preparation is for
 
 
 def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
@@ -135,6 +136,8 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
         finally:
             _ready.set()
 
+    global _pending_key
+    _pending_key = job_key(problem, config, model, check_names(names))
     _ready.clear()
     _thread = threading.Thread(target=work, name="seqattn-warm-start", daemon=True)
     _thread.start()
@@ -145,13 +148,13 @@ def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
          names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining | None:
     """The prepared training if it was made for exactly this job, else None; either way it is used up.
 
-    Waits for a preparation still running in this process (none: returns at once).
+    Waits for a preparation of this job still running in this process; another
+    job's preparation is not waited for (the job starts cold at once).
     """
     global _prepared
-    if _thread is not None:
+    key = job_key(problem, config, model, check_names(names))
+    if _thread is not None and _pending_key == key:
         _ready.wait()
     with _lock:
         made, _prepared = _prepared, None
-    if made is None or made.key != job_key(problem, config, model, check_names(names)):
-        return None
-    return made
+    return made if made is not None and made.key == key else None

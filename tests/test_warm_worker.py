@@ -46,9 +46,9 @@ def test_a_prepared_training_gives_the_numbers_of_a_cold_one_bit_for_bit():
 def test_a_prepared_training_is_only_taken_by_the_job_it_was_made_for_and_only_once():
     recipe = dataclasses.replace(RECIPE, jit_compile=False)
     warm_start.prepare_in_background(PROBLEM, recipe, MODEL)
-    assert warm_start.take(PROBLEM, recipe, ModelConfig(units=16)) is None  # another job: it starts cold
-    assert warm_start.take(PROBLEM, recipe, MODEL) is None  # used up either way
-    assert warm_start.take(PROBLEM, recipe, MODEL) is None  # nothing prepared: returns at once
+    assert warm_start.take(PROBLEM, recipe, ModelConfig(units=16)) is None  # another job starts cold
+    assert warm_start.take(PROBLEM, recipe, MODEL) is not None
+    assert warm_start.take(PROBLEM, recipe, MODEL) is None  # used up
 
 
 def test_nothing_is_prepared_for_a_job_no_longer_wanted():
@@ -88,6 +88,7 @@ def _wait_ready(root, timeout: float = 120) -> None:
 def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_path):
     root = tmp_path / "runs"
     pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
+    assert warm_pool.WarmPool(root).job == warm_pool.default_job()
     try:
         pool.ensure()
         _wait_ready(root)
@@ -96,6 +97,7 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
         prepared_run = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
         assert pool.hand_off(run_dir(prepared_run, root)) == first_pid
         assert pool.pid not in (None, first_pid)  # a fresh process for the next job: no state carried over
+        assert pool.job == _job(PROBLEM, RECIPE, MODEL)  # it prepares the job last started
         wait_done(prepared_run, root)
         other_run = create_run(OTHER_PROBLEM, OTHER_RECIPE.to_dict(), model=OTHER_MODEL.to_dict(), root=root)
         second_pid = pool.hand_off(run_dir(other_run, root))
