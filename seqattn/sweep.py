@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from seqattn.budget import budget_problem
 from seqattn.cells import CellResult, CellSpec
@@ -23,6 +22,10 @@ from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES, attending_names
 from seqattn.training import TrainConfig
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardinality": "cardinality", "units": "units"}
 N_OUT_RULES = ("fixed", "half")
@@ -192,6 +195,8 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
     ``alignment`` is set on the attending model's rows only. A failed cell gives
     one row per model with NaN exact match and its ``error``.
     """
+    import pandas as pd
+
     rows = []
     for result in sorted(results, key=lambda r: r.index):
         models = list(result.exact_match) or list(MODEL_NAMES)
@@ -215,6 +220,8 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
 
 def losses_frame(results: Sequence[CellResult]) -> pd.DataFrame:
     """Loss curves, long format: columns cell, repeat, update, model, loss."""
+    import pandas as pd
+
     frames = [
         pd.DataFrame({"cell": r.index, "repeat": r.repeat, "update": r.loss_updates, "model": name, "loss": values})
         for r in sorted(results, key=lambda r: r.index) if r.status == "done"
@@ -232,6 +239,8 @@ def summary_table(results: pd.DataFrame, axis: str | None) -> pd.DataFrame:
         results: a :func:`results_frame`.
         axis: the swept column, or None for repeats (one row per model).
     """
+    import pandas as pd
+
     done = results[results["status"] == "done"] if "status" in results else results
     keys = ([axis] if axis else []) + ["model"]
     if done.empty:

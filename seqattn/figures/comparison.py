@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from seqattn.figures.races import downsample
@@ -24,6 +24,10 @@ from seqattn.figures.style import (
     _spread,
     _style,
 )
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def accuracy_by_position_figure(per_position: Mapping[str, Sequence[float]], n_out: int | None = None) -> go.Figure:
@@ -107,6 +111,8 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
         One box trace per model in ``results`` (boxpoints "all"); x ticks name the
         models with their mean and number of runs; y axis as percent.
     """
+    import pandas as pd
+
     fig = go.Figure()
     _style(fig, x_title=None, y_title="held-out exact match")
     fig.update_yaxes(tickformat=".0%", dtick=0.2, range=[-0.03, 1.05])
@@ -209,6 +215,8 @@ def mean_loss_band_figure(losses: pd.DataFrame, max_points: int = 600, log_y: bo
     Raises:
         ValueError: if a non-empty ``losses`` lacks ``update``, ``model`` or ``loss``.
     """
+    import pandas as pd
+
     fig = go.Figure()
     _style(fig, x_title="update", y_title="cross-entropy loss")
     _loss_axis(fig, log_y)

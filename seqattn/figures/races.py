@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from seqattn.figures.style import (
@@ -18,6 +18,10 @@ from seqattn.figures.style import (
     _percent_axis,
     _style,
 )
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def downsample(df: pd.DataFrame, max_points: int) -> pd.DataFrame:
@@ -50,6 +54,8 @@ def downsample(df: pd.DataFrame, max_points: int) -> pd.DataFrame:
 
 def _clean_series(df: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` arrays of the rows where ``y`` is a number; a gap in the data must not break the line."""
+    import pandas as pd
+
     part = df[[x, y]].apply(pd.to_numeric, errors="coerce").dropna()
     return part[x].to_numpy(), part[y].to_numpy(dtype=float)
 

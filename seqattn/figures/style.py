@@ -8,14 +8,16 @@ figure agrees with the rest of the app. Importing this module makes
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
 
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from seqattn.registry import MODEL_KINDS
+
+if TYPE_CHECKING:  # pandas is for annotations only: the home page must render without pandas
+    import pandas as pd
 
 MODEL_COLORS: dict[str, str] = {kind.name: kind.color for kind in MODEL_KINDS}
 MODEL_LABELS: dict[str, str] = {kind.name: kind.label for kind in MODEL_KINDS}

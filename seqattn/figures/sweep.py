@@ -7,8 +7,9 @@ model's alignment score on a secondary axis.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from seqattn.figures.style import (
@@ -28,6 +29,10 @@ from seqattn.figures.style import (
 )
 from seqattn.registry import attending_names
 
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _seeds(counts: pd.Series) -> list[str]:
     return [f"{n} seed" if n == 1 else f"{n} seeds" for n in counts.astype(int)]
@@ -35,6 +40,8 @@ def _seeds(counts: pd.Series) -> list[str]:
 
 def _done_cells(cells: pd.DataFrame | None, axis: str) -> pd.DataFrame:
     """The rows to draw: status "done" (when there is a status), a value on ``axis``, numeric scores."""
+    import pandas as pd
+
     if cells is None or cells.empty:
         return pd.DataFrame(columns=[axis, "model", "exact_match", "alignment"])
     missing = {axis, "model", "exact_match"} - set(cells.columns)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from seqattn.cells import CellResult
 from seqattn.runs.files import append_line, read_json_lines, update_status
 from seqattn.runs.layout import CELLS_FILE, LEGACY_LOSSES_FILE, LEGACY_RESULTS_FILE, RunError
 from seqattn.sweep import losses_frame, results_frame
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def append_cell(directory: Path, result: CellResult) -> None:
@@ -54,6 +56,8 @@ def read_cells(directory: Path) -> list[CellResult]:
 
 def cell_results(directory: Path) -> pd.DataFrame:
     """One row per (cell, model) (see :func:`seqattn.sweep.results_frame`), old comparisons included."""
+    import pandas as pd
+
     legacy = directory / LEGACY_RESULTS_FILE
     if not (directory / CELLS_FILE).exists() and legacy.exists():
         try:
@@ -68,6 +72,8 @@ def cell_results(directory: Path) -> pd.DataFrame:
 
 def cell_losses(directory: Path) -> pd.DataFrame:
     """Loss curves of the finished cells: columns cell, repeat, update, model, loss."""
+    import pandas as pd
+
     legacy = directory / LEGACY_LOSSES_FILE
     if not (directory / CELLS_FILE).exists() and legacy.exists():
         try:

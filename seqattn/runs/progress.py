@@ -15,14 +15,16 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
-
-import pandas as pd
 
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs.files import append_line, os_reason, read_json_lines, update_status, write_atomic
 from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROGRESS_VERSION = 2
 VERSION_PREFIX = "# seqattn progress v"
@@ -115,6 +117,50 @@ class RunWriter:
         self._progress.close()
 
 
+def _split_header(text: str) -> tuple[int, str, tuple[str, ...]] | None:
+    """(lines consumed, rest, columns) once the version and header lines of ``text`` are complete."""
+    first, sep, rest = text.partition("\n")
+    if not sep:
+        return None
+    consumed = 1
+    if first.startswith("#"):
+        match = re.fullmatch(r"# seqattn progress v(\d+)", first.strip())
+        if not match:
+            raise RunError("progress.csv has an unknown header")
+        if int(match.group(1)) > PROGRESS_VERSION:
+            raise RunError("progress.csv was written by a newer seqattn; update seqattn to read it")
+        first, sep, rest = rest.partition("\n")
+        if not sep:
+            return None
+        consumed += 1
+    columns = tuple(first.strip().split(","))
+    _check_header(columns)
+    return consumed, rest, columns
+
+
+def _row_of(line: str, width: int) -> list[float] | None:
+    """The numbers of one data line (a blank field is NaN), or None if the line is corrupt."""
+    try:
+        fields = next(csv.reader([line]))
+        if len(fields) != width:
+            raise ValueError("wrong number of fields")
+        row = [float(f) if f.strip() else float("nan") for f in fields]
+        if row[0] != row[0]:  # no update number
+            raise ValueError("no update")
+    except (ValueError, csv.Error, StopIteration):
+        return None
+    return row
+
+
+def _corrupt_lines(bad: Sequence[int]) -> str | None:
+    """What is wrong, naming the first corrupt line (None when there is none)."""
+    if not bad:
+        return None
+    more = len(bad) - 1
+    return (f"progress.csv line {bad[0]} is corrupt" +
+            (f" (and {more} more corrupt line{'s' if more > 1 else ''})" if more else ""))
+
+
 class ProgressTail:
     """Incremental reader of a growing ``progress.csv``.
 
@@ -125,6 +171,8 @@ class ProgressTail:
     """
 
     def __init__(self, path: Path) -> None:
+        import pandas as pd
+
         self.path = path
         self._offset = 0
         self._lines = 0  # complete lines consumed, for naming a corrupt one
@@ -135,36 +183,24 @@ class ProgressTail:
     @property
     def problem(self) -> str | None:
         """What is wrong with rows read so far (None when every row was good)."""
-        if not self._bad:
-            return None
-        more = len(self._bad) - 1
-        return (f"progress.csv line {self._bad[0]} is corrupt" +
-                (f" (and {more} more corrupt line{'s' if more > 1 else ''})" if more else ""))
+        return _corrupt_lines(self._bad)
 
     def _read_header(self, text: str) -> tuple[int, str] | None:
         """(lines consumed, rest) once the version and header lines are complete."""
-        first, sep, rest = text.partition("\n")
-        if not sep:
+        import pandas as pd
+
+        header = _split_header(text)
+        if header is None:
             return None
-        consumed = 1
-        if first.startswith("#"):
-            match = re.fullmatch(r"# seqattn progress v(\d+)", first.strip())
-            if not match:
-                raise RunError("progress.csv has an unknown header")
-            if int(match.group(1)) > PROGRESS_VERSION:
-                raise RunError("progress.csv was written by a newer seqattn; update seqattn to read it")
-            first, sep, rest = rest.partition("\n")
-            if not sep:
-                return None
-            consumed += 1
-        columns = tuple(first.strip().split(","))
-        _check_header(columns)
+        consumed, rest, columns = header
         self.columns = columns
         self._frame = pd.DataFrame(columns=list(columns))
         return consumed, rest
 
     def _parse(self, text: str, first_line: int) -> pd.DataFrame:
         """The rows of ``text`` (line ``first_line`` onward); corrupt rows are skipped and remembered."""
+        import pandas as pd
+
         names = list(self.columns or ())
         try:
             frame = pd.read_csv(io.StringIO(text), header=None, names=names, skip_blank_lines=False)
@@ -175,14 +211,7 @@ class ProgressTail:
             pass
         good = []
         for number, line in enumerate(text.split("\n")[:-1], start=first_line):
-            try:
-                fields = next(csv.reader([line]))
-                if len(fields) != len(names):
-                    raise ValueError("wrong number of fields")
-                row = [float(f) if f.strip() else float("nan") for f in fields]
-                if row[0] != row[0]:  # no update number
-                    raise ValueError("no update")
-            except (ValueError, csv.Error, StopIteration):
+            if _row_of(line, len(names)) is None:
                 self._bad.append(number)
                 continue
             good.append(line + "\n")
@@ -191,6 +220,8 @@ class ProgressTail:
         return pd.read_csv(io.StringIO("".join(good)), header=None, names=names)
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
+
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self._offset)
@@ -231,6 +262,34 @@ def read_progress(directory: Path) -> pd.DataFrame:
     if tail.problem:
         raise RunError(tail.problem)
     return history
+
+
+def final_reported(directory: Path) -> bool:
+    """Whether a run's ``progress.csv`` ends with its final report; plain Python, no pandas.
+
+    The run listing checks every finished run with this, and the home page lists
+    runs. The rows are checked as :func:`read_progress` checks them.
+
+    Raises:
+        RunError: the file cannot be read, its header is unknown, or a row is corrupt.
+    """
+    try:
+        chunk = (directory / PROGRESS_FILE).read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise RunError(f"progress.csv cannot be read ({os_reason(exc)})") from None
+    header = _split_header(chunk[: chunk.rfind(b"\n") + 1].decode("utf-8", errors="replace"))
+    if header is None:
+        return False
+    consumed, text, columns = header
+    if not text.strip():
+        return False
+    rows = [_row_of(line, len(columns)) for line in text.split("\n")[:-1]]
+    problem = _corrupt_lines([number for number, row in enumerate(rows, start=consumed + 1) if row is None])
+    if problem:
+        raise RunError(problem)
+    return bool(rows[-1][columns.index("final")])
 
 
 def eval_record(record: Any) -> dict[str, Any]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from seqattn.runs.cell_log import cell_losses, cell_results
 from seqattn.runs.files import describe_bad_lines, os_reason, scan_json_lines
@@ -25,6 +23,10 @@ from seqattn.runs.layout import CELLS_FILE, EVALS_FILE, PROGRESS_FILE, RunError,
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, eval_record, read_evals
 from seqattn.runs.saved_models import read_result_file
 from seqattn.runs.summary import RunSummary, get_run
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 Root = str | os.PathLike[str] | None
 T = TypeVar("T")
@@ -102,6 +104,8 @@ def run_checked(run_id: str, root: Root = None) -> Checked[RunSummary | None]:
 
 def progress_checked(tail: ProgressTail) -> Checked[pd.DataFrame]:
     """A training's loss history so far; corrupt rows are skipped and reported."""
+    import pandas as pd
+
     try:
         history = tail.read()
     except (RunError, OSError, ValueError) as exc:

@@ -30,7 +30,7 @@ from seqattn.runs.layout import (
     run_dir,
     runs_root,
 )
-from seqattn.runs.progress import read_progress
+from seqattn.runs.progress import final_reported
 from seqattn.runs.saved_models import check_keras_file, load_model_files, read_result_file
 from seqattn.registry import MODEL_NAMES
 
@@ -267,8 +267,7 @@ def _check_result(directory: Path, summary: RunSummary) -> None:
         raise RunError("result.json has an invalid updates_done") from None
     for name in summary.names if summary.has_models else ():
         check_keras_file(model_path(directory, name))
-    history = read_progress(directory)
-    if history.empty or not bool(history["final"].iloc[-1]):
+    if not final_reported(directory):
         raise RunError("progress.csv is truncated (its final row is missing)")
 
 

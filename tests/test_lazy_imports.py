@@ -1,0 +1,131 @@
+"""The home page renders without pandas or TensorFlow: those imports wait until a page needs them.
+
+Each check runs in a fresh interpreter, since this test process has long imported
+everything. The list of modules comes from ``dashboard.py`` itself, so a new
+import on the home page is checked too.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from seqattn.problem import ProblemConfig
+from seqattn.runs import RunError, RunWriter, create_run, read_progress, run_dir, update_status
+from seqattn.runs.layout import PROGRESS_FILE, model_path
+from seqattn.runs.progress import final_reported
+from seqattn.training import Progress
+
+PROJECT = Path(__file__).resolve().parent.parent
+# pandas costs about 0.3 s at launch; TensorFlow seconds. Plotly stays: Streamlit imports it itself.
+HEAVY = ("pandas", "tensorflow", "keras")
+NAMES = ("baseline", "attention")
+
+
+def home_page_imports() -> list[str]:
+    """The modules ``dashboard.py`` imports at its top level."""
+    tree = ast.parse((PROJECT / "dashboard.py").read_text())
+    modules = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
+            modules.append(node.module)
+    return modules
+
+
+def loaded_after(code: str, runs_dir: Path) -> dict[str, bool]:
+    """Run ``code`` in a fresh interpreter; which of HEAVY it left in ``sys.modules``."""
+    probe = code + f"\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))\n"
+    env = dict(os.environ, SEQATTN_RUNS_DIR=str(runs_dir), SEQATTN_WARMUP="0", PYTHONPATH=str(PROJECT))
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fake_done_run(root: Path) -> str:
+    """A finished training on disk, written without TensorFlow (as the run listing checks it)."""
+    run_id = create_run(ProblemConfig(cardinality=6, n_in=4, n_out=2), {}, model={"units": 8}, root=root)
+    directory = run_dir(run_id, root)
+    writer = RunWriter(directory, status_interval=0)
+    for update in (5, 10):
+        writer.on_progress(Progress(update=update, total=10, samples=4 * update, elapsed=0.1 * update,
+                                    loss={n: 1.0 / update for n in NAMES}, smoothed={n: 2.0 / update for n in NAMES},
+                                    final=update == 10))
+    writer.close()
+    for name in NAMES:
+        with zipfile.ZipFile(model_path(directory, name), "w") as archive:
+            archive.writestr("config.json", "{}")
+    accuracy = {n: {"exact_match": 0.5, "per_position": [0.5, 0.5]} for n in NAMES}
+    (directory / "result.json").write_text(json.dumps({"accuracy": accuracy, "updates_done": 10, "elapsed": 1.0}))
+    update_status(directory, state="done", update=10, total=10, elapsed=1.0)
+    return run_id
+
+
+def test_the_home_page_imports_are_known():
+    modules = home_page_imports()
+    assert "streamlit" in modules and "seqattn.figures" in modules and "seqattn.runs" in modules, modules
+
+
+def test_importing_the_home_page_modules_loads_no_pandas_or_tensorflow(tmp_path):
+    code = "\n".join(f"import {module}" for module in home_page_imports())
+    loaded = loaded_after(code, tmp_path / "runs")
+    assert not any(loaded.values()), f"imported at launch: {[m for m, yes in loaded.items() if yes]}"
+
+
+def test_drawing_the_home_page_with_a_finished_run_loads_no_pandas_or_tensorflow(tmp_path):
+    root = tmp_path / "runs"
+    run_id = fake_done_run(root)
+    code = (
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('dashboard.py', default_timeout=120).run()\n"
+        "assert not at.exception, [e.value for e in at.exception]\n"
+        "metrics = {m.label: m.value for m in at.metric}\n"
+        "assert metrics.get('State') == 'done', metrics\n"
+        "assert metrics.get('Attention exact match') == '50.0%', metrics\n"
+        f"assert any({run_id!r} in c.value for c in at.caption), [c.value for c in at.caption]\n"
+    )
+    loaded = loaded_after(code, root)
+    assert not any(loaded.values()), f"imported by the home page: {[m for m, yes in loaded.items() if yes]}"
+
+
+HEADER = "# seqattn progress v2\nupdate,total,samples,elapsed,loss_a,smoothed_a,accuracy_a,alignment,final\n"
+
+
+@pytest.mark.parametrize("rows", [
+    "",  # header only
+    "1,2,4,0.1,0.5,0.5,,,0\n",  # a report, not the final one
+    "1,2,4,0.1,0.5,0.5,,,0\n2,2,8,0.2,0.4,0.4,0.9,,1\n",  # the final report
+    "1,2,4,0.1,0.5,0.5,,,0\n2,2,8,0.2,0.4,0.4,0.9,,1\n3,2,8,0.2",  # a partial line is not read
+    "1,2,4,0.1,0.5,0.5,,,1\nnot,a,row\n2,2,8,0.2,0.4,0.4,0.9,,1\n",  # a corrupt row
+    "1,2,4,0.1,0.5,0.5,,,1\n\n,2,8,0.2,0.4,0.4,0.9,,1\n",  # a blank row and one without an update
+    "\n\n",  # blank lines only
+])
+def test_final_reported_agrees_with_read_progress(tmp_path, rows):
+    """The run listing's pandas-free check says what the full reader says: final row or not, or which line is bad."""
+    (tmp_path / PROGRESS_FILE).write_text(HEADER + rows)
+    try:
+        history = read_progress(tmp_path)
+        expected: bool | str = not history.empty and bool(history["final"].iloc[-1])
+    except RunError as exc:
+        expected = str(exc)
+    try:
+        got: bool | str = final_reported(tmp_path)
+    except RunError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+def test_final_reported_without_a_progress_file(tmp_path):
+    assert final_reported(tmp_path) is False
+    (tmp_path / PROGRESS_FILE).write_text("# seqattn progress v9\nupdate\n")
+    with pytest.raises(RunError, match="newer seqattn"):
+        final_reported(tmp_path)
