@@ -54,11 +54,20 @@ class PreparedTraining:
     seconds: float = 0.0
 
 
+# What a preparation depends on, of a TrainConfig: the weights (seed), the optimizer (rate) and the
+# compiled step (batch shape, XLA). How long a job trains or how often it evaluates does not matter.
+PREPARED_FIELDS = ("seed", "batch_size", "learning_rate", "jit_compile")
+
+
 def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
             names: tuple[str, ...] = MODEL_NAMES) -> str:
-    """A string equal for two jobs exactly when they would build and train the same models."""
-    return json.dumps([problem.to_dict(), config.to_dict(), (model or ModelConfig()).to_dict(), list(names)],
-                      sort_keys=True)
+    """A string equal for two jobs exactly when a preparation made for one serves the other.
+
+    They have the same problem, models and names, and agree on ``PREPARED_FIELDS``
+    of their recipe (``config``, a :class:`seqattn.training.TrainConfig`).
+    """
+    recipe = {name: config.to_dict()[name] for name in PREPARED_FIELDS}
+    return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
 
 
 def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,

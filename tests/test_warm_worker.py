@@ -32,13 +32,15 @@ def _job(problem: ProblemConfig, recipe: TrainConfig, model: ModelConfig) -> dic
 
 
 def test_a_prepared_training_gives_the_numbers_of_a_cold_one_bit_for_bit():
-    cold = train(PROBLEM, RECIPE, model=MODEL)
+    # Made for RECIPE, it serves a job that only trains longer and evaluates at other times.
+    longer = dataclasses.replace(RECIPE, updates=50, eval_every=25, eval_size=70)
+    cold = train(PROBLEM, longer, model=MODEL)
     warm_start.prepare_in_background(PROBLEM, RECIPE, MODEL)
-    prepared = warm_start.take(PROBLEM, RECIPE, MODEL)
+    prepared = warm_start.take(PROBLEM, longer, MODEL)
     assert prepared is not None
     # Compiling ran one update; every variable was put back: the optimizers are at step 0.
     assert all(int(m.optimizer.iterations.numpy()) == 0 for m in prepared.models.values())
-    warm = train(PROBLEM, RECIPE, model=MODEL, prepared=prepared)
+    warm = train(PROBLEM, longer, model=MODEL, prepared=prepared)
     np.testing.assert_array_equal(warm.losses, cold.losses)
     assert {k: v.per_position for k, v in warm.accuracy.items()} == {k: v.per_position for k, v in cold.accuracy.items()}
 
@@ -47,6 +49,7 @@ def test_a_prepared_training_is_only_taken_by_the_job_it_was_made_for_and_only_o
     recipe = dataclasses.replace(RECIPE, jit_compile=False)
     warm_start.prepare_in_background(PROBLEM, recipe, MODEL)
     assert warm_start.take(PROBLEM, recipe, ModelConfig(units=16)) is None  # another job starts cold
+    assert warm_start.take(PROBLEM, dataclasses.replace(recipe, seed=6), MODEL) is None  # other weights
     assert warm_start.take(PROBLEM, recipe, MODEL) is not None
     assert warm_start.take(PROBLEM, recipe, MODEL) is None  # used up
 

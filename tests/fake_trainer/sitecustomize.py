@@ -48,7 +48,7 @@ def _accuracy(name: str, fraction: float, steps: int) -> float:
 
 
 def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=None, stop=None,
-               report_every=None, models=None) -> TrainResult:
+               report_every=None, models=None, prepared=None) -> TrainResult:
     """Like :func:`seqattn.training.train`, without a model: falling losses, rising accuracy."""
     started = time.monotonic()
     steps, n_in = problem.target_len, problem.n_in
