@@ -28,6 +28,7 @@ from ui.text import code, plain
 from ui.warmup import start as start_warmup
 
 ROOT = str(runs_root())
+LIVE_SECONDS = 1.0  # the live view's refresh (faster ticks take the CPU the training needs on 2 cores)
 
 
 def start_form(large: bool) -> None:
@@ -45,6 +46,10 @@ def start_form(large: bool) -> None:
             return
         st.query_params["run"] = run_id
         st.rerun()
+    if form.problem is not None:
+        # Where the race will be drawn; drawing it now also loads the browser's chart library before the click.
+        st.caption("Both loss curves are drawn here as soon as training starts; the dashed line is chance (ln K).")
+        show_figure(loss_race_figure(None, form.problem.cardinality), large, key="loss_preview")
 
 
 def metrics_row(history: pd.DataFrame, evals: list[dict]) -> None:
@@ -67,9 +72,9 @@ def loss_chart(history: pd.DataFrame, problem: dict, large: bool, key: str) -> N
 
 
 def live_view(run_id: str, large: bool) -> None:
-    """Polled about once a second while the job runs."""
+    """Polled once a second while the job runs."""
 
-    @st.fragment(run_every=1.0)
+    @st.fragment(run_every=LIVE_SECONDS)
     @guarded  # a fragment's reruns do not pass through the page's guard
     def tick() -> None:
         # Every read is tolerant: a damaged file is a warning here and the polling goes on.
@@ -91,9 +96,9 @@ def live_view(run_id: str, large: bool) -> None:
             st.progress(0.0, text="Queued: waiting for the running job to finish…")
         elif status.phase != "training":
             waited = max(0.0, time.time() - summary.created)
-            st.progress(0.0, text=f"Starting: the worker loads TensorFlow and compiles both models · "
-                                  f"{format_seconds(waited)} so far (10 to 30 s on a 2-core machine); "
-                                  "the first loss point follows")
+            st.progress(0.0, text=f"Starting: loading TensorFlow and compiling both models · "
+                                  f"{format_seconds(waited)} so far (10 to 30 s on a 2-core machine, unless the "
+                                  "server's warm process had it ready); the first loss point follows")
         else:
             # status.json is rewritten only a few times a second; the history is fresher.
             done = max(status.update, int(history["update"].iloc[-1]) if not history.empty else 0)

@@ -24,6 +24,7 @@ from seqattn.sweep import SweepConfig, grid_cells
 from seqattn.training import TrainConfig
 
 Sink = Callable[[Any], None]
+CHECKPOINT_SECONDS = 5.0  # a training saves its models at an evaluation at most this often
 
 
 @dataclass
@@ -81,8 +82,9 @@ def save_checkpoint(directory: Path, models: dict[str, Any], progress: Any) -> N
 def run_training(ctx: TaskContext) -> str:
     """One training of the run's models; progress, evaluations and models go into the run.
 
-    The models are saved at every evaluation (:func:`save_checkpoint`), so an
-    interrupted, failed or cancelled run still has them as they were then.
+    The models are saved at an evaluation at most every ``CHECKPOINT_SECONDS``
+    (:func:`save_checkpoint`), so an interrupted, failed or cancelled run still
+    has them as they were then.
     """
     from seqattn import warm_start
     from seqattn.cells import fit_threads_to_process
@@ -96,10 +98,16 @@ def run_training(ctx: TaskContext) -> str:
     update_status(ctx.directory, prepared=prepared is not None)
     models = prepared.models if prepared is not None else build_models(ctx.problem, config, ctx.names, ctx.model)
 
+    last_checkpoint = time.monotonic()
+
     def report(progress: Any) -> None:
+        nonlocal last_checkpoint
         writer.on_progress(progress)
-        if progress.accuracy is not None and not progress.final:  # the final models are saved with the result
+        # The final models are saved with the result; between, at most every CHECKPOINT_SECONDS
+        # (a short run's first seconds are not spent saving models).
+        if progress.accuracy is not None and not progress.final and time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
             save_checkpoint(ctx.directory, models, progress)
+            last_checkpoint = time.monotonic()
         ctx.emit(progress)
 
     try:
