@@ -293,6 +293,8 @@ def test_train_live_then_done(speaker: Session, server: Server, walk: dict[str, 
     assert loss_points(page) > 0, "the summary shows the loss chart"
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3")
     assert run_state(server, run_id) == "done"
+    status = json.loads((server.runs_dir / run_id / "status.json").read_text())
+    assert status["prepared"] is False, status  # the first warm process had prepared the form's defaults
     assert_no_traceback(page)
     screenshot(page, "train_done.png")
     print(f"training page walk-through: {time.monotonic() - started:.1f} s")
@@ -554,6 +556,9 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
     status = json.loads((server.runs_dir / run_id / "status.json").read_text())
     assert status["state"] == "cancelled", status
     assert status["update"] < LONG_UPDATES, status
+    # The server's warm process had this job ready: the same settings as the walk-through's first
+    # run (only longer), which the process that followed that run prepared (seqattn.warm_pool).
+    assert status["prepared"] is True, status
     assert not speaker.errors, speaker.errors
 
 
