@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -26,11 +28,27 @@ def wait_done(run_id: str, root, timeout: float = 180) -> None:
 
 @pytest.fixture(scope="session")
 def saved_run(tmp_path_factory):
-    """A tiny finished run, trained well enough to be interesting; trained once per test session."""
+    """A tiny finished run, trained well enough to be interesting; trained once per test session.
+
+    Under pytest-xdist the first worker that needs it trains it (the others wait on a lock), and
+    every worker gets its own copy, so no test writes into another worker's runs folder.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    source, trained = shared / "saved_run" / "runs", shared / "saved_run.id"
+    with open(shared / "saved_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not trained.exists():
+            config = TrainConfig(protocol="batched", updates=150, batch_size=32, eval_every=50, eval_size=100,
+                                 jit_compile=False)
+            run_id = jobs.start(TINY_PROBLEM, config, model=ModelConfig(units=16), root=source)
+            wait_done(run_id, source)
+            assert jobs.status(run_id, source).state == "done"
+            trained.write_text(run_id)
+    run_id = trained.read_text()
     root = tmp_path_factory.mktemp("app") / "runs"
-    config = TrainConfig(protocol="batched", updates=150, batch_size=32, eval_every=50, eval_size=100)
-    run_id = jobs.start(TINY_PROBLEM, config, model=ModelConfig(units=16), root=root)
-    wait_done(run_id, root)
+    root.mkdir()
+    shutil.copytree(source / run_id, root / run_id)
     assert jobs.status(run_id, root).state == "done"
     return root, run_id
 

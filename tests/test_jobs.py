@@ -140,19 +140,44 @@ def test_cancel_running_job_stops_quickly_and_keeps_history_and_models(root):
     assert set(predictions) == {"baseline", "attention"}
 
 
-def test_cancel_while_queued_and_twice_is_harmless(root, monkeypatch):
-    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
-    first = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
-    second = jobs.start(PROBLEM, model=MODEL, train=tiny())
-    wait_for(lambda: jobs.status(first).state == "running")
-    assert jobs.status(second).state == "queued"
-    jobs.cancel(second)
-    jobs.cancel(second)
-    wait_for(lambda: jobs.status(second).state == "cancelled", timeout=10)
-    assert not get_run(second).has_models
-    jobs.cancel(first)
-    wait_for(lambda: jobs.status(first).state == "cancelled", timeout=10)
-    assert jobs.cancel(first).state == "cancelled"  # cancelling a finished run changes nothing
+@pytest.fixture(scope="module")
+def queued_behind_a_running_job(tmp_path_factory):
+    """With one slot: a long job runs, a second waits; what the waiting worker looked like after 2 s,
+    then what cancelling the waiting job (twice) and the running one did. Shared by two tests."""
+    import psutil
+
+    seen: dict = {}
+    path = tmp_path_factory.mktemp("queued") / "runs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEQATTN_RUNS_DIR", str(path))
+        patch.setenv("SEQATTN_MAX_JOBS", "1")
+        first = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
+        wait_for(lambda: jobs.status(first).state == "running")
+        second = jobs.start(PROBLEM, model=MODEL, train=tiny())
+        seen["second_right_after"] = jobs.status(second).state
+        pid = wait_for(lambda: _status_file(second).get("pid"))
+        time.sleep(2.0)
+        seen["second_after_2s"] = jobs.status(second).state
+        process = psutil.Process(pid)
+        seen["rss"] = process.memory_info().rss
+        seen["mapped"] = {m.path for m in process.memory_maps()}
+        jobs.cancel(second)
+        jobs.cancel(second)
+        wait_for(lambda: jobs.status(second).state == "cancelled", timeout=10)
+        seen["second_has_models"] = get_run(second).has_models
+        jobs.cancel(first)
+        wait_for(lambda: jobs.status(first).state == "cancelled", timeout=10)
+        seen["cancel_finished_first"] = jobs.cancel(first).state
+        wait_for(lambda: not jobs.status(first).active and not jobs.status(second).active, timeout=20)
+    return seen
+
+
+def test_cancel_while_queued_and_twice_is_harmless(queued_behind_a_running_job):
+    seen = queued_behind_a_running_job
+    assert seen["second_right_after"] == "queued"
+    assert seen["second_after_2s"] == "queued"
+    assert not seen["second_has_models"]  # cancelled twice while queued: it ended cancelled, untrained
+    assert seen["cancel_finished_first"] == "cancelled"  # cancelling a finished run changes nothing
 
 
 def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
@@ -192,12 +217,25 @@ def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch):
     assert jobs.status(a).state == jobs.status(b).state == "done"
 
 
-def test_killed_worker_shows_interrupted_with_history(root):
-    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
-    wait_for(lambda: jobs.status(run_id).update >= 30)
-    pid = json.loads((run_dir(run_id) / "status.json").read_text())["pid"]
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: jobs.status(run_id).state == "interrupted", timeout=10)
+@pytest.fixture(scope="module")
+def killed_run(tmp_path_factory):
+    """A long run whose worker was SIGKILLed after its first checkpoint (update 40), shared by two tests."""
+    path = tmp_path_factory.mktemp("killed") / "runs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEQATTN_RUNS_DIR", str(path))
+        patch.delenv("SEQATTN_MAX_JOBS", raising=False)
+        run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=40))
+        checkpoint = wait_for(lambda: _status_file(run_id).get("checkpoint"))
+        wait_for(lambda: jobs.status(run_id).update >= 30)
+        os.kill(_status_file(run_id)["pid"], signal.SIGKILL)
+        wait_for(lambda: jobs.status(run_id).state == "interrupted", timeout=10)
+    return path, run_id, checkpoint
+
+
+def test_killed_worker_shows_interrupted_with_history(killed_run, monkeypatch):
+    path, run_id, _ = killed_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(path))
+    assert jobs.status(run_id).state == "interrupted"
     assert len(read_progress(run_dir(run_id))) > 0
     assert get_run(run_id).state == "interrupted"
 
@@ -289,25 +327,13 @@ def test_running_job_over_its_memory_budget_stops_itself_with_a_reason(root, mon
     assert status.error.endswith("GiB reached the budget 0.3 GiB")
 
 
-def test_queued_worker_waits_without_tensorflow(root, monkeypatch):
-    import psutil
-
-    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
-    first = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
-    wait_for(lambda: jobs.status(first).state == "running")
-    second = jobs.start(PROBLEM, model=MODEL, train=tiny())
-    pid = wait_for(lambda: _status_file(second).get("pid"))
-    time.sleep(2.0)
-    assert jobs.status(second).state == "queued"
-    process = psutil.Process(pid)
-    rss = process.memory_info().rss
-    mapped = {m.path for m in process.memory_maps()}
+def test_queued_worker_waits_without_tensorflow(queued_behind_a_running_job):
+    seen = queued_behind_a_running_job
+    assert seen["second_after_2s"] == "queued"
+    rss, mapped = seen["rss"], seen["mapped"]
     print(f"queued worker RSS: {rss / 2**20:.0f} MiB")
     assert not any("tensorflow" in path for path in mapped)
     assert rss < 300 * 2**20
-    for run_id in (second, first):
-        jobs.cancel(run_id)
-    wait_for(lambda: not jobs.status(first).active and not jobs.status(second).active, timeout=20)
 
 
 def test_frozen_worker_is_stalled_and_frees_its_slot(root, monkeypatch):
@@ -334,15 +360,14 @@ def test_frozen_worker_is_stalled_and_frees_its_slot(root, monkeypatch):
     assert final.state == "interrupted" and "its slot went to the next job" in final.error
 
 
-def test_killed_run_keeps_its_models_from_the_last_evaluation(root):
+def test_killed_run_keeps_its_models_from_the_last_evaluation(killed_run, monkeypatch):
     from seqattn.models import Predictor
     from seqattn.runs import load_models
 
-    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=40))
-    checkpoint = wait_for(lambda: _status_file(run_id).get("checkpoint"))
+    path, run_id, checkpoint = killed_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(path))
     assert checkpoint["update"] % 40 == 0 and set(checkpoint["accuracy"]) == {"baseline", "attention"}
-    os.kill(_status_file(run_id)["pid"], signal.SIGKILL)
-    wait_for(lambda: jobs.status(run_id).state == "interrupted", timeout=10)
+    assert jobs.status(run_id).state == "interrupted"
     directory = run_dir(run_id)
     assert not [p for p in directory.iterdir() if p.name.startswith(".") and p.suffix == ".keras"]
     summary = get_run(run_id)

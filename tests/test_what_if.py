@@ -172,7 +172,7 @@ TRAINED_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 @pytest.fixture(scope="module")
 def trained() -> Predictor:
     """A small bidirectional attention model at 100 % exact match, with a near-perfect diagonal (~10 s)."""
-    result = train(TRAINED_PROBLEM, TrainConfig(protocol="batched", seed=0, updates=200, eval_size=200),
+    result = train(TRAINED_PROBLEM, TrainConfig(protocol="batched", seed=0, updates=200, eval_size=200, jit_compile=False),
                    model=ModelConfig(units=32, encoder="bidirectional"), names=("attention",))
     assert result.accuracy["attention"].exact_match >= 0.95, result.accuracy
     return Predictor(result.models["attention"])
