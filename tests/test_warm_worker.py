@@ -96,15 +96,16 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
         pool.ensure()
         _wait_ready(root)
         first_pid = pool.pid
-        # The prepared job, then another one (different problem, size and seed) right after.
+        # The prepared job, then another one (different problem, size and seed) right after; it waits
+        # for the first one's slot in the next warm process, which then has no reason to prepare anything.
         prepared_run = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
         assert pool.hand_off(run_dir(prepared_run, root)) == first_pid
         assert pool.pid not in (None, first_pid)  # a fresh process for the next job: no state carried over
         assert pool.job == _job(PROBLEM, RECIPE, MODEL)  # it prepares the job last started
-        wait_done(prepared_run, root)
         other_run = create_run(OTHER_PROBLEM, OTHER_RECIPE.to_dict(), model=OTHER_MODEL.to_dict(), root=root)
         second_pid = pool.hand_off(run_dir(other_run, root))
         assert second_pid not in (None, first_pid)
+        wait_done(prepared_run, root)
         wait_done(other_run, root)
     finally:
         pool.close()
