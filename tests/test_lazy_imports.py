@@ -12,21 +12,18 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from seqattn.problem import ProblemConfig
-from seqattn.runs import RunError, RunWriter, create_run, read_progress, run_dir, update_status
-from seqattn.runs.layout import PROGRESS_FILE, model_path
+from seqattn.runs import RunError, read_progress
+from seqattn.runs.layout import PROGRESS_FILE
 from seqattn.runs.progress import final_reported
-from seqattn.training import Progress
+from tests.test_damaged_runs import fake_done_run
 
 PROJECT = Path(__file__).resolve().parent.parent
 # pandas costs about 0.3 s at launch; TensorFlow seconds. Plotly stays: Streamlit imports it itself.
 HEAVY = ("pandas", "tensorflow", "keras")
-NAMES = ("baseline", "attention")
 
 
 def home_page_imports() -> list[str]:
@@ -49,25 +46,6 @@ def loaded_after(code: str, runs_dir: Path) -> dict[str, bool]:
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def fake_done_run(root: Path) -> str:
-    """A finished training on disk, written without TensorFlow (as the run listing checks it)."""
-    run_id = create_run(ProblemConfig(cardinality=6, n_in=4, n_out=2), {}, model={"units": 8}, root=root)
-    directory = run_dir(run_id, root)
-    writer = RunWriter(directory, status_interval=0)
-    for update in (5, 10):
-        writer.on_progress(Progress(update=update, total=10, samples=4 * update, elapsed=0.1 * update,
-                                    loss={n: 1.0 / update for n in NAMES}, smoothed={n: 2.0 / update for n in NAMES},
-                                    final=update == 10))
-    writer.close()
-    for name in NAMES:
-        with zipfile.ZipFile(model_path(directory, name), "w") as archive:
-            archive.writestr("config.json", "{}")
-    accuracy = {n: {"exact_match": 0.5, "per_position": [0.5, 0.5]} for n in NAMES}
-    (directory / "result.json").write_text(json.dumps({"accuracy": accuracy, "updates_done": 10, "elapsed": 1.0}))
-    update_status(directory, state="done", update=10, total=10, elapsed=1.0)
-    return run_id
 
 
 def test_the_home_page_imports_are_known():
