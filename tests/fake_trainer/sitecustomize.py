@@ -1,8 +1,8 @@
 """A fake trainer for page tests, loaded by every Python process started with this folder on PYTHONPATH.
 
 Where the page, not the training, is under test, a worker need not import
-TensorFlow and train: this replaces :func:`seqattn.training.train` and
-:func:`seqattn.cells.train_cell` with functions that report progress,
+TensorFlow and train: this replaces :func:`seqattn.training.train`,
+:func:`seqattn.training.build_models` and :func:`seqattn.cells.train_cell` with functions that report progress,
 evaluations and results of the real shapes, derived from the configs, in a
 fraction of a second. Nothing in the production code knows about it.
 """
@@ -105,6 +105,12 @@ def fake_train_cell(spec, on_progress=None, stop=None) -> CellResult:
     )
 
 
+def fake_build_models(problem, config, names, model=None) -> dict:
+    """Like :func:`seqattn.training.build_models`, without Keras (so a fake worker never loads TensorFlow)."""
+    return {name: PlaceholderModel() for name in names}
+
+
 seqattn.training.train = fake_train
+seqattn.training.build_models = fake_build_models
 seqattn.cells.train_cell = fake_train_cell
 seqattn.cells.fit_threads_to_process = lambda threads=None: None
