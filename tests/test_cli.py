@@ -23,6 +23,19 @@ def run_cli(*args: str, runs: Path | None = None, timeout: float = 300,
                           env=env, timeout=timeout, cwd=ROOT)
 
 
+def run_here(*args: str, capsys: pytest.CaptureFixture[str], runs: Path | None = None) -> tuple[int, str, str]:
+    """``seqattn.cli.main(args)`` in this process (no TensorFlow start-up per call): (exit code, stdout, stderr)."""
+    from seqattn.cli import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        if runs is not None:
+            patch.setenv("SEQATTN_RUNS_DIR", str(runs))
+        capsys.readouterr()
+        code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "runs"
@@ -41,22 +54,23 @@ def test_train_writes_a_run_the_dashboard_can_list(trained):
     assert listing.returncode == 0 and run_path.name in listing.stdout and "done" in listing.stdout
 
 
-def test_evaluate_by_directory_and_by_id(trained):
+def test_evaluate_by_directory_and_by_id(trained, capsys):
     out, run_path, _ = trained
-    by_dir = run_cli("evaluate", str(run_path), "--n", "200")
-    assert by_dir.returncode == 0, by_dir.stderr[-2000:]
-    assert "baseline: exact match" in by_dir.stdout and "attention: exact match" in by_dir.stdout
-    by_id = run_cli("evaluate", run_path.name, "--n", "200", runs=out)
-    assert by_id.stdout == by_dir.stdout
+    code, by_dir, err = run_here("evaluate", str(run_path), "--n", "200", capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert "baseline: exact match" in by_dir and "attention: exact match" in by_dir
+    code, by_id, err = run_here("evaluate", run_path.name, "--n", "200", capsys=capsys, runs=out)
+    assert code == 0, err[-2000:]
+    assert by_id == by_dir
 
 
-def test_predict_prints_both_models_and_attention(trained):
+def test_predict_prints_both_models_and_attention(trained, capsys):
     _, run_path, _ = trained
-    result = run_cli("predict", str(run_path), "[1, 2, 3, 4, 5]")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "expected: [1, 2, 0, 0, 0]" in result.stdout
-    assert "baseline:" in result.stdout and "attention:" in result.stdout
-    assert result.stdout.count("step ") == 5
+    code, out, err = run_here("predict", str(run_path), "[1, 2, 3, 4, 5]", capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert "expected: [1, 2, 0, 0, 0]" in out
+    assert "baseline:" in out and "attention:" in out
+    assert out.count("step ") == 5
 
 
 @pytest.mark.parametrize(
