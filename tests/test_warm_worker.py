@@ -88,8 +88,13 @@ def _wait_ready(root, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
-def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_path):
+def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_path, monkeypatch):
     root = tmp_path / "runs"
+    # Every process below shares one fresh XLA cache (seqattn.xla_cache): a process that loads a
+    # program another one compiled must still give the same numbers.
+    cache = tmp_path / "xla"
+    cache.mkdir()
+    monkeypatch.setenv("TF_XLA_FLAGS", f"--tf_xla_persistent_cache_directory={cache}")
     pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
     assert warm_pool.WarmPool(root).job == warm_pool.default_job()
     try:
@@ -118,6 +123,8 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
     for warm_id, cold_id in ((prepared_run, cold_prepared), (other_run, cold_other)):
         assert jobs.status(warm_id, root).state == "done"
         assert _numbers(warm_id, root) == _numbers(cold_id, root)
+    # Four processes compiled a step; fewer programs were written: at least one was loaded from the cache.
+    assert 1 <= len(list(cache.iterdir())) < 4
 
 
 def test_a_job_cancelled_while_its_warm_process_still_loads_ends_within_two_seconds(tmp_path):
