@@ -6,11 +6,9 @@ several processes train anyway (tests/test_warm_worker.py).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from seqattn import xla_cache
 
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def test_the_default_folder_is_under_the_users_cache(tmp_path):
