@@ -39,6 +39,7 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python bench/predict_latency.py
 	$(BIN)/python bench/startup_time.py
 	$(BIN)/python bench/sweep_scaling.py
+	$(BIN)/python bench/cancel_latency.py
 
 sweep: $(VENV)/.run-deps
 	$(BIN)/python -m seqattn sweep --seeds 3 --protocol batched --csv docs/length_sweep.csv
