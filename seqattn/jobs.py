@@ -13,13 +13,13 @@ import dataclasses
 import os
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
+from seqattn.processes import reap_in_background
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import (
     ACTIVE_STATES,
@@ -176,11 +176,6 @@ def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: st
         check_budget(problem, train_config, model_config)
 
 
-def _reap(process: subprocess.Popen[bytes]) -> None:
-    # Waiting in a daemon thread keeps finished workers from lingering as zombies.
-    threading.Thread(target=process.wait, daemon=True).start()
-
-
 def worker_env() -> dict[str, str]:
     """The environment of a training process: this one's, with this package importable."""
     env = dict(os.environ)
@@ -213,7 +208,7 @@ def launch_worker(directory: Path) -> int:
         )
     finally:
         log.close()
-    _reap(process)
+    reap_in_background(process)
     return process.pid
 
 

@@ -7,6 +7,8 @@ unrelated process, so a job records its process's start time beside its pid.
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from typing import Any
 
 import psutil
@@ -51,3 +53,8 @@ def process_alive(pid: Any, start_time: Any = None) -> bool:
     if start_time is None:
         return True
     return isinstance(start_time, float) and abs(started - start_time) < 0.05
+
+
+def reap_in_background(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a child process in a daemon thread, so a finished one does not linger as a zombie."""
+    threading.Thread(target=process.wait, daemon=True).start()

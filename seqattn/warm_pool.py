@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seqattn.processes import reap_in_background
+
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
 POOL_DIR = ".warm"
@@ -133,8 +135,7 @@ class WarmPool:
                     pid = process.pid
                 except OSError:  # it died meanwhile
                     pid = None
-                # Waiting in a daemon thread keeps a finished job from lingering as a zombie.
-                threading.Thread(target=process.wait, daemon=True).start()
+                reap_in_background(process)
             self.job = job or self.job
             self._process = self._spawn(after=pid)
         return pid
@@ -148,7 +149,7 @@ class WarmPool:
                 process.stdin.close()
             except OSError:
                 pass
-            threading.Thread(target=process.wait, daemon=True).start()
+            reap_in_background(process)
 
 
 _pool: WarmPool | None = None
