@@ -26,6 +26,7 @@ Run: ``.venv/bin/python bench/demo_latency.py [--repeats 3] [--only train,explor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -139,17 +140,23 @@ class Browser:
         self._playwright.stop()
 
 
-def fresh_server(runs_dir: Path, tmp: Path, name: str) -> Server:
-    return start_server(runs_dir, tmp / f"{name}.log")
+@contextlib.contextmanager
+def fresh_server_and_page(browser: Browser, runs_dir: Path, tmp: Path, name: str) -> Iterator[tuple[Server, object]]:
+    """A freshly started server on ``runs_dir`` and a page in a fresh browser context; both closed after."""
+    server = start_server(runs_dir, tmp / f"{name}.log")
+    page = browser.new_page()
+    try:
+        yield server, page
+    finally:
+        page.context.close()
+        stop_server(server)
 
 
 # -- train ---------------------------------------------------------------------
 def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | None]:
     """Click "Train both models" on the seed problem's defaults: first loss point, attention >= 95 %."""
     runs = tmp / f"train{index}" / "runs"
-    server = fresh_server(runs, tmp, f"train{index}")
-    page = browser.new_page()
-    try:
+    with fresh_server_and_page(browser, runs, tmp, f"train{index}") as (server, page):
         opened = time.perf_counter()
         page.goto(server.url + "/Train")
         button = page.get_by_role("button", name="Train both models")
@@ -177,9 +184,6 @@ def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | N
         print(f"  train {index}: warm process ready {fmt(ready)} after opening /Train; first loss point "
               f"{first_point:.2f} s, attention >= 95 % {fmt(reached)}")
         return {"first loss point": first_point, "attention >= 95 %": reached, "warm process ready": ready}
-    finally:
-        page.context.close()
-        stop_server(server)
 
 
 # -- explore -------------------------------------------------------------------
@@ -218,22 +222,15 @@ def one_explore(browser: Browser, root: Path, run_id: str, tmp: Path, index: int
 
     results: dict[str, float | None] = {}
     # Home first: the home page drawn, the warm-up left to finish (the speaker talks), then Explore.
-    server = fresh_server(root, tmp, f"explore-home{index}")
-    page = browser.new_page()
-    try:
+    with fresh_server_and_page(browser, root, tmp, f"explore-home{index}") as (server, page):
         page.goto(server.url)
         page.get_by_role("heading", name=HEADING).wait_for()
         warm = wait_quiet(server.process.pid)
         results["explore, home first"] = time_explore(page, server, run_id)
         results["warm-up (home drawn -> server idle)"] = warm
-    finally:
-        page.context.close()
-        stop_server(server)
     # Home first, then the sidebar's Explore link, as a speaker clicks it (no page reload; Explore opens
     # on the newest run, the seed run).
-    server = fresh_server(root, tmp, f"explore-link{index}")
-    page = browser.new_page()
-    try:
+    with fresh_server_and_page(browser, root, tmp, f"explore-link{index}") as (server, page):
         page.goto(server.url)
         page.get_by_role("heading", name=HEADING).wait_for()
         wait_quiet(server.process.pid)
@@ -241,17 +238,9 @@ def one_explore(browser: Browser, root: Path, run_id: str, tmp: Path, index: int
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Explore").click()
         page.wait_for_function(HEATMAP_JS, timeout=PAGE_TIMEOUT, polling=20)
         results["explore, home first, sidebar link"] = time.perf_counter() - started
-    finally:
-        page.context.close()
-        stop_server(server)
     # Direct: a fresh server, the Explore link opened first (no home page, no warm-up).
-    server = fresh_server(root, tmp, f"explore-direct{index}")
-    page = browser.new_page()
-    try:
+    with fresh_server_and_page(browser, root, tmp, f"explore-direct{index}") as (server, page):
         results["explore, direct"] = time_explore(page, server, run_id)
-    finally:
-        page.context.close()
-        stop_server(server)
     print(f"  explore {index}: home first {results['explore, home first']:.2f} s "
           f"(warm-up took {warm:.1f} s), by the sidebar link {results['explore, home first, sidebar link']:.2f} s, "
           f"direct {results['explore, direct']:.2f} s")

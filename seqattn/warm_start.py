@@ -66,7 +66,8 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     They have the same problem, models and names, and agree on ``PREPARED_FIELDS``
     of their recipe (``config``, a :class:`seqattn.training.TrainConfig`).
     """
-    recipe = {name: config.to_dict()[name] for name in PREPARED_FIELDS}
+    settings = config.to_dict()
+    recipe = {name: settings[name] for name in PREPARED_FIELDS}
     return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
 
 
