@@ -290,6 +290,8 @@ def test_train_live_then_done(speaker: Session, server: Server, walk: dict[str, 
     expect(done).to_contain_text(f"{SHORT_UPDATES:,} updates")
     expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.get_by_test_id("stMetric").filter(has_text="Attention exact match")).to_be_visible()
+    # "Done" is text and shows first; the Plotly chart below it mounts a moment later.
+    page.wait_for_function(f"() => ({LOSS_POINTS_JS})() > 0", timeout=10_000, polling=100)
     assert loss_points(page) > 0, "the summary shows the loss chart"
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3")
     assert run_state(server, run_id) == "done"
@@ -638,6 +640,12 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
         polling=250,
     )
     expect(page.get_by_text("Done: 2 of 2 cells")).to_be_visible(timeout=TICK_TIMEOUT)
+    # The figure mounts after the text around it; wait for it to draw both models.
+    page.wait_for_function(
+        f"() => {{ const f = ({SWEEP_FIGURE_JS})(); return f && f.svg && Object.keys(f.lines).length >= 2; }}",
+        timeout=10_000,
+        polling=100,
+    )
     figure = page.evaluate(SWEEP_FIGURE_JS)
     assert figure and figure["svg"], figure
     assert figure["lines"].get("Baseline (no attention)") == [3, 4], figure
