@@ -88,4 +88,4 @@ def latest_sweep() -> None:
 
 
 home()
-start_warmup()  # after the render: TensorFlow, the newest run's models, Explore's first answer
+start_warmup()  # after the render: the warm training process, the newest run's models, Explore's first answer

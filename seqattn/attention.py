@@ -1,21 +1,13 @@
 """Bahdanau-style attention decoder, written from ``shared/spec/attention-decoder.md``.
 
-The equations, per output step t (``s`` the decoder state, ``y`` its own previous
-softmax output, ``h`` the encoder states):
-
-    e_tj = V_a . tanh(s_{t-1} W_a + h_j U_a + b_a)
-    a_t  = softmax_j(e_tj);   c_t = sum_j a_tj h_j
-    r_t  = sigmoid(y_{t-1} W_r + s_{t-1} U_r + c_t C_r + b_r)
-    z_t  = sigmoid(y_{t-1} W_z + s_{t-1} U_z + c_t C_z + b_z)
-    p_t  = tanh(y_{t-1} W_p + (r_t * s_{t-1}) U_p + c_t C_p + b_p)
-    s_t  = (1 - z_t) * s_{t-1} + z_t * p_t
-    y_t  = softmax(y_{t-1} W_o + s_{t-1} U_o + c_t C_o + b_o)
-
-with ``s_0 = tanh(h_0 W_s)`` and ``y_0 = 0``.
+The equations, and the one function that runs them (:func:`seqattn.decoding.decode`,
+shared with the NumPy predictor of :mod:`seqattn.inference`), are in
+:mod:`seqattn.decoding`; this module is the Keras layer around them: weights,
+configuration, saving.
 
 A what-if override may replace ``a_t`` of chosen steps by given rows before the
 context is formed (``forced_attention``, ``forced_mask``); without one the layer
-is exactly the equations above.
+is exactly the equations.
 """
 
 from __future__ import annotations
@@ -25,32 +17,7 @@ from typing import Any
 import keras
 from keras import ops
 
-# (name, shape key, initializer). Shape keys: D encoder size, U units, K outputs.
-_WEIGHT_SPECS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("V_a", ("U",), "glorot_uniform"),
-    ("W_a", ("U", "U"), "glorot_uniform"),
-    ("U_a", ("D", "U"), "glorot_uniform"),
-    ("b_a", ("U",), "zeros"),
-    ("C_r", ("D", "U"), "orthogonal"),
-    ("U_r", ("U", "U"), "orthogonal"),
-    ("W_r", ("K", "U"), "orthogonal"),
-    ("b_r", ("U",), "zeros"),
-    ("C_z", ("D", "U"), "orthogonal"),
-    ("U_z", ("U", "U"), "orthogonal"),
-    ("W_z", ("K", "U"), "orthogonal"),
-    ("b_z", ("U",), "zeros"),
-    ("C_p", ("D", "U"), "orthogonal"),
-    ("U_p", ("U", "U"), "orthogonal"),
-    ("W_p", ("K", "U"), "orthogonal"),
-    ("b_p", ("U",), "zeros"),
-    ("C_o", ("D", "K"), "orthogonal"),
-    ("U_o", ("U", "K"), "orthogonal"),
-    ("W_o", ("K", "K"), "orthogonal"),
-    ("b_o", ("K",), "zeros"),
-    ("W_s", ("D", "U"), "orthogonal"),
-)
-
-WEIGHT_NAMES: tuple[str, ...] = tuple(name for name, _, _ in _WEIGHT_SPECS)
+from seqattn.decoding import WEIGHT_NAMES, WEIGHT_SPECS, decode
 
 
 @keras.saving.register_keras_serializable(package="seqattn")
@@ -118,7 +85,7 @@ class AttentionDecoder(keras.layers.Layer):
                 "give the Input a fixed number of timesteps or set output_steps."
             )
         sizes = {"D": features, "U": self.units, "K": self.output_dim}
-        for name, shape_keys, initializer in _WEIGHT_SPECS:
+        for name, shape_keys, initializer in WEIGHT_SPECS:
             weight = self.add_weight(
                 name=name,
                 shape=tuple(sizes[key] for key in shape_keys),
@@ -146,48 +113,10 @@ class AttentionDecoder(keras.layers.Layer):
             if forced_mask is None:
                 forced_mask = ops.ones_like(forced_attention[:, :, 0])
             forced_mask = ops.convert_to_tensor(forced_mask, dtype=h.dtype)
-        # Attention keys depend only on the encoder states: compute them once.
-        keys = ops.matmul(h, self.U_a) + self.b_a  # (B, T, U)
-        state = ops.tanh(ops.matmul(h[:, 0, :], self.W_s))  # s_0: (B, U)
-        previous = ops.zeros_like(ops.matmul(h[:, 0, :], self.C_o))  # y_0: (B, K)
-        outputs, attentions = [], []
-        # T is small and static here, so an unrolled Python loop keeps every step
-        # visible to XLA and matches the equations line for line.
-        for t in range(steps):
-            query = ops.matmul(state, self.W_a)  # (B, U)
-            energy = ops.sum(ops.tanh(query[:, None, :] + keys) * self.V_a, axis=-1)  # (B, T)
-            attention = ops.softmax(energy, axis=-1)
-            if forced_attention is not None:
-                # A mask of exactly 0 or 1 gives exactly the layer's row or the
-                # forced one (0 * x + 1 * y == y in floating point).
-                weight = forced_mask[:, t, None]  # (B, 1)
-                attention = weight * forced_attention[:, t, :] + (1.0 - weight) * attention
-            context = ops.sum(attention[:, :, None] * h, axis=1)  # (B, D)
-            reset = ops.sigmoid(
-                ops.matmul(previous, self.W_r) + ops.matmul(state, self.U_r)
-                + ops.matmul(context, self.C_r) + self.b_r
-            )
-            update = ops.sigmoid(
-                ops.matmul(previous, self.W_z) + ops.matmul(state, self.U_z)
-                + ops.matmul(context, self.C_z) + self.b_z
-            )
-            proposal = ops.tanh(
-                ops.matmul(previous, self.W_p) + ops.matmul(reset * state, self.U_p)
-                + ops.matmul(context, self.C_p) + self.b_p
-            )
-            # y_t reads s_{t-1}, so it is computed before the state moves on.
-            output = ops.softmax(
-                ops.matmul(previous, self.W_o) + ops.matmul(state, self.U_o)
-                + ops.matmul(context, self.C_o) + self.b_o,
-                axis=-1,
-            )
-            state = (1.0 - update) * state + update * proposal
-            previous = output
-            outputs.append(output)
-            attentions.append(attention)
-        probabilities = ops.stack(outputs, axis=1)
+        weights = {name: getattr(self, name) for name in WEIGHT_NAMES}
+        probabilities, attention = decode(ops, weights, h, steps, forced_attention, forced_mask)
         if return_attention:
-            return probabilities, ops.stack(attentions, axis=1)
+            return probabilities, attention
         return probabilities
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:

@@ -68,7 +68,7 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
     Args:
         text: typed sequence, checked by :func:`seqattn.parsing.parse_sequence`.
         problem: the run's problem.
-        predictors: :class:`seqattn.models.Predictor` by model name.
+        predictors: :class:`seqattn.prediction.SequencePredictor` by model name.
 
     Raises:
         ValueError: the sequence is not valid for ``problem`` (user-facing message).

@@ -7,7 +7,6 @@ session between script runs, which would otherwise make names collide).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -16,7 +15,8 @@ import tensorflow as tf
 
 from seqattn.attention import AttentionDecoder
 from seqattn.configuration import check_choice, check_int_range
-from seqattn.problem import ProblemConfig, one_hot
+from seqattn.prediction import NO_ATTENTION, Prediction, forced_rows, one_hot_inputs
+from seqattn.problem import ProblemConfig
 from seqattn.registry import model_kind
 from seqattn.model_config import ENCODERS, MAX_UNITS
 
@@ -110,23 +110,6 @@ def has_attention(model: keras.Model) -> bool:
     return any(isinstance(layer, AttentionDecoder) for layer in model.layers)
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """What a model says about a batch of input sequences.
-
-    Attributes:
-        tokens: int32 (batch, steps), the argmax token at each output step.
-        confidence: float32 (batch, steps), the probability of that token.
-        probabilities: float32 (batch, steps, K).
-        attention: float32 (batch, steps, n_in) for the attention model, else None.
-    """
-
-    tokens: np.ndarray
-    confidence: np.ndarray
-    probabilities: np.ndarray
-    attention: np.ndarray | None
-
-
 class Predictor:
     """A model's forward pass compiled once, for many fast predictions.
 
@@ -168,26 +151,11 @@ class Predictor:
 
     def _one_hot(self, inputs: np.ndarray) -> tf.Tensor:
         """Checked int inputs (n_in,) or (batch, n_in) -> one-hot (batch, n_in, K)."""
-        inputs = np.asarray(inputs, dtype=np.int32)
-        if inputs.ndim == 1:
-            inputs = inputs[None, :]
-        if inputs.ndim != 2 or inputs.shape[1] != self.n_in:
-            raise ValueError(f"inputs must have shape (batch, {self.n_in}); got {inputs.shape}")
-        if inputs.size and (inputs.min() < 0 or inputs.max() >= self.cardinality):
-            raise ValueError(f"input tokens must be in 0..{self.cardinality - 1}")
-        return tf.constant(one_hot(inputs, self.cardinality))
+        return tf.constant(one_hot_inputs(inputs, self.n_in, self.cardinality))
 
     @staticmethod
     def _prediction(probabilities: tf.Tensor, attention: tf.Tensor | None) -> Prediction:
-        probabilities = probabilities.numpy()
-        tokens = np.argmax(probabilities, axis=-1).astype(np.int32)
-        confidence = np.take_along_axis(probabilities, tokens[..., None], axis=-1)[..., 0]
-        return Prediction(
-            tokens=tokens,
-            confidence=confidence.astype(np.float32),
-            probabilities=probabilities,
-            attention=None if attention is None else attention.numpy(),
-        )
+        return Prediction.of(probabilities.numpy(), None if attention is None else attention.numpy())
 
     def __call__(self, inputs: np.ndarray) -> Prediction:
         """Predict for int inputs (batch, n_in) with values in [0, K)."""
@@ -216,23 +184,9 @@ class Predictor:
                 row of the wrong length, with negative weights or not summing to 1.
         """
         if self._forced is None:
-            raise ValueError("only a model with attention can have its attention forced; "
-                             "this one has no attention decoder.")
-        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) or not 0 <= step < self.steps:
-            raise ValueError(f"step must be an output step from 0 to {self.steps - 1}; got {step!r}.")
-        row = np.asarray(row, dtype=np.float32)
-        if row.shape != (self.n_in,):
-            raise ValueError(f"the attention row must have one weight per input position ({self.n_in}); "
-                             f"got shape {row.shape}.")
-        if not np.all(np.isfinite(row)) or row.min() < 0 or abs(float(row.sum()) - 1.0) > 1e-3:
-            raise ValueError(f"the attention row must be non-negative weights summing to 1; "
-                             f"got {np.round(row, 4).tolist()} (sum {float(row.sum()):.4f}).")
+            raise ValueError(NO_ATTENTION)
         x = self._one_hot(inputs)
-        batch = int(x.shape[0])
-        rows = np.zeros((batch, self.steps, self.n_in), dtype=np.float32)
-        rows[:, step] = row
-        mask = np.zeros((batch, self.steps), dtype=np.float32)
-        mask[:, step] = 1.0
+        rows, mask = forced_rows(int(x.shape[0]), self.steps, self.n_in, step, row)
         probabilities, attention = self._forced(x, tf.constant(rows), tf.constant(mask))
         return self._prediction(probabilities, attention)
 

@@ -2,8 +2,9 @@
 
 Pick an output step and an input position; that step's attention is set to
 ``weight`` on the position (one-hot at ``weight=1``), the rest renormalised, and
-the decoder runs again (:meth:`seqattn.models.Predictor.force`). The new
-prediction and the new later attention rows sit beside the original ones.
+the decoder runs again (the predictor's ``force``,
+:class:`seqattn.prediction.SequencePredictor`). The new prediction and the
+new later attention rows sit beside the original ones.
 
 Core code only (no Streamlit): the dashboard and the tests call it alike.
 """
@@ -12,12 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # the models module imports TensorFlow; this one stays light
-    from seqattn.models import Prediction, Predictor
+from seqattn.prediction import Prediction, SequencePredictor
 
 # Below this total the other positions count as carrying no attention at all.
 _NO_MASS = 1e-9
@@ -79,7 +78,7 @@ class WhatIf:
         step: the output step whose attention was forced.
         position: the input position it was forced onto.
         weight: the mass put there (1.0: one-hot).
-        original: the model's own :class:`~seqattn.models.Prediction` (batch of 1:
+        original: the model's own :class:`~seqattn.prediction.Prediction` (batch of 1:
             tokens (1, steps), attention (1, steps, n_in)).
         forced: the prediction with the forced row, same shapes; its
             ``attention[0, step]`` is the forced row.
@@ -94,11 +93,11 @@ class WhatIf:
     changed_steps: list[int]
 
 
-def force_attention(predictor: Predictor, inputs: np.ndarray, step: int, position: int, weight: float = 1.0) -> WhatIf:
+def force_attention(predictor: SequencePredictor, inputs: np.ndarray, step: int, position: int, weight: float = 1.0) -> WhatIf:
     """Force output ``step`` to attend ``position`` (with ``weight``) and rerun the decoder.
 
     Args:
-        predictor: a :class:`~seqattn.models.Predictor` of an attention model.
+        predictor: a :class:`~seqattn.prediction.SequencePredictor` of an attention model.
         inputs: int (n_in,) or (1, n_in), one input sequence.
         step: output step, 0 .. steps - 1.
         position: input position, 0 .. n_in - 1.

@@ -23,11 +23,10 @@ _preloaded: dict[tuple[str, str], Future] = {}
 
 
 def load_predictors(run_id: str, root: str) -> dict[str, Any]:
-    """Load a finished run's models and wrap each in a compiled :class:`~seqattn.models.Predictor` (uncached)."""
-    from seqattn.models import Predictor
-    from seqattn.runs import load_models
+    """A finished run's predictors (NumPy, no TensorFlow: :func:`seqattn.runs.load_predictors`), uncached."""
+    from seqattn.runs import load_predictors
 
-    return {name: Predictor(model) for name, model in load_models(run_id, root).items()}
+    return load_predictors(run_id, root)
 
 
 def preload_predictors(run_id: str, root: str) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def _take_preloaded(run_id: str, root: str) -> dict[str, Any] | None:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the run's models…")
 def predictors_for(run_id: str, root: str) -> dict[str, Any]:
-    """Compiled predictors of a finished run, by model name (shared by all sessions)."""
+    """Predictors of a finished run, by model name (shared by all sessions)."""
     preloaded = _take_preloaded(run_id, root)
     return preloaded if preloaded is not None else load_predictors(run_id, root)
 

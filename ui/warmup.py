@@ -1,21 +1,22 @@
 """Server warm-up: after the home page is drawn, get the Explore page ready in the background.
 
-Opening Explore on a freshly started server used to cost seconds: TensorFlow and
-Keras imported, the newest run's models loaded, their ``tf.function`` traced,
-the Explore figures' Plotly classes loaded. :func:`start` does all of it once
-per server process, in a daemon thread, while the audience reads the home page:
+Explore's first keystroke on a fresh server pays for a few imports (h5py, Plotly,
+pandas' Styler), reading the newest run's models and building the figures once.
+:func:`start` does all of it once per server process, in a daemon thread, while
+the audience reads the home page (the models answer in NumPy, so none of this
+imports TensorFlow; :mod:`seqattn.inference`):
 
-1. import TensorFlow, Keras and :mod:`seqattn.models`;
+1. import the model reader (:mod:`seqattn.inference`, h5py);
 2. load the predictors of the run Explore opens by default (the newest usable
    run) through :func:`ui.loaders.preload_predictors`, which
    :func:`ui.loaders.predictors_for` then takes instead of loading again;
 3. run one explanation, one forced-attention what-if and build the Explore
-   figures once, so the first real keystroke finds everything traced.
+   figures once, so the first real keystroke finds everything imported.
 
 It never raises into a page: a problem is one log line and the warm-up gives up
 (the page then loads what it needs itself, as it did before). The home page
 calls :func:`start` at its very end, so it never delays the home page's render,
-and nothing here imports TensorFlow until the thread runs.
+and nothing here imports anything heavy until the thread runs.
 """
 
 from __future__ import annotations
@@ -111,10 +112,9 @@ def warm(root: str | None = None, report: WarmupReport | None = None) -> WarmupR
     """Do the warm-up in this thread (raises on a damaged run; :func:`start` catches and logs)."""
     report = report if report is not None else WarmupReport()
     started = time.perf_counter()
-    import tensorflow  # noqa: F401
-    import keras  # noqa: F401
+    import h5py  # noqa: F401
 
-    import seqattn.models  # noqa: F401
+    import seqattn.inference  # noqa: F401
     from seqattn.runs import list_runs, runs_root
 
     now = _timed(report, "imports", started)

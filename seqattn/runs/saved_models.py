@@ -1,4 +1,9 @@
-"""A training run's saved models (``<model>.keras``) and its final ``result.json``."""
+"""A training run's saved models (``<model>.keras``) and its final ``result.json``.
+
+The dashboard reads the models as NumPy predictors (:func:`load_predictor_files`,
+no TensorFlow in the server); the CLI and tests load them with Keras
+(:func:`load_model_files`).
+"""
 
 from __future__ import annotations
 
@@ -82,3 +87,29 @@ def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str
         except Exception as exc:  # Keras raises many types for a damaged archive
             raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).") from None
     return models
+
+
+def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict[str, Any]:
+    """Predictors of the named models of a run directory, by name, without TensorFlow when possible.
+
+    Each is a :class:`seqattn.inference.ArrayPredictor` (NumPy, reads the
+    ``.keras`` archive itself); a model with a layer NumPy does not run is
+    loaded with Keras into a :class:`seqattn.models.Predictor` instead. Both
+    answer the same calls with the same numbers (to float32 rounding).
+
+    Raises:
+        RunError: a model file that cannot be read.
+    """
+    from seqattn.inference import ArrayPredictor, UnsupportedModel
+
+    predictors: dict[str, Any] = {}
+    for name in names:
+        try:
+            predictors[name] = ArrayPredictor.from_file(model_path(directory, name))
+        except UnsupportedModel:
+            from seqattn.models import Predictor
+
+            predictors[name] = Predictor(load_model_files(directory, [name], run_id)[name])
+        except Exception as exc:  # zipfile, h5py and json raise many types for a damaged archive
+            raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).") from None
+    return predictors

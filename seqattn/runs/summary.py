@@ -31,7 +31,7 @@ from seqattn.runs.layout import (
     runs_root,
 )
 from seqattn.runs.progress import final_reported
-from seqattn.runs.saved_models import check_keras_file, load_model_files, read_result_file
+from seqattn.runs.saved_models import check_keras_file, load_model_files, load_predictor_files, read_result_file
 from seqattn.registry import MODEL_NAMES
 
 # A queued run that no worker picked up for this long was lost with its server.
@@ -402,15 +402,30 @@ def read_result(run_id: str, root: str | os.PathLike[str] | None = None) -> dict
     return read_result_file(run_dir(run_id, root))
 
 
-def load_models(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Load a finished run's models by name (``baseline``, ``attention``).
-
-    Raises:
-        RunError: the run is broken, still training, or has no models.
-    """
+def _usable_models(run_id: str, root: str | os.PathLike[str] | None) -> RunSummary:
     summary = get_run(run_id, root)
     if summary.broken:
         raise RunError(f"Run {run_id} cannot be used: {summary.broken}.")
     if not summary.has_models:
         raise RunError(f"Run {run_id} has no saved models (state: {summary.state}).")
+    return summary
+
+
+def load_models(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Load a finished run's models with Keras, by name (``baseline``, ``attention``).
+
+    Raises:
+        RunError: the run is broken, still training, or has no models.
+    """
+    summary = _usable_models(run_id, root)
     return load_model_files(run_dir(run_id, root), summary.names, run_id)
+
+
+def load_predictors(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """A finished run's predictors by name, answering in NumPy (:func:`~seqattn.runs.saved_models.load_predictor_files`).
+
+    Raises:
+        RunError: the run is broken, still training, has no models, or a model file cannot be read.
+    """
+    summary = _usable_models(run_id, root)
+    return load_predictor_files(run_dir(run_id, root), summary.names, run_id)
