@@ -11,7 +11,6 @@ import datetime as dt
 
 import streamlit as st
 
-from seqattn.figures import example_pair_figure
 from seqattn.problem import ProblemConfig, targets_for
 from seqattn.runs import list_runs, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
@@ -33,6 +32,9 @@ def home() -> None:
     target = targets_for([example], problem)[0].tolist()
     left, right = st.columns([3, 2])
     with left:
+        # Plotly's figure classes take about 0.2 s to import on a fresh server: the title and text go first.
+        from seqattn.figures import example_pair_figure
+
         show_figure(example_pair_figure(example, target, problem.n_out), large, key="example_pair")
         st.caption(
             f"K = {problem.cardinality} possible integers, input length {problem.n_in}, "

@@ -13,8 +13,10 @@ Seed problem (K=50, n_in=5, n_out=2), the Train form's batched defaults:
   Explore link (no page reload) to the drawn heatmap;
 * the train figures are taken once the server's warm training process is ready
   (``seqattn.warm_pool``; how long that took after opening /Train is printed);
-* ``launch``: ``streamlit run dashboard.py`` to the rendered home page
-  (bench/startup_time.py's measure), and whether TensorFlow was loaded by then;
+* ``launch``: ``streamlit run dashboard.py`` to the home page's title in the
+  page and to its figure drawn (bench/startup_time.py's measure), for a first
+  visit (empty browser cache) and a returning browser (same port, cached
+  scripts), and whether TensorFlow was loaded by then;
 * ``keystroke``: server-side cost of one Explore keystroke (parse, both
   predictions, attention, figure): bench/predict_latency.py's p50.
 
@@ -43,7 +45,9 @@ sys.path.insert(0, str(PROJECT / "tests"))
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(PROJECT))
 
-from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, Server, start_server, stop_server, venv_python  # noqa: E402
+from e2e_server import (  # noqa: E402
+    HEATMAP_JS, LOSS_POINTS_JS, Server, free_port, start_server, stop_server, venv_python,
+)
 from startup_time import ARGS, CHROMIUM, one_start  # noqa: E402
 
 STAGES = ("train", "explore", "launch", "keystroke")
@@ -129,6 +133,7 @@ class Browser:
 
         self._playwright = sync_playwright().start()
         self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        self.returning = None  # (context, port) of bench/startup_time.py's returning browser, once primed
 
     def new_page(self):
         context = self.browser.new_context(viewport=VIEWPORT)
@@ -136,6 +141,8 @@ class Browser:
         return context.new_page()
 
     def close(self) -> None:
+        if self.returning is not None:
+            self.returning[0].close()
         self.browser.close()
         self._playwright.stop()
 
@@ -249,11 +256,19 @@ def one_explore(browser: Browser, root: Path, run_id: str, tmp: Path, index: int
 
 # -- launch --------------------------------------------------------------------
 def one_launch(browser: Browser, index: int) -> dict[str, float | None]:
-    healthy, rendered, in_page, loaded = one_start(browser.browser)
-    print(f"  launch {index}: healthy {healthy:.2f} s, home page rendered {rendered:.2f} s (title in the page "
-          f"{in_page:.2f} s), TensorFlow loaded by then: {'yes' if loaded else 'no'}")
-    return {"launch -> home page": rendered, "launch -> title in the page": in_page,
-            "TensorFlow loaded at render (1 = yes)": float(loaded)}
+    """bench/startup_time.py's measure: a first visit (empty cache) and a returning browser (same port, cached)."""
+    first = one_start(browser.browser.new_context())
+    if browser.returning is None:
+        browser.returning = (browser.browser.new_context(), free_port())
+        one_start(*browser.returning)  # the visit that fills the cache
+    again = one_start(*browser.returning)
+    print(f"  launch {index}: new browser: title {first['title']:.2f} s, figure {first['figure']:.2f} s; returning "
+          f"browser: title {again['title']:.2f} s, figure {again['figure']:.2f} s; TensorFlow loaded by then: "
+          f"{'yes' if first['tensorflow'] or again['tensorflow'] else 'no'}")
+    return {"launch -> title in the page": first["title"], "launch -> home page drawn": first["figure"],
+            "launch -> title, returning browser": again["title"],
+            "launch -> home page drawn, returning browser": again["figure"],
+            "TensorFlow loaded at render (1 = yes)": float(first["tensorflow"] or again["tensorflow"])}
 
 
 # -- keystroke -----------------------------------------------------------------
@@ -275,7 +290,10 @@ GOALS = {
     "explore, home first": ("3.0-5.7 s", "<= 1 s"),
     "explore, home first, sidebar link": ("3.0-5.7 s", "<= 1 s"),
     "explore, direct": ("3.0-5.7 s", "<= 1 s"),
-    "launch -> home page": ("1.9-2.9 s", "<= 1.5 s"),
+    "launch -> title in the page": ("1.9-2.9 s", "<= 1.5 s"),
+    "launch -> home page drawn": ("1.9-2.9 s", "<= 1.5 s"),
+    "launch -> title, returning browser": ("1.9-2.9 s", "<= 1.5 s"),
+    "launch -> home page drawn, returning browser": ("1.9-2.9 s", "<= 1.5 s"),
     "keystroke (server side) p50": ("3-8 ms", "<= 10 ms"),
 }
 

@@ -60,9 +60,9 @@ def _health(url: str) -> str | None:
         return None
 
 
-def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT) -> Server:
-    """Start the dashboard on a free port and wait until its health check answers ``ok``."""
-    port = free_port()
+def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT, port: int | None = None) -> Server:
+    """Start the dashboard on ``port`` (default: a free one) and wait until its health check answers ``ok``."""
+    port = port or free_port()
     env = dict(os.environ)
     env["SEQATTN_RUNS_DIR"] = str(runs_dir)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -87,7 +87,7 @@ def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT
             raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
         if _health(server.url) == "ok":
             return server
-        time.sleep(0.25)
+        time.sleep(0.05)  # a browser opens the page as soon as the server says so
     stop_server(server)
     raise RuntimeError(f"streamlit did not answer {server.url}/_stcore/health within {timeout:.0f} s:\n"
                        f"{server.log_tail()}")

@@ -11,7 +11,6 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from seqattn.figures import apply_presentation
 from ui.keys import presenter_keys
 from ui.text import plain
 
@@ -75,6 +74,8 @@ def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str
     ``on_select`` (with a ``key``) is called when the user clicks a point; the
     selection is then in ``st.session_state[key]``.
     """
+    from seqattn.figures import apply_presentation  # Plotly's figure classes: not before a page's first lines
+
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": image_format, "filename": key or "seqattn", "scale": 2},
