@@ -11,8 +11,9 @@ import datetime as dt
 
 import streamlit as st
 
+from seqattn.diagrams import example_pair_svg
 from seqattn.problem import ProblemConfig, targets_for
-from seqattn.runs import list_runs, runs_root
+from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code
 from ui.warmup import start as start_warmup
@@ -32,10 +33,8 @@ def home() -> None:
     target = targets_for([example], problem)[0].tolist()
     left, right = st.columns([3, 2])
     with left:
-        # Plotly's figure classes take about 0.2 s to import on a fresh server: the title and text go first.
-        from seqattn.figures import example_pair_figure
-
-        show_figure(example_pair_figure(example, target, problem.n_out), large, key="example_pair")
+        # SVG, not Plotly: part of the page as soon as it arrives (seqattn.diagrams says why).
+        st.markdown(f'<div class="example-pair">{example_pair_svg(example, target, problem.n_out)}</div>', unsafe_allow_html=True)
         st.caption(
             f"K = {problem.cardinality} possible integers, input length {problem.n_in}, "
             f"echo the first {problem.n_out}: {example} → {target}."
@@ -51,11 +50,11 @@ def home() -> None:
         link("explore", label="Explore predictions and attention")
         link("compare", label="Compare over repeated runs")
         link("sweep", label="Sweep the input length")
-    latest_run()
+    latest_run(large)
     latest_sweep()
 
 
-def latest_run() -> None:
+def latest_run(large: bool) -> None:
     st.subheader("Latest run")
     # Trainings only: a sweep, a comparison or a stray folder never stands in for the latest run.
     runs = list_runs(kind="train")
@@ -76,6 +75,15 @@ def latest_run() -> None:
         link("explore", label=f"Explore run {latest.id}", query_params={"run": latest.id})
     if latest.elapsed:
         st.caption(f"Run {code(latest.id)}: {latest.update} updates in {format_seconds(latest.elapsed)}.")
+    per_position = per_position_accuracy(result_checked(latest.id).value) if latest.usable else {}
+    if per_position:
+        # Below the first screen. It also has the browser load Plotly's script while the audience
+        # reads, so Explore's heatmap draws at once after a click on its link.
+        from seqattn.figures import accuracy_by_position_figure
+
+        figure = accuracy_by_position_figure(per_position, latest.problem.get("n_out"))
+        figure.update_layout(height=260, title="Latest run: held-out accuracy at each output step")
+        show_figure(figure, large, key="latest_by_position")
 
 
 def latest_sweep() -> None:

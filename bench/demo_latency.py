@@ -14,7 +14,7 @@ Seed problem (K=50, n_in=5, n_out=2), the Train form's batched defaults:
 * the train figures are taken once the server's warm training process is ready
   (``seqattn.warm_pool``; how long that took after opening /Train is printed);
 * ``launch``: ``streamlit run dashboard.py`` to the home page's title in the
-  page and to its figure drawn (bench/startup_time.py's measure), for a first
+  page and to its first screen drawn (bench/startup_time.py's measure), for a first
   visit (empty browser cache) and a returning browser (same port, cached
   scripts), and whether TensorFlow was loaded by then;
 * ``keystroke``: server-side cost of one Explore keystroke (parse, both
@@ -262,12 +262,12 @@ def one_launch(browser: Browser, index: int) -> dict[str, float | None]:
         browser.returning = (browser.browser.new_context(), free_port())
         one_start(*browser.returning)  # the visit that fills the cache
     again = one_start(*browser.returning)
-    print(f"  launch {index}: new browser: title {first['title']:.2f} s, figure {first['figure']:.2f} s; returning "
-          f"browser: title {again['title']:.2f} s, figure {again['figure']:.2f} s; TensorFlow loaded by then: "
+    print(f"  launch {index}: new browser: title {first['title']:.2f} s, drawn {first['drawn']:.2f} s; returning "
+          f"browser: title {again['title']:.2f} s, drawn {again['drawn']:.2f} s; TensorFlow loaded by then: "
           f"{'yes' if first['tensorflow'] or again['tensorflow'] else 'no'}")
-    return {"launch -> title in the page": first["title"], "launch -> home page drawn": first["figure"],
+    return {"launch -> title in the page": first["title"], "launch -> home page drawn": first["drawn"],
             "launch -> title, returning browser": again["title"],
-            "launch -> home page drawn, returning browser": again["figure"],
+            "launch -> home page drawn, returning browser": again["drawn"],
             "TensorFlow loaded at render (1 = yes)": float(first["tensorflow"] or again["tensorflow"])}
 
 

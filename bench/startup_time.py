@@ -2,9 +2,9 @@
 
 Starts ``streamlit run dashboard.py`` (empty runs folder), opens it in Debian's
 headless Chromium and records, in the page, when the title entered the document
-and when the example figure (the last of the page's first screen to arrive) was
-drawn; Playwright itself notices later (its polls back off to every 0.5 s), so
-the in-page moments are the figures. Also whether the server had loaded
+and when the echo task's example diagram (the last of the page's first screen to
+arrive) did; Playwright itself notices later (its polls back off to every
+0.5 s), so the in-page moments are the figures. Also whether the server had loaded
 TensorFlow by then (it should not).
 
 Two kinds of visit, each on a freshly started server:
@@ -35,17 +35,17 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 HEADING = "How attention works in a sequence-to-sequence model"
-# Records, in the page, the moments (epoch ms) the title is in the document and a Plotly figure is drawn.
+# Records, in the page, the moments (epoch ms) the title and the example diagram are in the document.
 HEADING_MARK_JS = """
 (() => {
   const seen = () => [...document.querySelectorAll("h1")].some((h) => h.textContent.includes(HEADING));
-  const drawn = () => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
+  const drawn = () => document.querySelector('.example-pair svg');
   const now = () => performance.timeOrigin + performance.now();
   const watch = () => {
     const observer = new MutationObserver(() => {
       if (!window.__headingAt && seen()) window.__headingAt = now();
-      if (!window.__figureAt && drawn()) window.__figureAt = now();
-      if (window.__headingAt && window.__figureAt) observer.disconnect();
+      if (!window.__drawnAt && drawn()) window.__drawnAt = now();
+      if (window.__headingAt && window.__drawnAt) observer.disconnect();
     });
     observer.observe(document.documentElement, {childList: true, subtree: true, characterData: true});
   };
@@ -66,8 +66,8 @@ def one_start(context, port: int | None = None) -> dict[str, float | bool]:
     """Launch a server and open its home page in a new tab of ``context`` (a Playwright browser context).
 
     Returns seconds from launch to: ``healthy`` (health check answers), ``seen``
-    (Playwright sees the title), ``title`` (the title is in the page), ``figure``
-    (the example figure is drawn); and ``tensorflow`` (loaded in the server by then).
+    (Playwright sees the title), ``title`` (the title is in the page), ``drawn``
+    (the example diagram is drawn); and ``tensorflow`` (loaded in the server by then).
     """
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -80,14 +80,14 @@ def one_start(context, port: int | None = None) -> dict[str, float | bool]:
             page.goto(server.url)
             page.get_by_role("heading", name=HEADING).wait_for(timeout=60_000)
             seen = time.perf_counter() - started
-            page.wait_for_function("() => window.__figureAt", timeout=60_000, polling=50)
-            marks = page.evaluate("() => [window.__headingAt, window.__figureAt]")
-            title, figure = (mark / 1000 - started_epoch if mark else float("nan") for mark in marks)
+            page.wait_for_function("() => window.__drawnAt", timeout=60_000, polling=50)
+            marks = page.evaluate("() => [window.__headingAt, window.__drawnAt]")
+            title, drawn = (mark / 1000 - started_epoch if mark else float("nan") for mark in marks)
             loaded = tensorflow_loaded(server.process.pid)
             page.close()
         finally:
             stop_server(server)
-    return {"healthy": healthy, "seen": seen, "title": title, "figure": figure, "tensorflow": loaded}
+    return {"healthy": healthy, "seen": seen, "title": title, "drawn": drawn, "tensorflow": loaded}
 
 
 def new_browser_starts(browser, repeats: int) -> list[dict[str, float | bool]]:
@@ -111,12 +111,12 @@ def returning_browser_starts(browser, repeats: int) -> list[dict[str, float | bo
 
 def summary(label: str, results: list[dict[str, float | bool]]) -> None:
     for i, r in enumerate(results, 1):
-        print(f"  {label} {i}: healthy {r['healthy']:.2f} s, title in the page {r['title']:.2f} s, figure drawn "
-              f"{r['figure']:.2f} s (Playwright saw the title at {r['seen']:.2f} s); "
+        print(f"  {label} {i}: healthy {r['healthy']:.2f} s, title in the page {r['title']:.2f} s, diagram drawn "
+              f"{r['drawn']:.2f} s (Playwright saw the title at {r['seen']:.2f} s); "
               f"TensorFlow in the server: {'yes' if r['tensorflow'] else 'no'}")
     title = statistics.median(r["title"] for r in results)
-    figure = statistics.median(r["figure"] for r in results)
-    print(f"{label}: launch -> title in the page {title:.2f} s, -> home page's figure drawn {figure:.2f} s "
+    drawn = statistics.median(r["drawn"] for r in results)
+    print(f"{label}: launch -> title in the page {title:.2f} s, -> first screen drawn (diagram) {drawn:.2f} s "
           f"(median of {len(results)})")
 
 

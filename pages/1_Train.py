@@ -16,6 +16,7 @@ from seqattn.runs import (
     evals_checked,
     get_run,
     progress_checked,
+    per_position_accuracy,
     result_checked,
     run_checked,
     runs_root,
@@ -190,8 +191,7 @@ def summary_view(run_id: str, large: bool) -> None:
         loss_chart(history, summary.problem, large, "done")
     with right:
         result = show_problem(result_checked(run_id, ROOT)) if summary.usable else {}
-        per_position = {k: v["per_position"] for k, v in (result.get("accuracy") or {}).items()
-                        if isinstance(v, dict) and isinstance(v.get("per_position"), list)}
+        per_position = per_position_accuracy(result)
         if per_position:
             show_figure(accuracy_by_position_figure(per_position, summary.problem["n_out"]), large, key="by_position")
     if len(evals) > 1:

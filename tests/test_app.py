@@ -53,6 +53,24 @@ def test_every_page_renders_with_no_runs(runs, path):
         assert any("No finished runs" in i.value for i in at.info)
     if path == "dashboard.py":
         assert any("No runs yet" in i.value for i in at.info)
+        # The echo task's example is an SVG diagram, not a Plotly chart (it is drawn with the page).
+        assert any('role="img"' in m.value and "Echo task example" in m.value for m in at.markdown)
+        assert not at.get("plotly_chart")
+
+
+def test_the_home_page_shows_the_latest_runs_accuracy_at_each_step(runs):
+    import json
+
+    from test_damaged_runs import fake_done_run
+
+    fake_done_run(runs)  # result.json: each model 50 % at both output steps
+    at = app("dashboard.py")
+    no_exception(at)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1
+    bars = {trace["name"]: trace for trace in charts[0]["data"]}
+    assert len(bars) == 2 and all(trace["type"] == "bar" for trace in bars.values())
+    assert "Latest run" in charts[0]["layout"]["title"]["text"]
 
 
 def set_number(at: AppTest, key: str, value) -> None:
@@ -202,6 +220,9 @@ def test_explore_with_an_unknown_run_falls_back_to_the_latest(saved_run, monkeyp
 def test_presentation_mode_enlarges_figures_and_survives_page_changes(runs):
     import json
 
+    from test_damaged_runs import fake_done_run
+
+    fake_done_run(runs)  # the home page's chart is the latest run's accuracy at each output step
     at = app("dashboard.py")
     normal = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
     at.sidebar.toggle[0].set_value(True).run()
@@ -232,6 +253,9 @@ def test_the_replay_steps_back_and_forward_with_the_arrow_buttons(saved_run, mon
 def test_presentation_mode_comes_from_the_address(runs):
     import json
 
+    from test_damaged_runs import fake_done_run
+
+    fake_done_run(runs)
     at = app("dashboard.py", present="true")
     no_exception(at)
     assert at.sidebar.toggle(key="present").value is True

@@ -485,30 +485,6 @@ def test_mean_loss_band_empty_and_missing_columns():
         F.mean_loss_band_figure(pd.DataFrame({"update": [1], "model": ["attention"]}))
 
 
-# --------------------------------------------------------------------------- example pair
-
-
-def test_example_pair_rows_arrows_and_padding():
-    fig = F.example_pair_figure([12, 20, 36, 40, 12], [12, 20, 0, 0, 0], n_out=2)
-    texts = {t.name: list(t.text) for t in fig.data}
-    assert texts["input"] == ["12", "20", "36", "40", "12"]
-    assert texts["target"] == ["12", "20", "0", "0", "0"]
-    arrows = [a for a in fig.layout.annotations if a.showarrow]
-    assert sorted(a.x for a in arrows) == [1, 2]
-    assert all(a.x == a.ax and a.ay > a.y for a in arrows)  # straight down, input -> target
-    target_colors = list(next(t for t in fig.data if t.name == "target").textfont.color)
-    assert target_colors[0] == target_colors[1] != target_colors[2] == F.PAD_COLOR
-    boxes = {s.name: s for s in fig.layout.shapes}
-    assert len(boxes) == 10
-    assert boxes["input 1"].fillcolor == boxes["target 2"].fillcolor != boxes["input 3"].fillcolor
-    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
-
-
-def test_example_pair_empty():
-    fig = F.example_pair_figure([], [], n_out=2)
-    assert len(fig.data) == 0 and "No example" in _annotation_texts(fig)
-
-
 # --------------------------------------------------------------------------- presentation
 
 

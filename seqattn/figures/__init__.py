@@ -18,17 +18,17 @@ Conventions shared by all figures (:mod:`~seqattn.figures.style`):
 Modules: :mod:`~seqattn.figures.style` (house style), :mod:`~seqattn.figures.races`
 (training races), :mod:`~seqattn.figures.heatmap` (attention heatmap and its
 pieces), :mod:`~seqattn.figures.comparison` (models compared),
-:mod:`~seqattn.figures.example` (the task illustrated), :mod:`~seqattn.figures.sweep`
+:mod:`~seqattn.figures.sweep`
 (exact match against a swept setting), :mod:`~seqattn.figures.steps` (one output
 step: its attention bars and the models' top tokens), :mod:`~seqattn.figures.difference`
-(two attention matrices compared: difference map, forced attention).
+(two attention matrices compared: difference map, forced attention). The home page's
+static diagram of the task is SVG, in :mod:`seqattn.diagrams`.
 """
 
 from __future__ import annotations
 
 from seqattn.figures.comparison import accuracy_by_position_figure, comparison_figure, mean_loss_band_figure
 from seqattn.figures.difference import attention_difference, forced_attention_comparison, largest_moves
-from seqattn.figures.example import example_pair_figure
 from seqattn.figures.heatmap import (  # noqa: F401
     CLICK_LAYER_NAME,
     MAX_ANNOTATED_CELLS,
@@ -78,7 +78,6 @@ __all__ = [
     "accuracy_by_position_figure",
     "comparison_figure",
     "mean_loss_band_figure",
-    "example_pair_figure",
     "sweep_figure",
     "apply_presentation",
 ]

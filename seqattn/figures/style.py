@@ -14,6 +14,16 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from seqattn.palette import (  # noqa: F401  (reachable as seqattn.figures.X)
+    BASE_FONT_SIZE,
+    CHANCE_COLOR,
+    ECHO_COLOR,
+    EXPECTED_COLOR,
+    HALO_COLOR,
+    HIGHLIGHT_COLOR,
+    PAD_COLOR,
+    WRONG_COLOR,
+)
 from seqattn.registry import MODEL_KINDS
 
 if TYPE_CHECKING:  # pandas is for annotations only: the home page must render without pandas
@@ -28,7 +38,6 @@ TEMPLATE = "plotly_white"
 # Explore page's per-keystroke budget; as the default it is applied for free.
 pio.templates.default = TEMPLATE
 
-BASE_FONT_SIZE = 16
 LARGE_FONT_SIZE = 22
 LARGE_SCALE = 1.4
 DEFAULT_HEIGHT = 420
@@ -37,18 +46,6 @@ MAX_TICK_LABELS = 30
 # Ticks of a 0..1 axis (percent or score).
 _UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
-CHANCE_COLOR = "#7F7F7F"
-PAD_COLOR = "#9A9A9A"
-# Okabe-Ito reddish purple stands out on both the dark-blue and the yellow end of Cividis.
-EXPECTED_COLOR = "#CC79A7"
-# Okabe-Ito vermillion: the palette's "something is wrong" colour.
-WRONG_COLOR = "#D55E00"
-ECHO_COLOR = "#56B4E9"
-# A chosen row or cell (clicked step, forced step, largest moves) is framed by a
-# white line on a black halo: it stays visible on every colour of Cividis and
-# of the diverging scale, from dark blue through white to yellow or dark red.
-HIGHLIGHT_COLOR = "#FFFFFF"
-HALO_COLOR = "#000000"
 # Blue (less attention) - white (no change) - red (more attention), for differences centred at 0.
 DIFFERENCE_COLORSCALE = "RdBu_r"
 _FALLBACK_COLORS = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")

@@ -54,6 +54,7 @@ from seqattn.runs.reading import (
     evals_checked,
     evals_of,
     progress_checked,
+    per_position_accuracy,
     progress_reader,
     result_checked,
     run_checked,
@@ -81,7 +82,7 @@ __all__ = [
     "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "get_run", "list_runs", "load_models", "load_predictors",
     "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",
     "read_cells", "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
-    "read_status", "request_cancel", "result_checked", "run_checked", "run_dir", "runs_root",
+    "read_status", "request_cancel", "per_position_accuracy", "result_checked", "run_checked", "run_dir", "runs_root",
     "save_model_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
     "write_json",
 ]

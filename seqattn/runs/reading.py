@@ -143,6 +143,12 @@ def result_checked(run_id: str, root: Root = None) -> Checked[dict[str, Any]]:
     return checked(read, {}, "the accuracy by position cannot be shown")
 
 
+def per_position_accuracy(result: dict[str, Any]) -> dict[str, list[float]]:
+    """Model name -> held-out accuracy at each output step, from a result.json (models without it left out)."""
+    return {name: entry["per_position"] for name, entry in (result.get("accuracy") or {}).items()
+            if isinstance(entry, dict) and isinstance(entry.get("per_position"), list)}
+
+
 def _cell_log_checked(run_id: str, root: Root, frame: Callable[[list[Any]], pd.DataFrame],
                       legacy: Callable[[], pd.DataFrame], still_works: str) -> Checked[pd.DataFrame]:
     from seqattn.cells import CellResult
