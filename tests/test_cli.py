@@ -103,11 +103,14 @@ def test_predict_bad_sequence_is_one_clear_line(trained):
     assert "Traceback" not in result.stderr
 
 
-def test_compare_writes_csvs_and_a_table(tmp_path):
+def test_compare_writes_csvs_and_a_table(tmp_path, capsys):
+    # In this process: the command's files and table are under test, not a new process (which would only
+    # add a TensorFlow start-up); `compare` trains its repeats in the process that runs it either way.
     csv = tmp_path / "cmp.csv"
-    result = run_cli("compare", "--repeats", "2", "--protocol", "batched", "--units", "8", "--cardinality", "6",
-                     "--n-in", "4", "--updates", "40", "--eval-size", "50", "--no-jit", "--csv", str(csv))
-    assert result.returncode == 0, result.stderr[-2000:]
+    code, out, err = run_here("compare", "--repeats", "2", "--protocol", "batched", "--units", "8", "--cardinality",
+                              "6", "--n-in", "4", "--updates", "40", "--eval-size", "50", "--no-jit", "--csv", str(csv),
+                              capsys=capsys)
+    assert code == 0, err[-2000:]
     import pandas as pd
 
     results = pd.read_csv(csv)
@@ -115,7 +118,7 @@ def test_compare_writes_csvs_and_a_table(tmp_path):
     assert set(results["model"]) == {"baseline", "attention"}
     losses = pd.read_csv(tmp_path / "cmp_losses.csv")
     assert len(losses) == 2 * 2 * 40
-    assert "attention" in result.stdout and "mean" in result.stdout
+    assert "attention" in out and "mean" in out
 
 
 @pytest.fixture(scope="module")
@@ -169,19 +172,21 @@ def test_sweep_bad_arguments_exit_2_with_one_line_and_start_nothing(tmp_path, ar
     assert not (tmp_path / "runs").exists() and not (tmp_path / "x.csv").exists()
 
 
-def test_train_with_a_bidirectional_encoder_records_it(tmp_path):
+def test_train_with_a_bidirectional_encoder_records_it(tmp_path, capsys):
     import json
 
+    # What the option records is under test, not the training (tests/test_encoder.py trains this encoder).
     out = tmp_path / "runs"
     result = run_cli("train", "--encoder", "bidirectional", "--protocol", "batched", "--units", "8",
                      "--cardinality", "6", "--n-in", "4", "--updates", "30", "--eval-size", "50", "--no-jit",
-                     "--out", str(out), "--quiet")
+                     "--out", str(out), "--quiet", fake_trainer=True)
     assert result.returncode == 0, result.stderr[-2000:]
     run_path = Path(result.stdout.strip().splitlines()[-1])
     meta = json.loads((run_path / "run.json").read_text())
     assert meta["model"] == {"units": 8, "encoder": "bidirectional"}
-    listing = run_cli("runs", "--runs-dir", str(out))
-    assert "bidirectional encoder" in listing.stdout
+    code, listing, err = run_here("runs", "--runs-dir", str(out), capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert "bidirectional encoder" in listing
 
 
 @pytest.mark.parametrize("command", ["train", "compare"])

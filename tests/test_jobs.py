@@ -29,6 +29,7 @@ from seqattn.runs import (
 from seqattn.training import TrainConfig
 
 MODEL = ModelConfig(units=8)
+ROOT = Path(__file__).resolve().parent.parent
 
 PROBLEM = ProblemConfig(cardinality=8, n_in=4, n_out=2)
 
@@ -55,15 +56,6 @@ def root(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(path))
     monkeypatch.delenv("SEQATTN_MAX_JOBS", raising=False)
     return path
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    """One run trained to the end in a worker, shared by read-only tests."""
-    path = tmp_path_factory.mktemp("shared") / "runs"
-    run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(), root=path)
-    wait_for(lambda: not jobs.status(run_id, path).active)
-    return path, run_id
 
 
 def test_lifecycle_queued_running_done_with_history_and_models(root):
@@ -181,16 +173,20 @@ def test_cancel_while_queued_and_twice_is_harmless(queued_behind_a_running_job):
 
 def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
     # The worker process imports sitecustomize from PYTHONPATH: make its trainer fail there,
-    # so no test hook sits in the production code.
+    # so no test hook sits in the production code. Nothing before the failing trainer loads
+    # TensorFlow there: the report, not the models, is under test.
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
+        "import seqattn.cells\n"
         "import seqattn.training\n"
         "def train(*args, **kwargs):\n"
         "    raise RuntimeError('the disk is on fire')\n"
         "seqattn.training.train = train\n"
+        "seqattn.training.build_models = lambda *args, **kwargs: {}\n"
+        "seqattn.cells.fit_threads_to_process = lambda threads=None: None\n"
     )
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(Path(__file__).resolve().parent.parent)]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     run_id = jobs.start(PROBLEM, model=MODEL, train=tiny())
     wait_for(lambda: not jobs.status(run_id).active)
     status = jobs.status(run_id)
@@ -199,7 +195,8 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
     assert "Traceback" not in status.error
 
 
-def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch):
+def test_max_jobs_one_runs_jobs_one_after_the_other(root, monkeypatch, fake_trainer):
+    # The queue, not the training, is under test: the workers train with tests/fake_trainer.
     monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
     a = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=80))
     b = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=80))
@@ -247,8 +244,8 @@ def _copy_run(src_root: Path, run_id: str, dst_root: Path, new_id: str) -> Path:
     return dst
 
 
-def test_damaged_runs_are_listed_as_broken_with_reasons(root, finished_run):
-    src_root, run_id = finished_run
+def test_damaged_runs_are_listed_as_broken_with_reasons(root, saved_run):
+    src_root, run_id = saved_run  # conftest's finished run, trained once per test session
     root.mkdir(parents=True)
     good = _copy_run(src_root, run_id, root, "20200101-000000-aaaaaa")
     truncated = _copy_run(src_root, run_id, root, "20200101-000001-bbbbbb")
@@ -316,7 +313,7 @@ def test_running_job_over_its_memory_budget_stops_itself_with_a_reason(root, mon
         "import seqattn.budget\n"
         "seqattn.budget.check_budget = lambda *args, **kwargs: None\n"
     )
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(Path(__file__).resolve().parent.parent)]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     monkeypatch.setenv("SEQATTN_MEMORY_BUDGET_GB", "0.3")
     run_id = jobs.start(PROBLEM, model=MODEL, train=tiny(updates=200_000, eval_every=1000))
     wait_for(lambda: not jobs.status(run_id).active, timeout=120)
@@ -344,6 +341,8 @@ def test_frozen_worker_is_stalled_and_frees_its_slot(root, monkeypatch):
     pid = _status_file(frozen)["pid"]
     os.kill(pid, signal.SIGSTOP)
     try:
+        # The job that takes the slot over need not train for real (tests/fake_trainer); the frozen one does.
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "tests" / "fake_trainer"), str(ROOT)]))
         waiting = jobs.start(PROBLEM, model=MODEL, train=tiny())
         stopped = time.monotonic()
         wait_for(lambda: jobs.status(frozen).state == "stalled", timeout=15)

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from seqattn import jobs, warm_pool, warm_start
+from seqattn.jobs import worker_env
 from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
@@ -18,10 +19,11 @@ from seqattn.training import TrainConfig, train
 
 from tests.conftest import wait_done
 
-PROBLEM = ProblemConfig(cardinality=10, n_in=4, n_out=2)
+# Short sequences: compiling the update step with XLA costs seconds, more the longer the sequences.
+PROBLEM = ProblemConfig(cardinality=10, n_in=2, n_out=2)
 RECIPE = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_every=20, eval_size=50, seed=5)
 MODEL = ModelConfig(units=8)
-OTHER_PROBLEM = ProblemConfig(cardinality=12, n_in=5, n_out=2)
+OTHER_PROBLEM = ProblemConfig(cardinality=12, n_in=3, n_out=2)
 OTHER_RECIPE = TrainConfig(protocol="batched", updates=30, batch_size=8, eval_every=10, eval_size=50, seed=6)
 OTHER_MODEL = ModelConfig(units=16)
 
@@ -81,6 +83,20 @@ def _numbers(run_id: str, root) -> tuple[dict, list]:
     return read_result(run_id, root)["accuracy"], losses.filter(like="loss").to_numpy().tolist()
 
 
+# The cold references of the two-jobs test, one after the other in one fresh process (one TensorFlow
+# start-up instead of two): each training builds its models from its seed, exactly as a cold worker's does.
+COLD_TRAININGS = """
+import sys
+from pathlib import Path
+
+from seqattn.runs import read_meta
+from seqattn.tasks import TaskContext, run_training
+
+for directory in map(Path, sys.argv[1:]):
+    assert run_training(TaskContext(directory, read_meta(directory), stop=lambda: False)) == "done"
+"""
+
+
 def _wait_ready(root, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not warm_pool.ready_files(root):
@@ -114,16 +130,20 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
         wait_done(other_run, root)
     finally:
         pool.close()
-    cold_prepared = jobs.start(PROBLEM, RECIPE, model=MODEL, root=root)
-    cold_other = jobs.start(OTHER_PROBLEM, OTHER_RECIPE, model=OTHER_MODEL, root=root)
-    wait_done(cold_prepared, root)
-    wait_done(cold_other, root)
+    # The cold runs: the other job first, in a process as fresh as the warm one that ran it (their update
+    # steps are the same program, so this one loads it from the cache), then the prepared job.
+    cold_other = create_run(OTHER_PROBLEM, OTHER_RECIPE.to_dict(), model=OTHER_MODEL.to_dict(), root=root)
+    cold_prepared = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
+    cold = subprocess.run([sys.executable, "-c", COLD_TRAININGS, str(run_dir(cold_other, root)),
+                           str(run_dir(cold_prepared, root))], env=worker_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert cold.returncode == 0, cold.stderr[-2000:]
     assert [read_status(run_dir(r, root))["prepared"] for r in (prepared_run, other_run, cold_prepared)] == [
         True, False, False]
     for warm_id, cold_id in ((prepared_run, cold_prepared), (other_run, cold_other)):
         assert jobs.status(warm_id, root).state == "done"
         assert _numbers(warm_id, root) == _numbers(cold_id, root)
-    # Four processes compiled a step; fewer programs were written: at least one was loaded from the cache.
+    # Four trainings compiled a step; fewer programs were written: at least one was loaded from the cache.
     assert 1 <= len(list(cache.iterdir())) < 4
 
 
