@@ -81,8 +81,9 @@ def latest_run(large: bool) -> None:
         # reads, so Explore's heatmap draws at once after a click on its link.
         from seqattn.figures import accuracy_by_position_figure
 
+        st.markdown("**Held-out accuracy at each output step**")
         figure = accuracy_by_position_figure(per_position, latest.problem.get("n_out"))
-        figure.update_layout(height=260, title="Latest run: held-out accuracy at each output step")
+        figure.update_layout(height=340)
         show_figure(figure, large, key="latest_by_position")
 
 
