@@ -98,13 +98,6 @@ def wait_quiet(pid: int, quiet: float = 1.0, timeout: float = QUIET_TIMEOUT) -> 
     return time.perf_counter() - started
 
 
-def tensorflow_loaded(pid: int) -> bool:
-    try:
-        return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return False
-
-
 def wait_warm_ready(runs: Path, since: float, timeout: float = QUIET_TIMEOUT) -> float | None:
     """Seconds from ``since`` until the server's warm training process is ready (seqattn.warm_pool), None if never."""
     while time.perf_counter() - since < timeout:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from e2e_server import free_port, start_server, stop_server  # noqa: E402  (the e2e test's server fixture)
+from e2e_server import free_port, start_server, stop_server, tensorflow_loaded  # noqa: E402  (the e2e test's server fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -52,14 +52,6 @@ HEADING_MARK_JS = """
   if (document.documentElement) watch(); else document.addEventListener("DOMContentLoaded", watch);
 })();
 """.replace("HEADING", repr(HEADING))
-
-
-def tensorflow_loaded(pid: int) -> bool:
-    """True if the process has TensorFlow's shared library mapped."""
-    try:
-        return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return False
 
 
 def one_start(context, port: int | None = None) -> dict[str, float | bool]:

@@ -52,6 +52,14 @@ class Server:
             return ""
 
 
+def tensorflow_loaded(pid: int) -> bool:
+    """True if the process has TensorFlow's shared library mapped."""
+    try:
+        return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def _health(url: str) -> str | None:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:

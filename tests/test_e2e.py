@@ -31,7 +31,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server
+from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -442,6 +442,8 @@ def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Sessio
     wait_idle(page)
     expect(box).not_to_have_value("5 4 3 2 1")
     assert_no_traceback(page)
+    # Every answer above came from NumPy (seqattn.inference): the dashboard's server never loaded TensorFlow.
+    assert not tensorflow_loaded(server.process.pid)
 
 
 # Presentation mode's legibility: metric values at least the normal 36 px, no metric label
