@@ -16,6 +16,7 @@ from seqattn.problem import ProblemConfig, targets_for
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code
+from ui.prefetch import start as prefetch_scripts
 from ui.warmup import start as start_warmup
 
 
@@ -100,3 +101,4 @@ def latest_sweep() -> None:
 
 home()
 start_warmup()  # after the render: the warm training process, the newest run's models, Explore's first answer
+prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)

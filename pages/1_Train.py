@@ -26,6 +26,7 @@ from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code, plain
+from ui.prefetch import start as prefetch_scripts
 from ui.warmup import start as start_warmup
 
 ROOT = str(runs_root())
@@ -238,3 +239,4 @@ def page() -> None:
 
 page()
 start_warmup()  # after the render: a warm training process for the next click (ui.warmup)
+prefetch_scripts()  # and in the browser: the scripts of Explore's widgets (ui.prefetch)

@@ -243,6 +243,11 @@ def test_home_page(speaker: Session, server: Server) -> None:
     expect(page.get_by_text("No runs yet")).to_be_visible()
     # The example of the echo task is drawn (an SVG diagram, there as soon as the page is).
     expect(page.get_by_role("img", name=re.compile(r"^Echo task example: input \[12, 20, 36, 40, 12\]"))).to_be_visible()
+    # While the home page is read, the browser loads the other pages' element scripts (ui.prefetch).
+    page.wait_for_function(
+        "() => ['DataFrame', 'PlotlyChart', 'TextInput'].every(name => performance.getEntriesByType('resource')"
+        ".some(r => r.name.includes('/static/js/' + name + '.') && r.name.endsWith('.js')))",
+        timeout=APP_TIMEOUT, polling=200)
     assert_no_traceback(page)
 
 

@@ -1,0 +1,31 @@
+"""The browser warm-up of ui.prefetch: it finds the installed Streamlit's element scripts and imports them."""
+
+from __future__ import annotations
+
+import re
+
+from ui.prefetch import COMPONENTS, component_scripts, prefetch_html, static_scripts_dir
+
+
+def test_every_component_script_is_found_in_the_installed_streamlit():
+    # A Streamlit release that renames its element scripts makes this fail, not the dashboard.
+    names = component_scripts()
+    assert [name.split(".")[0] for name in names] == list(COMPONENTS)
+    for name in names:
+        assert re.fullmatch(r"[A-Za-z]+\.[\w-]+\.js", name), name
+        assert (static_scripts_dir() / name).is_file()
+
+
+def test_a_component_without_exactly_one_script_is_left_out(tmp_path):
+    for name in ("DataFrame.abc123.js", "Slider.one.js", "Slider.two.js", "TextInput.x1.js.map", "Radio.css"):
+        (tmp_path / name).write_text("")
+    assert component_scripts(tmp_path, ("DataFrame", "Slider", "TextInput", "Radio", "Missing")) == [
+        "DataFrame.abc123.js"]
+
+
+def test_the_script_imports_each_name_next_to_streamlits_main_script_once():
+    html = prefetch_html(["DataFrame.abc123.js", "Slider.x-9.js"])
+    assert html.startswith("<script>") and html.endswith("</script>")
+    assert '["DataFrame.abc123.js", "Slider.x-9.js"]' in html
+    assert 'new URL("./" + name, main.src)' in html and "import(" in html
+    assert "window.__seqattnPrefetch" in html  # a rerun of the page does not start it again

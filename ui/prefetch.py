@@ -1,0 +1,78 @@
+"""Browser warm-up: while the home page is read, the browser loads the scripts the other pages need.
+
+Streamlit's frontend loads the script of each kind of element the first time one
+appears on screen: a first visit to Explore fetched and started about fifty
+files after the click (the data grid and its Arrow formatting alone are 1.2 MB;
+Plotly's chart, which the home page's chart usually has loaded already, is
+4.7 MB), which was about half of its answer. The home page ends with a small
+script that imports those modules once the browser is idle; when a page needs
+one later, the browser has it already (a module is loaded once per page).
+
+The files are found by name in the installed Streamlit: their names carry a
+content hash that changes with each release, so they are looked up, never
+written here. A name that is not found is skipped and a failed import is
+ignored, so a new Streamlit release can make this do less, never break a page.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# The element scripts the other pages use (Train's form and charts, Explore's inputs, table and charts).
+COMPONENTS: tuple[str, ...] = (
+    "PlotlyChart", "DataFrame", "TextInput", "Selectbox", "Slider", "Radio", "DownloadButton", "NumberInput",
+    "Checkbox",
+)
+
+
+def static_scripts_dir() -> Path:
+    """Where the installed Streamlit keeps its frontend's scripts."""
+    import streamlit
+
+    return Path(streamlit.__file__).parent / "static" / "static" / "js"
+
+
+def component_scripts(directory: Path | None = None, components: tuple[str, ...] = COMPONENTS) -> list[str]:
+    """File names of the components' scripts in ``directory`` (default: the installed Streamlit's), in order.
+
+    A component's script is ``<Name>.<hash>.js``; a component without exactly one such file is left out.
+    """
+    directory = static_scripts_dir() if directory is None else directory
+    names = []
+    for component in components:
+        found = sorted(p.name for p in directory.glob(f"{component}.*.js") if p.name.count(".") == 2)
+        if len(found) == 1:
+            names.append(found[0])
+    return names
+
+
+def prefetch_html(names: list[str]) -> str:
+    """A ``<script>`` that imports the named scripts, resolved as the frontend resolves its own
+    (next to its main script, ``index.<hash>.js``), one after another once the browser is idle."""
+    return f"""<script>
+(() => {{
+  if (window.__seqattnPrefetch) return;
+  window.__seqattnPrefetch = true;
+  const main = document.querySelector('script[src*="static/js/index."]');
+  if (!main) return;
+  const names = {json.dumps(names)};
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  const next = () => {{
+    const name = names.shift();
+    if (!name) return;
+    import(new URL("./" + name, main.src).href).catch(() => {{}}).finally(() => idle(next));
+  }};
+  idle(next);
+}})();
+</script>"""
+
+
+def start() -> None:
+    """End the page with the prefetch script (in the sidebar, out of the way); nothing if no script is found."""
+    import streamlit as st
+
+    names = component_scripts()
+    if names:
+        with st.sidebar:
+            st.html(prefetch_html(names), unsafe_allow_javascript=True)
