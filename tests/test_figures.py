@@ -535,3 +535,17 @@ def test_loss_chart_keeps_the_users_zoom_across_refreshes_but_not_across_a_scale
     first, second = loss_race_figure(early, 10), loss_race_figure(later, 10)
     assert first.layout.uirevision is not None and first.layout.uirevision == second.layout.uirevision
     assert loss_race_figure(later, 10, log_y=True).layout.uirevision != second.layout.uirevision
+
+
+def test_figures_keep_the_house_template_when_streamlit_is_imported_after(monkeypatch):
+    """Importing Streamlit makes its own Plotly template the default (placeholder colours its frontend
+    replaces); a figure built afterwards, in a notebook or a test, still gets ours."""
+    import plotly.io as pio
+    import streamlit  # noqa: F401  (registers the "streamlit" template)
+
+    monkeypatch.setattr(pio.templates, "default", "streamlit")  # as if Streamlit were imported last
+    fig = F.loss_race_figure(_history(), K)
+    assert fig.layout.template.layout.paper_bgcolor == "white"
+    assert pio.templates.default == F.TEMPLATE
+    heatmap = F.attention_heatmap(np.full((2, 3), 1 / 3), [1, 2, 3], [1, 2], 2)
+    assert heatmap.layout.template.layout.paper_bgcolor == "white"

@@ -103,6 +103,11 @@ def _style_layout(
     )
     if title:
         layout["title"] = dict(text=title, font=dict(size=BASE_FONT_SIZE + 4), x=0, xanchor="left")
+    if pio.templates.default != TEMPLATE:
+        # Importing Streamlit makes its own template the default (streamlit.elements.plotly_chart), with
+        # placeholder colours only its frontend replaces: if that came after this module, ours wins again.
+        pio.templates.default = TEMPLATE
+        layout["template"] = TEMPLATE
     return layout
 
 
