@@ -85,8 +85,12 @@ def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str
         try:
             models[name] = keras.models.load_model(model_path(directory, name), compile=False)
         except Exception as exc:  # Keras raises many types for a damaged archive
-            raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).") from None
+            raise _unloadable(name, run_id, exc) from None
     return models
+
+
+def _unloadable(name: str, run_id: str, exc: Exception) -> RunError:
+    return RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).")
 
 
 def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict[str, Any]:
@@ -111,5 +115,5 @@ def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict
 
             predictors[name] = Predictor(load_model_files(directory, [name], run_id)[name])
         except Exception as exc:  # zipfile, h5py and json raise many types for a damaged archive
-            raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc.__class__.__name__}).") from None
+            raise _unloadable(name, run_id, exc) from None
     return predictors
