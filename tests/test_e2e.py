@@ -296,7 +296,7 @@ def test_train_live_then_done(speaker: Session, server: Server, walk: dict[str, 
     expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.get_by_test_id("stMetric").filter(has_text="Attention exact match")).to_be_visible()
     # "Done" is text and shows first; the Plotly chart below it mounts a moment later.
-    page.wait_for_function(f"() => ({LOSS_POINTS_JS})() > 0", timeout=10_000, polling=100)
+    page.wait_for_function(f"() => ({LOSS_POINTS_JS})() > 0", timeout=APP_TIMEOUT, polling=100)
     assert loss_points(page) > 0, "the summary shows the loss chart"
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3")
     assert run_state(server, run_id) == "done"
@@ -650,7 +650,7 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     # The figure mounts after the text around it; wait for it to draw both models.
     page.wait_for_function(
         f"() => {{ const f = ({SWEEP_FIGURE_JS})(); return f && f.svg && Object.keys(f.lines).length >= 2; }}",
-        timeout=10_000,
+        timeout=APP_TIMEOUT,
         polling=100,
     )
     figure = page.evaluate(SWEEP_FIGURE_JS)
