@@ -21,13 +21,13 @@ _ROW_GAP = 40
 _FONT = "'Source Sans 3', 'Source Sans Pro', sans-serif"
 
 
-def _box(x: float, y: float, token: int, echoed: bool, padding: bool, name: str) -> str:
+def _box(x: float, y: float, token: int, echoed: bool, padding: bool, kind: str, position: int) -> str:
     fill = ECHO_COLOR if echoed else ("#FAFAFA" if padding else "#EEEEEE")
     stroke = PAD_COLOR if padding else "#666666"
     dash = ' stroke-dasharray="4 3"' if padding else ""
     text_color = PAD_COLOR if padding else "#111111"
     return (
-        f'<g class="{name}"><title>{name.split()[0]} position {name.split()[1]}: token {token}</title>'
+        f'<g class="{kind} {position}"><title>{kind} position {position}: token {token}</title>'
         f'<rect x="{x}" y="{y}" width="{_CELL_W}" height="{_CELL_H}" fill="{fill}" stroke="{stroke}" '
         f'stroke-width="1.5"{dash}/>'
         f'<text x="{x + _CELL_W / 2}" y="{y + _CELL_H / 2}" font-size="{BASE_FONT_SIZE + 6}" fill="{text_color}" '
@@ -84,7 +84,7 @@ def example_pair_svg(input_tokens: Sequence[int], target_tokens: Sequence[int], 
                      f'font-weight="bold" fill="#555555" text-anchor="end" dominant-baseline="central">{kind}</text>')
         for t, token in enumerate(tokens):
             echoed = t < n_out
-            parts.append(_box(left(t), y, token, echoed, kind == "target" and not echoed, f"{kind} {t + 1}"))
+            parts.append(_box(left(t), y, token, echoed, kind == "target" and not echoed, kind, t + 1))
     for t in range(min(n_out, len(inputs), len(targets))):
         x = left(t) + _CELL_W / 2
         parts.append(f'<line class="echo" x1="{x}" y1="{input_y + _CELL_H + 4}" x2="{x}" y2="{target_y - 4}" '

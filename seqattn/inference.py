@@ -148,15 +148,16 @@ class ArrayPredictor:
     """
 
     def __init__(self, name: str, n_in: int, cardinality: int, encoder: list[Layer],
-                 decoder: SimpleNamespace | None, head: list[Layer], steps: int) -> None:
+                 decoder: SimpleNamespace | None, head: list[Layer]) -> None:
         self.name = name
         self.n_in = n_in
         self.cardinality = cardinality
-        self.steps = steps
         self.with_attention = decoder is not None
         self._encoder = encoder
         self._decoder = decoder
         self._head = head
+        # The layers decide the output length (a RepeatVector's n, the decoder's steps): one pass tells.
+        self.steps = int(self._run(np.zeros((1, n_in, cardinality), np.float32))[0].shape[1])
 
     @classmethod
     def from_file(cls, path: str | Path) -> ArrayPredictor:
@@ -195,9 +196,7 @@ class ArrayPredictor:
                     (after if decoder is not None else before).append(layer)
         if n_in is None or cardinality is None:
             raise UnsupportedModel("the model has no input layer with a known shape")
-        predictor = cls(model.get("name", Path(path).stem), int(n_in), int(cardinality), before, decoder, after, 0)
-        predictor.steps = int(predictor._run(np.zeros((1, predictor.n_in, predictor.cardinality), np.float32))[0].shape[1])
-        return predictor
+        return cls(model.get("name", Path(path).stem), int(n_in), int(cardinality), before, decoder, after)
 
     def _run(self, x: np.ndarray, forced: tuple[np.ndarray, np.ndarray] | None = None
              ) -> tuple[np.ndarray, np.ndarray | None]:

@@ -16,6 +16,7 @@ ignored, so a new Streamlit release can make this do less, never break a page.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -68,11 +69,17 @@ def prefetch_html(names: list[str]) -> str:
 </script>"""
 
 
+@functools.cache
+def _installed_scripts() -> list[str]:
+    # The installed Streamlit does not change under a running server; the Train page reruns often.
+    return component_scripts()
+
+
 def start() -> None:
     """End the page with the prefetch script (in the sidebar, out of the way); nothing if no script is found."""
     import streamlit as st
 
-    names = component_scripts()
+    names = _installed_scripts()
     if names:
         with st.sidebar:
             st.html(prefetch_html(names), unsafe_allow_javascript=True)
