@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from seqattn import jobs
+# The session's own XLA cache (seqattn.xla_cache), set before seqattn is imported: the test processes
+# share the programs they compile, and none comes from the user's cache, so a run here is as cold as on
+# a fresh machine. pytest-xdist's workers inherit it; the process that made it removes it.
+if "SEQATTN_XLA_CACHE" not in os.environ:
+    os.environ["SEQATTN_XLA_CACHE"] = tempfile.mkdtemp(prefix="seqattn-test-xla-")
+    atexit.register(shutil.rmtree, os.environ["SEQATTN_XLA_CACHE"], ignore_errors=True)
+
+from seqattn import jobs  # noqa: E402
 from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.training import TrainConfig

@@ -68,10 +68,14 @@ def _health(url: str) -> str | None:
         return None
 
 
-def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT, port: int | None = None) -> Server:
-    """Start the dashboard on ``port`` (default: a free one) and wait until its health check answers ``ok``."""
+def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT, port: int | None = None,
+                 env_overrides: dict[str, str] | None = None) -> Server:
+    """Start the dashboard on ``port`` (default: a free one) and wait until its health check answers ``ok``.
+
+    ``env_overrides`` are set in the server's environment on top of this process's.
+    """
     port = port or free_port()
-    env = dict(os.environ)
+    env = dict(os.environ, **(env_overrides or {}))
     env["SEQATTN_RUNS_DIR"] = str(runs_dir)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"

@@ -32,6 +32,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded
+from seqattn.cluster import WORKERS_ENV
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -86,7 +87,9 @@ def server(request, tmp_path_factory) -> Iterator[Server]:
     """``streamlit run dashboard.py`` on a free port, with an empty temporary runs root."""
     base = tmp_path_factory.mktemp("e2e")
     failed_before = request.session.testsfailed
-    server = start_server(base / "runs", base / "streamlit.log")
+    # A one-worker Dask cluster for the sweep: its two tiny cells run one after the other, which spares
+    # the machine a second TensorFlow process while the other test files run beside this one.
+    server = start_server(base / "runs", base / "streamlit.log", env_overrides={WORKERS_ENV: "1"})
     try:
         yield server
     finally:

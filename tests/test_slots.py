@@ -88,8 +88,10 @@ def test_a_finished_job_still_exiting_keeps_its_slot_until_its_process_ends(tmp_
     thread, got = waiter(waiting)
     time.sleep(0.5)
     assert got == [], "taking it over now would let the next job take the lock it frees too"
-    update_status(finishing, pid=dead_pid())
+    # The process ends: its lock is freed, then its pid is gone (the other order would let the waiter
+    # see a dead holder whose lock is still held, and take the slot over instead).
     lock.close()
+    update_status(finishing, pid=dead_pid())
     thread.join(timeout=5)
     assert got and got[0].still_mine() and got[0].handle is not None, "the freed lock, taken normally"
     got[0].close()

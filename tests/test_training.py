@@ -227,7 +227,8 @@ def batched_run_again():
 @pytest.fixture(scope="module")
 def tutorial_run():
     events: list[Progress] = []
-    config = TrainConfig(protocol="tutorial", updates=400, eval_every=100, eval_size=64, seed=0)
+    # Without XLA: batched_run covers the XLA path, and compiling another step costs seconds.
+    config = TrainConfig(protocol="tutorial", updates=400, eval_every=100, eval_size=64, seed=0, jit_compile=False)
     result = train(TINY, config, model=SMALL_MODEL, on_progress=events.append)
     return result, events
 
