@@ -40,7 +40,7 @@ def run_here(*args: str, capsys: pytest.CaptureFixture[str], runs: Path | None =
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "runs"
     result = run_cli("train", "--protocol", "batched", "--units", "16", "--cardinality", "10",
-                     "--updates", "200", "--seed", "1", "--out", str(out), "--no-jit")
+                     "--updates", "60", "--seed", "1", "--out", str(out), "--no-jit")
     assert result.returncode == 0, result.stderr[-2000:]
     run_path = Path(result.stdout.strip().splitlines()[-1])
     return out, run_path, result

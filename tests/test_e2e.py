@@ -63,7 +63,7 @@ TRAIN_TIMEOUT = 120_000  # ms: a whole tiny run
 # Tiny problem, trained long enough after compiling that the live chart refreshes
 # several times (150 to 700 updates per second on 2 cores, depending on load).
 TINY = {"Cardinality": "10", "Input length": "5", "Echo length": "2", "Units": "16", "Batch size": "16"}
-SHORT_UPDATES = 4000
+SHORT_UPDATES = 3000  # 4 s to 20 s of live training: the chart must gain points twice while it runs
 LONG_UPDATES = 100_000  # the job the test cancels
 
 
