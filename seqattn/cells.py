@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -134,6 +135,30 @@ def fit_threads_to_process(threads: int | None = None) -> None:
         pass
 
 
+# The last cell's models and traced step in this process, lent to the next cell of the same shapes.
+_kept_lock = threading.Lock()
+_kept: Any = None
+
+
+def _take_preparation(spec: CellSpec, names: tuple[str, ...]) -> Any:
+    """A :class:`~seqattn.warm_start.PreparedTraining` for the cell: the kept one reseeded if its shapes fit.
+
+    In one process, TensorFlow names every traced step anew, so XLA's disk
+    cache never serves a second training; reusing the traced step saves the
+    second cell of a shape its tracing and compiling (seconds, against
+    milliseconds for its updates in a small sweep cell).
+    """
+    global _kept
+    from seqattn import warm_start
+
+    with _kept_lock:  # a worker with several threads: each cell takes the kept one, or prepares its own
+        kept, _kept = _kept, None
+    key = warm_start.job_key(spec.problem, spec.train, spec.model, names)
+    if kept is not None and warm_start.shape_key(kept.key) == warm_start.shape_key(key):
+        return warm_start.reseed(kept, spec.problem, spec.train, spec.model, names)
+    return warm_start.prepare(spec.problem, spec.train, spec.model, names)
+
+
 def train_cell(
     spec: CellSpec,
     stop: Callable[[], bool] | Any = None,
@@ -157,13 +182,16 @@ def train_cell(
     base = dict(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
                 problem=spec.problem.to_dict(), model=spec.model.to_dict())
     check = stop.is_set if hasattr(stop, "is_set") else stop
+    global _kept
     try:
         import keras
 
         from seqattn.training import train
 
         names = check_names(spec.names)
-        result = train(spec.problem, spec.train, model=spec.model, names=names, on_progress=on_progress, stop=check)
+        prepared = _take_preparation(spec, names)
+        result = train(spec.problem, spec.train, model=spec.model, names=names, on_progress=on_progress, stop=check,
+                       prepared=prepared)
         final = result.reports[-1]
         points, means = downsample_losses(result.losses)
         cell = CellResult(
@@ -176,7 +204,9 @@ def train_cell(
             losses={name: [float(x) for x in means[:, i]] for i, name in enumerate(result.names)},
             updates_done=result.updates_done,
         )
-        # Free this cell's graphs before the next cell builds fresh models in this process.
+        with _kept_lock:
+            _kept = prepared
+        # Free the graphs of this cell's build before the next cell builds models in this process.
         keras.backend.clear_session()
     except Exception as exc:  # a failed cell is a result, not a crash
         traceback.print_exc()

@@ -32,7 +32,7 @@ from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig, make_batch
 from seqattn.registry import MODEL_NAMES, check_names
 
-__all__ = ["PreparedTraining", "job_key", "prepare", "prepare_in_background", "take"]
+__all__ = ["PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
 
 
 @dataclass
@@ -109,6 +109,49 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
             predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
     return PreparedTraining(job_key(problem, config, model, names), models, step, predictors,
                             time.perf_counter() - started)
+
+
+def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+           names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
+    """Make a used preparation ready for another job of the same shapes, keeping its traced step.
+
+    The job may differ from the one ``prepared`` was made for only in its
+    seed (and in fields outside ``PREPARED_FIELDS``). Every variable of the
+    prepared models and optimizers is set to what :func:`seqattn.training.build_models`
+    gives for ``config.seed`` (weights as built, optimizers at step 0), so
+    training with the result gives the same numbers, bit for bit, as a cold
+    training; only the tracing and compiling are saved. ``prepared`` is used
+    up: its models now belong to the returned preparation.
+
+    Raises:
+        ValueError: the job needs another shape of models or step.
+    """
+    import time
+
+    from seqattn.training import build_models
+
+    started = time.perf_counter()
+    names = check_names(names)
+    key = job_key(problem, config, model, names)
+    if shape_key(key) != shape_key(prepared.key):
+        raise ValueError("a preparation serves only jobs of its own shapes (problem, models, batch, rate, XLA)")
+    fresh = build_models(problem, config, names, model)
+    for name in names:
+        fresh[name].optimizer.build(fresh[name].trainable_variables)
+        source = [*fresh[name].variables, *fresh[name].optimizer.variables]
+        target = [*prepared.models[name].variables, *prepared.models[name].optimizer.variables]
+        if [v.shape for v in source] != [v.shape for v in target]:
+            raise ValueError(f"the {name} model's variables do not match its preparation's")
+        for v, value in zip(target, source):
+            v.assign(value)
+    return PreparedTraining(key, prepared.models, prepared.step, prepared.predictors, time.perf_counter() - started)
+
+
+def shape_key(key: str) -> str:
+    """A :func:`job_key` without the seed: equal for the jobs one :func:`reseed` can serve."""
+    problem, recipe, model, names = json.loads(key)
+    recipe.pop("seed")
+    return json.dumps([problem, recipe, model, names], sort_keys=True)
 
 
 _lock = threading.Lock()
