@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqattn import cluster, jobs
+from seqattn import cluster, jobs, warm_start
 from seqattn.cells import CellResult, downsample_losses
 from seqattn.compare import compare
 from seqattn.executors import dask_backend, local_backend, run_cells
@@ -245,7 +245,10 @@ def test_chance_exact_match():
 
 # Two repeats pin the numbers and the seed of each repeat; the explicit backend, the same code path, trains one.
 @pytest.mark.parametrize("explicit, repeats", [(False, 2), (True, 1)], ids=["default backend", "local_backend()"])
-def test_comparison_gives_the_numbers_pinned_before_the_executor_refactor(explicit, repeats):
+def test_comparison_gives_the_numbers_pinned_before_the_executor_refactor(explicit, repeats, monkeypatch):
+    made = []
+    real_prepare = warm_start.prepare
+    monkeypatch.setattr(warm_start, "prepare", lambda *args: made.append(args) or real_prepare(*args))
     backend = local_backend() if explicit else None
     try:
         outcome = compare(PROBLEM, CONFIG, repeats, model=MODEL, backend=backend)
@@ -258,6 +261,8 @@ def test_comparison_gives_the_numbers_pinned_before_the_executor_refactor(explic
     assert outcome.results["seed"].tolist() == [3, 3, 4, 4, 5, 5][: 2 * repeats]
     assert outcome.results["model"].tolist() == list(MODEL_NAMES) * repeats
     assert len(outcome.losses) == repeats * 2 * CONFIG.updates
+    # A repeat takes the traced step of the one before (same shapes, reseeded): the pinned numbers hold.
+    assert len(made) <= 1
 
 
 def test_run_cells_stop_keeps_the_finished_cell_only():

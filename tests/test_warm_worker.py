@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from seqattn import jobs, warm_pool, warm_start
-from seqattn.cells import CellSpec, train_cell
 from seqattn.jobs import worker_env
 from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
@@ -47,29 +46,12 @@ def test_a_prepared_training_gives_the_numbers_of_a_cold_one_bit_for_bit():
     warm = train(PROBLEM, longer, model=MODEL, prepared=prepared)
     np.testing.assert_array_equal(warm.losses, cold.losses)
     assert {k: v.per_position for k, v in warm.accuracy.items()} == {k: v.per_position for k, v in cold.accuracy.items()}
-
-
-def test_cells_of_one_shape_share_one_traced_step_and_give_the_numbers_of_cold_trainings(monkeypatch):
-    recipe = dataclasses.replace(RECIPE, jit_compile=False)
-    made = []
-
-    def counted_prepare(*args):
-        made.append(real_prepare(*args))
-        return made[-1]
-
-    real_prepare = warm_start.prepare
-    monkeypatch.setattr(warm_start, "prepare", counted_prepare)
-    first, second = (train_cell(CellSpec(i, PROBLEM, dataclasses.replace(recipe, seed=seed), MODEL))
-                     for i, seed in enumerate((5, 6)))
-    assert len(made) == 1  # the second cell took the first one's models and step, reseeded
-    cold = train(PROBLEM, dataclasses.replace(recipe, seed=6), model=MODEL)
-    assert second.losses == {name: [float(x) for x in cold.losses[:, i]] for i, name in enumerate(cold.names)}
-    assert second.per_position == {k: [float(x) for x in v.per_position] for k, v in cold.accuracy.items()}
-    assert first.exact_match != second.exact_match or first.losses != second.losses
+    # Used, then reseeded (as the next sweep cell of these shapes takes it): weights and optimizers
+    # are back to the seed's, so the same compiled step trains the cold numbers again.
     with pytest.raises(ValueError, match="only jobs of its own shapes"):
-        warm_start.reseed(made[0], PROBLEM, recipe, ModelConfig(units=16))
-    other = train_cell(CellSpec(2, PROBLEM, recipe, ModelConfig(units=16)))
-    assert other.status == "done" and len(made) == 2  # another shape: prepared anew
+        warm_start.reseed(prepared, PROBLEM, longer, ModelConfig(units=16))
+    again = train(PROBLEM, longer, model=MODEL, prepared=warm_start.reseed(prepared, PROBLEM, longer, MODEL))
+    np.testing.assert_array_equal(again.losses, cold.losses)
 
 
 def test_a_prepared_training_is_only_taken_by_the_job_it_was_made_for_and_only_once():
