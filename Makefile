@@ -42,7 +42,7 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python bench/cancel_latency.py
 
 sweep: $(VENV)/.run-deps
-	$(BIN)/python -m seqattn sweep --seeds 3 --protocol batched --csv docs/length_sweep.csv
+	$(BIN)/python -m seqattn sweep --seeds 3 --protocol batched --jit --csv docs/length_sweep.csv
 	$(BIN)/python bench/plot_sweep.py docs/length_sweep.csv docs/length_sweep.svg
 
 reproduce: $(VENV)/.run-deps

@@ -4,10 +4,11 @@ Prints both wall times and the speedup, the pure training seconds of a cell, the
 of a task (cell wall time minus its pure training; the scheduler round trip of a trivial
 task) and how the wall time scales with N workers. ``--calibrate`` instead times updates of
 both models at a few sizes, single-threaded like a sweep worker, and prints fitted values for
-the cost-model constants of ``seqattn/sweep.py`` (it edits nothing).
+the cost-model constants of ``seqattn/sweep.py`` (it edits nothing); ``--calibrate --no-jit`` fits
+the model of cells trained without XLA (``GRAPH_COSTS``), the sweep's default.
 
 Run: ``.venv/bin/python bench/sweep_scaling.py`` (5 to 8 minutes on 2 cores: the 8 cells run twice) or
-``.venv/bin/python bench/sweep_scaling.py --calibrate`` (about 2 minutes).
+``.venv/bin/python bench/sweep_scaling.py --calibrate [--no-jit]`` (about 2 minutes).
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ def calibrate(args: argparse.Namespace) -> None:
     rows = []
     for units, batch, n_in in CALIBRATION_SIZES:
         problem = dataclasses.replace(PROBLEM, n_in=n_in)
-        config = TrainConfig(protocol="batched", batch_size=batch, updates=args.updates, eval_every=args.updates)
+        config = TrainConfig(protocol="batched", batch_size=batch, updates=args.updates, eval_every=args.updates,
+                             jit_compile=args.jit)
         model = ModelConfig(units=units)
         result = timed_cell(CellSpec(index=0, problem=problem, train=config, model=model))
         per_update = result.train_seconds / result.updates_done  # type: ignore[attr-defined]
@@ -169,10 +171,10 @@ def calibrate(args: argparse.Namespace) -> None:
         work = batch * steps * units * (units + problem.cardinality)
         rows.append((work, steps, per_update, result.seconds - result.train_seconds))  # type: ignore[attr-defined]
         print(f"units {units:3} batch {batch} n_in {n_in:2}: work {work:.2e}, {per_update * 1000:6.2f} ms/update, "
-              f"cell fixed {rows[-1][3]:5.2f} s (build, compile, one evaluation); the model says "
-              f"{sweep.estimate_update_seconds(problem, config, model) * 1000:6.2f} ms/update")
+              f"cell fixed {rows[-1][3]:5.2f} s (build, trace{', compile' if args.jit else ''}, one evaluation); "
+              f"the model says {sweep.estimate_update_seconds(problem, config, model) * 1000:6.2f} ms/update")
     # Evaluations are not in the cost model: show their share at the protocol's default cadence.
-    config = TrainConfig(protocol="batched", updates=args.updates)
+    config = TrainConfig(protocol="batched", updates=args.updates, jit_compile=args.jit)
     result = timed_cell(CellSpec(index=0, problem=PROBLEM, train=config))
     with_evals = result.train_seconds / result.updates_done  # type: ignore[attr-defined]
     print(f"units 150 batch 32 n_in  5 with an evaluation of {config.eval_size} pairs every {config.eval_every} "
@@ -182,13 +184,13 @@ def calibrate(args: argparse.Namespace) -> None:
     terms = np.column_stack([np.ones_like(works), steps, works])
     (a, b, c), *_ = np.linalg.lstsq(terms, seconds, rcond=None)
     d, e = np.polyfit(steps, fixed, 1)[::-1]
+    current = sweep.cost_model(config)
     print()
-    print("fitted (1 thread, this machine); current values in seqattn/sweep.py in brackets:")
-    print(f"UPDATE_SECONDS_FIXED = {a:.2e}  [{sweep.UPDATE_SECONDS_FIXED:.2e}]")
-    print(f"UPDATE_SECONDS_PER_STEP = {b:.2e}  [{sweep.UPDATE_SECONDS_PER_STEP:.2e}]")
-    print(f"UPDATE_SECONDS_PER_WORK = {c:.2e}  [{sweep.UPDATE_SECONDS_PER_WORK:.2e}]")
-    print(f"CELL_SECONDS_FIXED = {d:.1f}  [{sweep.CELL_SECONDS_FIXED:.1f}]")
-    print(f"CELL_SECONDS_PER_STEP = {e:.2f}  [{sweep.CELL_SECONDS_PER_STEP:.2f}]")
+    print(f"fitted (1 thread, this machine, XLA {'on' if args.jit else 'off'}); current values of "
+          f"seqattn/sweep.py's {'XLA_COSTS' if args.jit else 'GRAPH_COSTS'} in brackets:")
+    print(f"update_fixed={a:.2e} [{current.update_fixed:.2e}], update_per_step={b:.2e} [{current.update_per_step:.2e}], "
+          f"update_per_work={c:.2e} [{current.update_per_work:.2e}]")
+    print(f"cell_fixed={d:.1f} [{current.cell_fixed:.1f}], cell_per_step={e:.2f} [{current.cell_per_step:.2f}]")
     print(f"  worst relative error of the update fit: {relative_error(terms @ [a, b, c], seconds):.0%}")
 
 
@@ -204,6 +206,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra-op threads of run (a) (default: TensorFlow's choice, all cores)")
     parser.add_argument("--calibrate", action="store_true", help="fit the cost-model constants instead")
+    parser.add_argument("--no-jit", dest="jit", action="store_false", help="calibrate cells trained without XLA")
     args = parser.parse_args()
     if args.calibrate:
         args.updates = args.updates or 300

@@ -17,6 +17,7 @@ from seqattn.registry import MODEL_NAMES, attending_names, model_kind
 from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_checked, get_run, list_runs, runs_root, validate_run_id
 from seqattn.sweep import (
     AXES,
+    CELL_XLA,
     DEFAULT_LENGTHS,
     MAX_CELLS,
     SweepConfig,
@@ -102,7 +103,7 @@ def start_form() -> None:
         "ahead: the headline is held-out exact match against input length. Cells run in parallel on a Dask cluster."
     )
     sweep, error = sweep_inputs()
-    form = config_form("sweep", default_protocol="batched", swept=swept_settings(sweep))
+    form = config_form("sweep", default_protocol="batched", swept=swept_settings(sweep), xla=CELL_XLA)
     cells = []
     if error is None and form.error is not None:
         error = form.error

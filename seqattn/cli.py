@@ -13,7 +13,7 @@ from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import RunError, runs_root
-from seqattn.sweep import DEFAULT_LENGTHS
+from seqattn.sweep import CELL_XLA, DEFAULT_LENGTHS
 from seqattn.training import PROTOCOLS
 
 
@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 # Extra spellings kept from earlier releases.
-_ALIASES = {"updates": ("--steps",), "jit_compile": ("--no-jit",)}
+_ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
 
 
 def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **defaults: Any) -> None:
@@ -37,8 +37,9 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
             continue
         default = defaults.get(name, spec.default)
         if isinstance(spec.default, bool):
-            group.add_argument(f"--no-{spec.flag[2:]}", *_ALIASES.get(name, ()), dest=name, action="store_false",
-                               default=default, help=f"turn off {spec.label.lower()}: {spec.help}")
+            # --jit-compile / --no-jit-compile (and --jit / --no-jit): either way, whatever the command's default.
+            group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, action=argparse.BooleanOptionalAction,
+                               default=default, help=f"{spec.label}: {spec.help} (default {'on' if default else 'off'})")
             continue
         kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
         shown = "the protocol's" if default is None else default
@@ -53,12 +54,16 @@ def _add_problem_options(parser: argparse.ArgumentParser) -> None:
     _add_setting_options(parser.add_argument_group("problem"), ProblemConfig)
 
 
-def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True) -> None:
-    """The model options (all but ``--units`` where a sweep takes it as a list) and the recipe's."""
+def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True,
+                       **defaults: Any) -> None:
+    """The model options (all but ``--units`` where a sweep takes it as a list) and the recipe's.
+
+    ``defaults`` replaces recipe defaults for this command (the sweep's ``jit_compile``).
+    """
     from seqattn.training import TrainConfig
 
     _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",))
-    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol)
+    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol, **defaults)
 
 
 def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
@@ -106,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--seeds", type=int, default=3, help="trainings per grid value (default 3)")
     group.add_argument("--no-pad-target", dest="pad_target", action="store_false", default=True,
                        help="target of n_out steps instead of zero-padded")
-    _add_train_options(p, default_protocol="batched", units=False)
+    _add_train_options(p, default_protocol="batched", units=False, jit_compile=CELL_XLA)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
     p.add_argument("--csv", default="sweep.csv", help="per-cell results CSV (default sweep.csv)")

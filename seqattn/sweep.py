@@ -36,18 +36,43 @@ MAX_SEEDS = 100
 MAX_CELL_SECONDS = 1800.0
 DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
 
-# Cost model of one update of both models on a single-threaded sweep worker, fitted on
-# the 2-core reference machine by ``bench/sweep_scaling.py --calibrate``: a part per
-# time step (encoder plus decoder steps) and a part proportional to the LSTM work;
-# each cell also pays a fixed cost that grows with its steps (build, XLA compile,
-# evaluations). Estimates are for planning; the pages say they are estimates.
-UPDATE_SECONDS_FLOOR = 1.0e-3
-UPDATE_SECONDS_FIXED = -1.0e-2
-UPDATE_SECONDS_PER_STEP = 1.5e-3
-UPDATE_SECONDS_PER_WORK = 8.4e-10
-CELL_SECONDS_FLOOR = 4.0
-CELL_SECONDS_FIXED = -2.3
-CELL_SECONDS_PER_STEP = 0.89
+# Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched
+# protocol's 500 updates, compiling costs more than it saves (at 150 units it takes 4-25 s
+# and a compiled update is 7 % faster at n_in 5, 10-30 % slower from n_in 10 up;
+# ``bench/sweep_xla.py`` times both). The Train page keeps XLA: its warm process compiles
+# ahead of the click, and two threads favour the compiled update.
+CELL_XLA = False
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds of one cell on a single-threaded sweep worker, fitted on the 2-core reference machine
+    by ``bench/sweep_scaling.py --calibrate`` (once with XLA, once without).
+
+    One update of both models costs a part per time step (encoder plus decoder steps) and a
+    part proportional to the LSTM work; each cell also pays a fixed cost that grows with its
+    steps (build, tracing, with XLA compiling, evaluations). Estimates are for planning; the
+    pages say they are estimates.
+    """
+
+    update_floor: float
+    update_fixed: float
+    update_per_step: float
+    update_per_work: float
+    cell_floor: float
+    cell_fixed: float
+    cell_per_step: float
+
+
+XLA_COSTS = CostModel(update_floor=1.0e-3, update_fixed=-1.0e-2, update_per_step=1.5e-3, update_per_work=8.4e-10,
+                      cell_floor=4.0, cell_fixed=-2.3, cell_per_step=0.89)
+GRAPH_COSTS = CostModel(update_floor=1.0e-3, update_fixed=1.1e-3, update_per_step=3.3e-4, update_per_work=1.0e-9,
+                        cell_floor=1.5, cell_fixed=1.3, cell_per_step=0.19)
+
+
+def cost_model(train: TrainConfig) -> CostModel:
+    """The cost model of a recipe: with or without XLA."""
+    return XLA_COSTS if train.jit_compile else GRAPH_COSTS
 
 
 @dataclass(frozen=True)
@@ -133,18 +158,19 @@ def _cost_steps(problem: ProblemConfig, model: ModelConfig) -> float:
 
 
 def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
-    """Estimated seconds for one update of both models (cost model above)."""
+    """Estimated seconds for one update of both models (:class:`CostModel`)."""
     model = model or ModelConfig()
+    costs = cost_model(train)
     steps = _cost_steps(problem, model)
     work = train.batch_size * steps * model.units * (model.units + problem.cardinality)
-    return max(UPDATE_SECONDS_FLOOR,
-               UPDATE_SECONDS_FIXED + UPDATE_SECONDS_PER_STEP * steps + UPDATE_SECONDS_PER_WORK * work)
+    return max(costs.update_floor, costs.update_fixed + costs.update_per_step * steps + costs.update_per_work * work)
 
 
 def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
     """Estimated wall seconds of one cell: its fixed cost plus its updates."""
+    costs = cost_model(train)
     steps = _cost_steps(problem, model or ModelConfig())
-    fixed = max(CELL_SECONDS_FLOOR, CELL_SECONDS_FIXED + CELL_SECONDS_PER_STEP * steps)
+    fixed = max(costs.cell_floor, costs.cell_fixed + costs.cell_per_step * steps)
     return fixed + train.updates * estimate_update_seconds(problem, train, model)
 
 

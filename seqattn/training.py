@@ -73,7 +73,8 @@ class TrainConfig(DictConfig):
     seed: int = setting(0, "Seed", "Seeds the data stream, the weights and the held-out set.", 0, 2**31 - 1)
     eval_every: int | None = setting(None, "Evaluate every", "Updates between held-out evaluations.", 1, MAX_UPDATES)
     eval_size: int = setting(1000, "Held-out pairs", "Held-out pairs per evaluation.", 1, 100_000)
-    jit_compile: bool = setting(True, "XLA", "Compile the update with XLA (faster on CPU).")
+    jit_compile: bool = setting(True, "XLA", "Compile the update with XLA: seconds up front, then faster "
+                                  "updates of small models and short sequences.")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:

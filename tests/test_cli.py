@@ -206,3 +206,14 @@ def test_sweep_settings_carry_the_encoder():
     assert model.encoder == "bidirectional" and sweep.axis == "units"
     default = sweep_settings(build_parser().parse_args(["sweep"]))[2]
     assert default.encoder == "unidirectional"
+
+
+def test_sweeps_train_without_xla_unless_asked_and_single_trainings_with_it():
+    from seqattn.cli import _train_config, build_parser, sweep_settings
+
+    parse = build_parser().parse_args
+    assert sweep_settings(parse(["sweep"]))[1].jit_compile is False
+    assert sweep_settings(parse(["sweep", "--jit"]))[1].jit_compile is True
+    assert _train_config(parse(["train"])).jit_compile is True
+    assert _train_config(parse(["train", "--no-jit"])).jit_compile is False
+    assert _train_config(parse(["compare", "--no-jit-compile"])).jit_compile is False

@@ -636,7 +636,8 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
     assert meta["kind"] == "sweep" and meta["sweep"]["values"] == [3, 4] and meta["sweep"]["seeds"] == 1, meta
     assert meta["scheduler"].startswith("tcp://"), "the server's own cluster runs the cells"
-    assert {k: meta["train"][k] for k in ("updates", "batch_size")} == {"updates": 40, "batch_size": 8}, meta
+    assert {k: meta["train"][k] for k in ("updates", "batch_size", "jit_compile")} == {
+        "updates": 40, "batch_size": 8, "jit_compile": False}, meta
     assert meta["model"] == {"units": 8, "encoder": "unidirectional"}, meta
     expect(page.get_by_test_id("stProgress")).to_be_visible()
 

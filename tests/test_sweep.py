@@ -27,10 +27,13 @@ from seqattn.problem import ProblemConfig
 from seqattn.registry import MODEL_NAMES
 from seqattn.runs import cells_of, read_cells, read_status, run_dir
 from seqattn.sweep import (
+    GRAPH_COSTS,
     MAX_CELL_SECONDS,
     MAX_CELLS,
     SweepConfig,
+    XLA_COSTS,
     chance_exact_match,
+    cost_model,
     estimate_cell_seconds,
     estimate_sweep_seconds,
     grid_cells,
@@ -148,6 +151,14 @@ def test_half_rule_echoes_half_of_each_input_length():
     cells = grid_cells(PROBLEM, CONFIG, SweepConfig(axis="n_in", values=(1, 3, 8, 9), seeds=1, n_out_rule="half"), model=MODEL)
     assert [(c.problem.n_in, c.problem.n_out) for c in cells] == [(1, 1), (3, 1), (8, 4), (9, 4)]
     assert cells[2].values == {"n_in": 8, "n_out": 4}
+
+
+def test_the_estimate_follows_the_recipes_xla_choice():
+    long = ProblemConfig(cardinality=50, n_in=40, n_out=2)
+    graph, xla = (dataclasses.replace(CONFIG, updates=500, jit_compile=jit) for jit in (False, True))
+    assert cost_model(graph) is GRAPH_COSTS and cost_model(xla) is XLA_COSTS
+    # Long sequences: compiling them takes tens of seconds, and the compiled update is no faster.
+    assert estimate_cell_seconds(long, graph) < estimate_cell_seconds(long, xla)
 
 
 def test_sweep_estimate_spreads_cells_over_workers():

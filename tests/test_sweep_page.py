@@ -156,6 +156,7 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     assert meta["kind"] == "sweep" and meta["scheduler"] == "tcp://127.0.0.1:8786"
     assert meta["sweep"] == {"axis": "n_in", "values": [3, 4], "seeds": 1, "n_out_rule": "fixed"}
     assert meta["model"]["units"] == 8 and meta["problem"]["cardinality"] == 6
+    assert meta["train"]["jit_compile"] is False  # sweep cells skip XLA's compile (seqattn.sweep.CELL_XLA)
     assert cluster._local is None, "a configured scheduler needs no local cluster"
     at.run()  # the worker never started: the page shows the queued sweep
     assert any("Queued" in p.proto.text for p in at.get("progress"))

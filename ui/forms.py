@@ -31,7 +31,8 @@ class FormResult:
     model: ModelConfig | None = None
 
 
-def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None) -> FormResult:
+def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None,
+                xla: bool = True) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
     Widget labels are part of the interface (tests find widgets by them). Every input
@@ -39,6 +40,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     just used, not the defaults.
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
     largest value): those are not asked for, and validation uses the given value.
+    ``xla`` is the recipe's ``jit_compile`` (not asked: the page decides).
 
     Whole-number inputs carry their setting's range as ``min_value``/``max_value``,
     so a value they cannot hold (``1e20``, ``1e5`` for the cardinality) gets
@@ -99,7 +101,8 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
         model = ModelConfig(units=int(units), encoder=str(encoder))
         train = TrainConfig(protocol=protocol, updates=int(updates),
-                            batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
+                            batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
+                            jit_compile=xla)
     except (ValueError, TypeError, OverflowError) as exc:
         return FormResult(None, None, str(exc))
     estimate = estimate_job(problem, train, model)
