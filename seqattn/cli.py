@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-# Extra spellings kept from earlier releases.
+# Extra spellings (each bool option also gets its --no- form: --jit, --no-jit).
 _ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
 
 

@@ -37,10 +37,10 @@ MAX_CELL_SECONDS = 1800.0
 DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
 
 # Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched
-# protocol's 500 updates, compiling costs more than it saves (at 150 units it takes 4-25 s
-# and a compiled update is 7 % faster at n_in 5, 10-30 % slower from n_in 10 up;
-# ``bench/sweep_xla.py`` times both). The Train page keeps XLA: its warm process compiles
-# ahead of the click, and two threads favour the compiled update.
+# protocol's 500 updates, compiling costs more than it saves. At 150 units it takes 4-25 s,
+# and a compiled update is at most 7 % faster (n_in 5) and up to 1.5x slower (n_in 20):
+# 3 seeds at lengths 5, 10 and 20 take 1.28x longer with XLA (``bench/sweep_xla.py``).
+# The Train page keeps XLA: its warm process compiles ahead of the click.
 CELL_XLA = False
 
 
