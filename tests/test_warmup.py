@@ -8,16 +8,24 @@ import threading
 import pytest
 
 import seqattn.runs
+from seqattn import warm_pool
 from seqattn.inference import ArrayPredictor
 from test_damaged_runs import fake_done_run
 from ui import loaders, warmup
 
 JOIN_TIMEOUT = 180  # s: TensorFlow's import and a model load on a busy 2-core machine
+pools_started: list = []  # roots the warm-up started a warm training process for (see ``fresh``)
 
 
 @pytest.fixture()
 def fresh(monkeypatch):
-    """A process that has not warmed up yet; no preloaded or cached predictors before or after."""
+    """A process that has not warmed up yet; no preloaded or cached predictors before or after.
+
+    The warm training process the warm-up starts is recorded in ``pools_started``, not started:
+    a real one would load TensorFlow and compile the Train form's default job for nothing here.
+    """
+    pools_started.clear()
+    monkeypatch.setattr(warm_pool, "start", lambda root=None, job=None: pools_started.append(root))
     monkeypatch.setattr(warmup, "_thread", None)
     monkeypatch.setattr(warmup, "report", warmup.WarmupReport())
     loaders.predictors_for.clear()
@@ -60,6 +68,7 @@ def test_two_calls_start_one_thread(fresh, monkeypatch, tmp_path):
     assert first is second and first.name == "seqattn-warmup" and first.daemon
     assert warmup.start(str(tmp_path), delay=0, server_only=False) is first, "not restarted once finished"
     assert calls == [str(tmp_path)]
+    assert pools_started == [str(tmp_path)]  # with the warm training process, once
 
 
 def test_nothing_starts_outside_a_real_server(fresh, monkeypatch):
