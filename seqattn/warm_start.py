@@ -71,6 +71,22 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
 
 
+def _fresh_models(problem: ProblemConfig, config: Any, model: ModelConfig | None,
+                  names: tuple[str, ...]) -> dict[str, Any]:
+    """The job's models as :func:`seqattn.training.build_models` gives them, optimizers built (step 0)."""
+    from seqattn.training import build_models
+
+    models = build_models(problem, config, names, model)
+    for name in names:
+        models[name].optimizer.build(models[name].trainable_variables)
+    return models
+
+
+def _state(models: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
+    """Every variable that training changes: the models' and their optimizers', in a fixed order."""
+    return [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
+
+
 def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
             names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
     """Build the job's models and trace its update step and predictors, leaving every variable as built.
@@ -87,17 +103,15 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     import tensorflow as tf
 
     from seqattn.models import Predictor
-    from seqattn.training import EVAL_SLICE, build_models, make_update_step
+    from seqattn.training import EVAL_SLICE, make_update_step
 
     started = time.perf_counter()
     names = check_names(names)
-    models = build_models(problem, config, names, model)
-    for name in names:
-        models[name].optimizer.build(models[name].trainable_variables)
+    models = _fresh_models(problem, config, model, names)
     step = make_update_step(models, {name: models[name].optimizer for name in names}, config.jit_compile)
     predictors = {name: Predictor(models[name]) for name in names}
 
-    variables = [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
+    variables = _state(models, names)
     snapshot = [np.array(v.numpy(), copy=True) for v in variables]
     # Any batch of the job's shape compiles the step; a private generator keeps the job's own streams untouched.
     batch = make_batch(problem, config.batch_size, np.random.default_rng(0))
@@ -128,22 +142,16 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
     """
     import time
 
-    from seqattn.training import build_models
-
     started = time.perf_counter()
     names = check_names(names)
     key = job_key(problem, config, model, names)
     if shape_key(key) != shape_key(prepared.key):
         raise ValueError("a preparation serves only jobs of its own shapes (problem, models, batch, rate, XLA)")
-    fresh = build_models(problem, config, names, model)
-    for name in names:
-        fresh[name].optimizer.build(fresh[name].trainable_variables)
-        source = [*fresh[name].variables, *fresh[name].optimizer.variables]
-        target = [*prepared.models[name].variables, *prepared.models[name].optimizer.variables]
-        if [v.shape for v in source] != [v.shape for v in target]:
-            raise ValueError(f"the {name} model's variables do not match its preparation's")
-        for v, value in zip(target, source):
-            v.assign(value)
+    source, target = _state(_fresh_models(problem, config, model, names), names), _state(prepared.models, names)
+    if [v.shape for v in source] != [v.shape for v in target]:
+        raise ValueError("the models' variables do not match their preparation's")
+    for v, value in zip(target, source):
+        v.assign(value)
     return PreparedTraining(key, prepared.models, prepared.step, prepared.predictors, time.perf_counter() - started)
 
 
