@@ -15,8 +15,9 @@ Each warm process runs one job and exits, so nothing of one run (models,
 optimizer, Keras session, random state) can reach the next: the pool starts a
 fresh one for the next job, which waits for the job it follows to end before
 it loads anything (it would otherwise take the running job's CPU). A job that
-does not match the prepared one still saves the import; any failure in the
-warm process falls back to a cold start. ``SEQATTN_WARM_WORKER=0`` turns the
+does not match the prepared one still saves the import, and a preparation
+still under way stops at its next stage instead of competing with the job for
+the CPU; any failure in the warm process falls back to a cold start. ``SEQATTN_WARM_WORKER=0`` turns the
 pool off.
 
 Readiness is visible to other processes (benchmarks, tests): a ready process

@@ -32,7 +32,7 @@ from seqattn.model_config import ModelConfig
 from seqattn.problem import ProblemConfig, make_batch
 from seqattn.registry import MODEL_NAMES, check_names
 
-__all__ = ["PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
+__all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
 
 
 @dataclass
@@ -87,16 +87,26 @@ def _state(models: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
     return [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
 
 
+class Abandoned(Exception):
+    """A preparation stopped between two of its stages because its job is no longer wanted."""
+
+
 def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
-            names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
+            names: tuple[str, ...] = MODEL_NAMES, *,
+            keep_going: Callable[[], bool] | None = None) -> PreparedTraining:
     """Build the job's models and trace its update step and predictors, leaving every variable as built.
 
     Args:
         problem, config, model, names: the job, as :func:`seqattn.training.train` takes it
             (``config`` a :class:`seqattn.training.TrainConfig`).
+        keep_going: asked between the stages (building, tracing the step, compiling it,
+            tracing each predictor); ``False`` stops the preparation there.
 
     Returns:
         A :class:`PreparedTraining` for ``train(..., prepared=...)``.
+
+    Raises:
+        Abandoned: ``keep_going()`` said ``False``; nothing is left prepared.
     """
     import time
 
@@ -104,6 +114,11 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
 
     from seqattn.models import Predictor
     from seqattn.training import EVAL_SLICE, make_update_step
+
+    def checkpoint() -> None:
+        # A stage once begun runs to its end (TensorFlow cannot interrupt a trace or an XLA compile).
+        if keep_going is not None and not keep_going():
+            raise Abandoned("the job it was for is no longer wanted")
 
     started = time.perf_counter()
     names = check_names(names)
@@ -115,11 +130,16 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     snapshot = [np.array(v.numpy(), copy=True) for v in variables]
     # Any batch of the job's shape compiles the step; a private generator keeps the job's own streams untouched.
     batch = make_batch(problem, config.batch_size, np.random.default_rng(0))
-    step(tf.constant(batch.x), tf.constant(batch.y)).numpy()
+    x, y = tf.constant(batch.x), tf.constant(batch.y)
+    checkpoint()
+    step.get_concrete_function(x, y)  # tracing: the call below finds it and only compiles
+    checkpoint()
+    step(x, y).numpy()
     for v, value in zip(variables, snapshot):
         v.assign(value)
     for rows in sorted({min(config.eval_size, EVAL_SLICE), config.eval_size % EVAL_SLICE, 1} - {0}):
         for predictor in predictors.values():
+            checkpoint()
             predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
     return PreparedTraining(job_key(problem, config, model, names), models, step, predictors,
                             time.perf_counter() - started)
@@ -175,10 +195,12 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
                           still_wanted: Callable[[str], bool] | None = None) -> threading.Thread:
     """Run :func:`prepare` in a daemon thread; :func:`take` waits for it.
 
-    ``before()`` runs first (e.g. waiting for a core, loading TensorFlow); then,
-    if ``still_wanted(key)`` says the job is no longer wanted (another job
-    arrived meanwhile), nothing is prepared. A failure is printed and leaves
-    nothing prepared: the job then builds its models itself.
+    ``before()`` runs first (e.g. waiting for a core, loading TensorFlow). Then
+    and between the preparation's stages, ``still_wanted(key)`` is asked: once
+    it says the job is no longer wanted (another job arrived meanwhile), the
+    preparation stops at the next stage, so it does not take the CPU from
+    the job that did arrive. A failure is printed and leaves nothing prepared:
+    the job then builds its models itself.
     """
     global _thread
 
@@ -187,11 +209,15 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
         try:
             if before is not None:
                 before()
-            if still_wanted is not None and not still_wanted(job_key(problem, config, model, check_names(names))):
+            key = job_key(problem, config, model, check_names(names))
+            if still_wanted is not None and not still_wanted(key):
                 return
-            made = prepare(problem, config, model, names)
+            made = prepare(problem, config, model, names,
+                           keep_going=None if still_wanted is None else lambda: still_wanted(key))
             with _lock:
                 _prepared = made
+        except Abandoned:
+            pass  # another job arrived: it starts cold, and at once
         except Exception as exc:  # a failed preparation only costs the job its head start
             print(f"warm start: preparing failed ({exc.__class__.__name__}: {exc}); the job starts cold", flush=True)
         finally:

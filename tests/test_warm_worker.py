@@ -70,6 +70,51 @@ def test_nothing_is_prepared_for_a_job_no_longer_wanted():
     assert asked == [warm_start.job_key(PROBLEM, RECIPE, MODEL)]
 
 
+class RecordedStep:
+    """An update step that counts its runs (its traces are counted by TensorFlow)."""
+
+    def __init__(self, step) -> None:
+        self.step, self.runs = step, 0
+
+    def get_concrete_function(self, *args):
+        return self.step.get_concrete_function(*args)
+
+    def __call__(self, *args):
+        self.runs += 1
+        return self.step(*args)
+
+
+@pytest.fixture()
+def made_steps(monkeypatch) -> list[RecordedStep]:
+    """Every update step made in this test, recorded."""
+    from seqattn import training
+
+    made: list[RecordedStep] = []
+    real = training.make_update_step
+    monkeypatch.setattr(training, "make_update_step", lambda *args: made.append(RecordedStep(real(*args))) or made[-1])
+    return made
+
+
+def test_a_preparation_stops_at_the_stage_its_job_stops_being_wanted(made_steps):
+    # Wanted when asked before tracing the step, no longer before compiling and running it.
+    asked = []
+    with pytest.raises(warm_start.Abandoned):
+        warm_start.prepare(PROBLEM, RECIPE, MODEL, keep_going=lambda: asked.append(1) or len(asked) < 2)
+    assert len(asked) == 2
+    [step] = made_steps
+    assert (step.step.experimental_get_tracing_count(), step.runs) == (1, 0)  # traced, never compiled or run
+
+
+def test_a_job_arriving_stops_the_preparation_in_the_background_quietly(made_steps, capsys):
+    asked = []  # the first answer lets it start; the job "arrives" before the step is traced
+    warm_start.prepare_in_background(PROBLEM, RECIPE, MODEL, still_wanted=lambda key: asked.append(key) or len(asked) < 2)
+    assert warm_start.take(PROBLEM, RECIPE, MODEL) is None
+    assert asked == [warm_start.job_key(PROBLEM, RECIPE, MODEL)] * 2
+    [step] = made_steps
+    assert (step.step.experimental_get_tracing_count(), step.runs) == (0, 0)
+    assert "preparing failed" not in capsys.readouterr().out
+
+
 def test_a_failed_preparation_leaves_the_job_to_start_cold(capsys):
     def fail() -> None:
         raise RuntimeError("no room")
