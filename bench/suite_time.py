@@ -1,62 +1,126 @@
-"""How long `make test` takes: the linter, then every test on pytest-xdist's processes.
+"""How long `make test` takes, optionally side by side with another commit's `make test`.
 
-Runs what the Makefile's `test` target runs (ruff, then ``pytest -n 2 --dist loadfile``) in this
-checkout, from a cold XLA cache (tests/conftest.py gives every session its own), and prints the
-wall time, the CPU time of every process it started, and each test file's summed test time (the
-slowest first), so a change that slows the suite shows where. The goal (issue 9) is 4 minutes on
-2 cores.
+Runs this checkout's own Makefile ``test`` recipe (today: ruff, then ``pytest -n 2
+--dist loadfile``) with this checkout's ``.venv`` already set up, from a cold XLA cache
+(tests/conftest.py gives every session its own), and prints the wall time, the CPU
+time of every process it started, and each test file's summed test time (the slowest
+first), so a change that slows the suite shows where.
 
-    python bench/suite_time.py [--workers 2] [pytest args...]
+``--against REV`` also times REV's own ``make test`` recipe, in a temporary git worktree
+with the same ``.venv``, alternating with this checkout's for ``--rounds`` rounds (this
+one first in odd rounds, REV first in even ones). The machine's speed drifts by tens of
+seconds between runs of the same code, so a goal like issue 9's "not slower than
+today's 4 min" is decided by this ratio against the commit of that day (7ff5339), not by
+one absolute figure.
+
+    python bench/suite_time.py [--against 7ff5339] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 240
 
 
-def file_times(junit: Path) -> dict[str, float]:
-    """Summed test time (setup, call and teardown) per test file, from a JUnit XML report."""
+@dataclass(frozen=True)
+class SuiteRun:
+    """One `make test`: wall and CPU seconds, exit code, summed test time per test file, tests run."""
+
+    wall: float
+    cpu: float
+    code: int
+    per_file: dict[str, float]
+    tests: int
+
+
+def file_times(junit: Path) -> tuple[dict[str, float], int]:
+    """Summed test time (setup, call and teardown) per test file, and the number of tests, from a JUnit report."""
     totals: dict[str, float] = collections.defaultdict(float)
+    count = 0
     for case in ET.parse(junit).getroot().iter("testcase"):
         parts = case.get("classname", "").split(".")  # tests.test_app, or tests.test_app.SomeClass
         module = next((i for i, part in enumerate(parts) if part.startswith("test_")), len(parts) - 1)
         totals["/".join(parts[: module + 1]) + ".py"] += float(case.get("time", 0))
-    return dict(totals)
+        count += 1
+    return dict(totals), count
+
+
+def make_test(checkout: Path, venv: Path) -> SuiteRun:
+    """Run ``checkout``'s own `make test` recipe with ``venv`` (its set-up steps taken as done)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "junit.xml"
+        # The set-up stamps count as old, so make runs only the recipe, whatever the checkout's requirements.
+        command = ["make", "-s", "-C", str(checkout), "test", f"VENV={venv}",
+                   "-o", f"{venv}/.run-deps", "-o", f"{venv}/.test-deps"]
+        env = dict(os.environ, PYTEST_ADDOPTS=f"-p no:cacheprovider --junitxml={junit}")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        code = subprocess.run(command, env=env).returncode
+        wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        per_file, tests = file_times(junit) if junit.exists() else ({}, 0)
+    return SuiteRun(wall, cpu, code, per_file, tests)
+
+
+def describe(label: str, run: SuiteRun) -> str:
+    return (f"{label}: {run.wall:.0f} s wall ({run.wall // 60:.0f} min {run.wall % 60:02.0f} s), "
+            f"{run.cpu:.0f} s CPU, {run.tests} tests, exit {run.code}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist processes (the Makefile's TEST_WORKERS)")
-    args, extra = parser.parse_known_args()
+    parser.add_argument("--against", metavar="REV", help="also time this commit's `make test`, alternating")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each (default 1)")
+    parser.add_argument("--venv", type=Path, default=ROOT / ".venv", help="the set-up .venv both use")
+    args = parser.parse_args()
+    venv = args.venv.resolve()
+    if not (venv / "bin" / "python").exists():
+        parser.error(f"no .venv at {venv}: run `make test` once first")
+    here: list[SuiteRun] = []
+    there: list[SuiteRun] = []
     with tempfile.TemporaryDirectory() as tmp:
-        junit = Path(tmp) / "junit.xml"
-        started = time.monotonic()
-        lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
-        tests = subprocess.run([sys.executable, "-m", "pytest", "-n", str(args.workers), "--dist", "loadfile", "-q",
-                                "-p", "no:cacheprovider", f"--junitxml={junit}", *extra], cwd=ROOT)
-        wall = time.monotonic() - started
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        per_file = file_times(junit) if junit.exists() else {}
-    print(f"\nlint exit {lint.returncode}, tests exit {tests.returncode}")
-    print("slowest test files (summed test time, s):")
-    for name, seconds in sorted(per_file.items(), key=lambda item: -item[1])[:12]:
+        other = Path(tmp) / "other"
+        if args.against:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(other), args.against],
+                           check=True)
+        try:
+            for round_ in range(args.rounds):
+                order = [(here, ROOT, "this checkout")]
+                if args.against:
+                    order.append((there, other, args.against))
+                for runs, checkout, label in order if round_ % 2 == 0 else order[::-1]:
+                    runs.append(make_test(checkout, venv))
+                    print(describe(f"round {round_ + 1}, {label}", runs[-1]), flush=True)
+        finally:
+            if args.against:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], check=False)
+    last = here[-1]
+    print("\nslowest test files of this checkout, last round (summed test time, s):")
+    for name, seconds in sorted(last.per_file.items(), key=lambda item: -item[1])[:12]:
         print(f"  {seconds:6.1f}  {name}")
-    print(f"CPU time of the processes it started: {usage.ru_utime + usage.ru_stime:.0f} s "
-          f"(user {usage.ru_utime:.0f} s, system {usage.ru_stime:.0f} s)")
-    print(f"make test (ruff + pytest -n {args.workers}): {wall:.0f} s wall "
-          f"({wall // 60:.0f} min {wall % 60:02.0f} s; goal {GOAL_SECONDS} s on 2 cores)")
-    return lint.returncode or tests.returncode
+    walls = [run.wall for run in here]
+    print(f"make test, this checkout: {', '.join(f'{w:.0f}' for w in walls)} s wall "
+          f"(goal {GOAL_SECONDS} s on 2 cores)")
+    if args.against:
+        theirs = [run.wall for run in there]
+        print(f"make test, {args.against}: {', '.join(f'{w:.0f}' for w in theirs)} s wall")
+        print(f"this checkout / {args.against}, median wall: {statistics.median(walls) / statistics.median(theirs):.2f}x "
+              f"({len(here)} runs each, alternating)")
+    return max(run.code for run in here + there)
 
 
 if __name__ == "__main__":
