@@ -13,7 +13,11 @@ seconds between runs of the same code, so a goal like issue 9's "not slower than
 today's 4 min" is decided by this ratio against the commit of that day (7ff5339), not by
 one absolute figure.
 
-    python bench/suite_time.py [--against 7ff5339] [--rounds 2]
+``--fresh`` times what CI times instead: each run is a fresh clone (this checkout's HEAD,
+or REV) whose plain ``make test`` builds its own new ``.venv`` first (pip's download
+cache is shared), then runs the recipe.
+
+    python bench/suite_time.py [--against 7ff5339] [--rounds 2] [--fresh]
 """
 
 from __future__ import annotations
@@ -58,22 +62,36 @@ def file_times(junit: Path) -> tuple[dict[str, float], int]:
     return dict(totals), count
 
 
-def make_test(checkout: Path, venv: Path) -> SuiteRun:
-    """Run ``checkout``'s own `make test` recipe with ``venv`` (its set-up steps taken as done)."""
+def timed_make(command: list[str], env: dict[str, str]) -> SuiteRun:
+    """Run a `make ... test` command with a JUnit report asked of pytest; its times and exit code."""
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
-        # The set-up stamps count as old, so make runs only the recipe, whatever the checkout's requirements.
-        command = ["make", "-s", "-C", str(checkout), "test", f"VENV={venv}",
-                   "-o", f"{venv}/.run-deps", "-o", f"{venv}/.test-deps"]
-        env = dict(os.environ, PYTEST_ADDOPTS=f"-p no:cacheprovider --junitxml={junit}")
+        env = dict(env, PYTEST_ADDOPTS=f"-p no:cacheprovider --junitxml={junit}")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         code = subprocess.run(command, env=env).returncode
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         per_file, tests = file_times(junit) if junit.exists() else ({}, 0)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return SuiteRun(wall, cpu, code, per_file, tests)
+
+
+def make_test(checkout: Path, venv: Path) -> SuiteRun:
+    """Run ``checkout``'s own `make test` recipe with ``venv`` (its set-up steps taken as done)."""
+    # The set-up stamps count as old, so make runs only the recipe, whatever the checkout's requirements.
+    return timed_make(["make", "-s", "-C", str(checkout), "test", f"VENV={venv}",
+                       "-o", f"{venv}/.run-deps", "-o", f"{venv}/.test-deps"], dict(os.environ))
+
+
+def fresh_make_test(rev: str) -> SuiteRun:
+    """Clone this repository at ``rev`` into a temporary folder and run its plain `make test` (new .venv)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "--detach", rev], check=True)
+        env = {name: value for name, value in os.environ.items() if name != "VIRTUAL_ENV"}
+        return timed_make(["make", "-s", "-C", str(clone), "test"], env)
 
 
 def describe(label: str, run: SuiteRun) -> str:
@@ -86,27 +104,30 @@ def main() -> int:
     parser.add_argument("--against", metavar="REV", help="also time this commit's `make test`, alternating")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each (default 1)")
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv", help="the set-up .venv both use")
+    parser.add_argument("--fresh", action="store_true", help="fresh clones, each building its own .venv, as CI does")
     args = parser.parse_args()
     venv = args.venv.resolve()
-    if not (venv / "bin" / "python").exists():
+    if not args.fresh and not (venv / "bin" / "python").exists():
         parser.error(f"no .venv at {venv}: run `make test` once first")
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
     here: list[SuiteRun] = []
     there: list[SuiteRun] = []
     with tempfile.TemporaryDirectory() as tmp:
         other = Path(tmp) / "other"
-        if args.against:
+        if args.against and not args.fresh:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(other), args.against],
                            check=True)
         try:
             for round_ in range(args.rounds):
-                order = [(here, ROOT, "this checkout")]
+                order = [(here, ROOT, head, f"fresh clone of {head}" if args.fresh else "this checkout")]
                 if args.against:
-                    order.append((there, other, args.against))
-                for runs, checkout, label in order if round_ % 2 == 0 else order[::-1]:
-                    runs.append(make_test(checkout, venv))
+                    order.append((there, other, args.against, f"fresh clone of {args.against}" if args.fresh else args.against))
+                for runs, checkout, rev, label in order if round_ % 2 == 0 else order[::-1]:
+                    runs.append(fresh_make_test(rev) if args.fresh else make_test(checkout, venv))
                     print(describe(f"round {round_ + 1}, {label}", runs[-1]), flush=True)
         finally:
-            if args.against:
+            if args.against and not args.fresh:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], check=False)
     last = here[-1]
     print("\nslowest test files of this checkout, last round (summed test time, s):")
