@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_SECONDS = 240
+REFERENCE = "7ff5339"  # the code issue 9 was filed on: its `make test` is the "4 min" to stay under
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def main() -> int:
         print(f"  {seconds:6.1f}  {name}")
     walls = [run.wall for run in here]
     print(f"make test, this checkout: {', '.join(f'{w:.0f}' for w in walls)} s wall "
-          f"(goal {GOAL_SECONDS} s on 2 cores)")
+          f"(goal: not slower than {REFERENCE}'s, side by side: --against {REFERENCE})")
     if args.against:
         theirs = [run.wall for run in there]
         print(f"make test, {args.against}: {', '.join(f'{w:.0f}' for w in theirs)} s wall")
