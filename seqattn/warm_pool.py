@@ -17,8 +17,8 @@ fresh one for the next job, which waits for the job it follows to end before
 it loads anything (it would otherwise take the running job's CPU). A job that
 does not match the prepared one still saves the import, and a preparation
 still under way stops at its next stage instead of competing with the job for
-the CPU; any failure in the warm process falls back to a cold start. ``SEQATTN_WARM_WORKER=0`` turns the
-pool off.
+the CPU; any failure in the warm process falls back to a cold start.
+``SEQATTN_WARM_WORKER=0`` turns the pool off.
 
 Readiness is visible to other processes (benchmarks, tests): a ready process
 writes ``<runs root>/.warm/<pid>.ready``.
