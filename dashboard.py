@@ -12,7 +12,7 @@ import datetime as dt
 import streamlit as st
 
 from seqattn.diagrams import example_pair_svg
-from seqattn.problem import ProblemConfig, targets_for
+from seqattn.problem.echo import ProblemConfig, targets_for
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
 from ui.text import code

@@ -4,7 +4,7 @@ Two cases, each ``--repeats`` times (median printed):
 
 * *training*: a job trains (seed problem, batched, a long run), is cancelled after 50
   updates, and stops after its current update, keeping its history and models;
-* *warm start*: a job is handed to a warm training process (``seqattn.warm_pool``) that
+* *warm start*: a job is handed to a warm training process (``seqattn.speed.warm_pool``) that
   is still importing TensorFlow and preparing when the cancel comes.
 
 Run: ``.venv/bin/python bench/cancel_latency.py [--repeats 3]`` (about a minute on 2 cores).
@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqattn import jobs, warm_pool  # noqa: E402
-from seqattn.model_config import ModelConfig  # noqa: E402
-from seqattn.problem import ProblemConfig  # noqa: E402
+from seqattn.jobs import control as jobs
+from seqattn.speed import warm_pool  # noqa: E402
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, run_dir  # noqa: E402
-from seqattn.training import TrainConfig  # noqa: E402
+from seqattn.training.loop import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig()
 LONG = TrainConfig(protocol="batched", updates=50_000, eval_every=1000)  # minutes: never ends by itself here

@@ -12,7 +12,7 @@ Seed problem (K=50, n_in=5, n_out=2), the Train form's batched defaults:
   and *home first, sidebar link*: from the home page, a click on the sidebar's
   Explore link (no page reload) to the drawn heatmap;
 * the train figures are taken once the server's warm training process is ready
-  (``seqattn.warm_pool``; how long that took after opening /Train is printed);
+  (``seqattn.speed.warm_pool``; how long that took after opening /Train is printed);
 * ``launch``: ``streamlit run dashboard.py`` to the home page's title in the
   page and to its first screen drawn (bench/startup_time.py's measure), for a first
   visit (empty browser cache) and a returning browser (same port, cached
@@ -99,7 +99,7 @@ def wait_quiet(pid: int, quiet: float = 1.0, timeout: float = QUIET_TIMEOUT) -> 
 
 
 def wait_warm_ready(runs: Path, since: float, timeout: float = QUIET_TIMEOUT) -> float | None:
-    """Seconds from ``since`` until the server's warm training process is ready (seqattn.warm_pool), None if never."""
+    """Seconds from ``since`` until the server's warm training process is ready (seqattn.speed.warm_pool), None if never."""
     while time.perf_counter() - since < timeout:
         if list((runs / ".warm").glob("*.ready")):
             return time.perf_counter() - since

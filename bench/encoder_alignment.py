@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from seqattn.evaluation import held_out_inputs, score  # noqa: E402
-from seqattn.model_config import ENCODERS, ModelConfig  # noqa: E402
-from seqattn.problem import ProblemConfig, targets_for  # noqa: E402
-from seqattn.training import TrainConfig, alignment_score, train  # noqa: E402
+from seqattn.evaluation.scoring import held_out_inputs, score  # noqa: E402
+from seqattn.model.config import ENCODERS, ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig, targets_for  # noqa: E402
+from seqattn.training.loop import TrainConfig, alignment_score, train  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 EVAL_PAIRS = 1000
@@ -44,7 +44,7 @@ def late_score(attention: np.ndarray, n_out: int) -> float:
 
 def one_run(encoder: str, seed: int, units: int, updates: int | None) -> dict[str, object]:
     """Train the attention model once; its exact match, alignment, lateness and mean echoed rows."""
-    from seqattn.models import Predictor
+    from seqattn.model.builders import Predictor
 
     config = TrainConfig(protocol="batched", seed=seed, updates=updates, eval_size=200)
     started = time.perf_counter()

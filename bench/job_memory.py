@@ -1,11 +1,11 @@
-"""Peak memory of a training process vs :func:`seqattn.budget.estimate_peak_bytes`.
+"""Peak memory of a training process vs :func:`seqattn.training.budget.estimate_peak_bytes`.
 
 Trains a few problem sizes for a few updates, each in a fresh subprocess (as a
 job's worker does: TensorFlow threads fitted, XLA on, a final evaluation of
 1000 held-out pairs), and prints the process's peak RSS beside the estimate and
-the seconds per update beside :func:`seqattn.sweep.estimate_update_seconds`.
+the seconds per update beside :func:`seqattn.sweeps.grid.estimate_update_seconds`.
 With ``--fit`` it also fits the memory model's factors (non-negative least
-squares of the peak on the features of :func:`seqattn.budget.memory_terms`).
+squares of the peak on the features of :func:`seqattn.training.budget.memory_terms`).
 
     .venv/bin/python bench/job_memory.py [--fit] [--updates 4] [--only 0 1] [--records FILE] [--fit-only]
 
@@ -66,10 +66,10 @@ def child(spec: dict) -> None:
 
     import psutil
 
-    from seqattn.cells import fit_threads_to_process
-    from seqattn.model_config import ModelConfig
-    from seqattn.problem import ProblemConfig
-    from seqattn.training import TrainConfig, train
+    from seqattn.sweeps.cells import fit_threads_to_process
+    from seqattn.model.config import ModelConfig
+    from seqattn.problem.echo import ProblemConfig
+    from seqattn.training.loop import TrainConfig, train
 
     process = psutil.Process()
     peak = [process.memory_info().rss]
@@ -120,9 +120,9 @@ def run_size(size: tuple[int, ...], updates: int, timeout: float) -> dict | None
 
 
 def configs(record: dict):
-    from seqattn.model_config import ModelConfig
-    from seqattn.problem import ProblemConfig
-    from seqattn.training import TrainConfig
+    from seqattn.model.config import ModelConfig
+    from seqattn.problem.echo import ProblemConfig
+    from seqattn.training.loop import TrainConfig
 
     problem = ProblemConfig(record["cardinality"], record["n_in"], record["n_out"])
     train = TrainConfig(protocol="batched", updates=record["updates"], batch_size=record["batch"])
@@ -132,7 +132,7 @@ def configs(record: dict):
 def fit(records: list[dict]) -> None:
     import numpy as np
 
-    from seqattn.budget import MEMORY_FACTORS, memory_terms
+    from seqattn.training.budget import MEMORY_FACTORS, memory_terms
 
     names = tuple(MEMORY_FACTORS)
     rows = [[1.0] + [memory_terms(*configs(r))[n] for n in names] for r in records]
@@ -166,8 +166,8 @@ def main() -> None:
     if args.child:
         child(json.loads(args.child))
         return
-    from seqattn.budget import estimate_peak_bytes
-    from seqattn.sweep import estimate_update_seconds
+    from seqattn.training.budget import estimate_peak_bytes
+    from seqattn.sweeps.grid import estimate_update_seconds
 
     print(f"{'K':>5} {'n_in':>5} {'n_out':>5} {'units':>5} {'batch':>5} | {'peak GiB':>8} {'est GiB':>8} "
           f"{'ratio':>5} | {'s/update':>8} {'est s/up':>8} | {'wall s':>6}", flush=True)

@@ -65,7 +65,7 @@ def main(argv: list[str]) -> None:
                         "mean with min-max band", y=0.97),
         margin=dict(t=110),
     )
-    from seqattn.compare import TUTORIAL_REFERENCE
+    from seqattn.sweeps.compare import TUTORIAL_REFERENCE
 
     accuracy_fig = comparison_figure(results, TUTORIAL_REFERENCE)
     export({

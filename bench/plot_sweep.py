@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 
 from bench.plot_comparison import export  # noqa: E402
 from seqattn.figures import sweep_figure  # noqa: E402
-from seqattn.sweep import chance_exact_match, summary_table  # noqa: E402
+from seqattn.sweeps.grid import chance_exact_match, summary_table  # noqa: E402
 
 
 def main(csv: str, out: str) -> None:

@@ -3,7 +3,7 @@
 Times ``explain`` (parse + one forward pass per model + attention) plus building
 the heatmap figure, on the seed config (K=50, n_in=5, 150 units), with the NumPy
 predictors the dashboard uses (read from saved ``.keras`` files,
-:mod:`seqattn.inference`); for contrast, the same with TensorFlow's traced
+:mod:`seqattn.model.inference`); for contrast, the same with TensorFlow's traced
 predictors and with ``model.predict``. Prints p50 and p90 in ms.
 
 Run: ``.venv/bin/python bench/predict_latency.py``
@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 
 from seqattn.explore import explain  # noqa: E402
 from seqattn.figures import attention_heatmap  # noqa: E402
-from seqattn.inference import ArrayPredictor  # noqa: E402
-from seqattn.models import Predictor, build_attention, build_baseline  # noqa: E402
-from seqattn.problem import ProblemConfig, one_hot  # noqa: E402
+from seqattn.model.inference import ArrayPredictor  # noqa: E402
+from seqattn.model.builders import Predictor, build_attention, build_baseline  # noqa: E402
+from seqattn.problem.echo import ProblemConfig, one_hot  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

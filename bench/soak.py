@@ -30,11 +30,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqattn import jobs  # noqa: E402
-from seqattn.model_config import ModelConfig  # noqa: E402
-from seqattn.problem import ProblemConfig  # noqa: E402
+from seqattn.jobs import control as jobs  # noqa: E402
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import list_runs, run_dir  # noqa: E402
-from seqattn.training import TrainConfig  # noqa: E402
+from seqattn.training.loop import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 MODEL = ModelConfig(units=8)
@@ -58,7 +58,7 @@ class Peaks:
             self.server = max(self.server, me.memory_info().rss)
             for child in me.children(recursive=True):
                 try:
-                    if "seqattn.worker" in " ".join(child.cmdline()):
+                    if "seqattn.jobs.worker" in " ".join(child.cmdline()):
                         self.worker = max(self.worker, child.memory_info().rss)
                 except psutil.Error:
                     pass
@@ -182,7 +182,7 @@ def main() -> None:
         # Frozen workers are never resumed by the soak: end them now.
         for proc in psutil.Process().children(recursive=True):
             try:
-                if "seqattn.worker" in " ".join(proc.cmdline()):
+                if "seqattn.jobs.worker" in " ".join(proc.cmdline()):
                     proc.kill()
             except psutil.Error:  # already gone, or a zombie the jobs module is about to reap
                 pass

@@ -27,12 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from seqattn import cluster, sweep  # noqa: E402
-from seqattn.cells import CellResult, CellSpec, fit_threads_to_process, train_cell  # noqa: E402
-from seqattn.executors import dask_backend, local_backend, run_cells  # noqa: E402
-from seqattn.problem import ProblemConfig  # noqa: E402
-from seqattn.model_config import ModelConfig  # noqa: E402
-from seqattn.training import TrainConfig  # noqa: E402
+from seqattn.sweeps import cluster
+from seqattn.sweeps import grid as sweep  # noqa: E402
+from seqattn.sweeps.cells import CellResult, CellSpec, fit_threads_to_process, train_cell  # noqa: E402
+from seqattn.sweeps.executors import dask_backend, local_backend, run_cells  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.training.loop import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 # (units, batch size, n_in) of the calibration cells, on the seed problem's cardinality.

@@ -4,9 +4,9 @@ For each input length, trains the Sweep form's default cell (K=50, 150 units, ba
 protocol, 500 updates) twice with XLA and twice without, in this process with one
 TensorFlow thread (as on a sweep worker) and XLA's disk cache off (as on a fresh machine).
 The first cell of a shape pays building, tracing and (with XLA) compiling; the second takes
-the first one's traced step (``seqattn.cells``), as a sweep's second seed does. Prints both
+the first one's traced step (``seqattn.sweeps.cells``), as a sweep's second seed does. Prints both
 cells' seconds per length, the seconds of a 3-seed grid point both ways and their ratio:
-the reason sweeps default to XLA off (``seqattn.sweep.CELL_XLA``).
+the reason sweeps default to XLA off (``seqattn.sweeps.grid.CELL_XLA``).
 
 Run: ``.venv/bin/python bench/sweep_xla.py [--lengths 5,10,20] [--updates 500]`` (about 5 minutes).
 """
@@ -22,10 +22,10 @@ from pathlib import Path
 os.environ["SEQATTN_XLA_CACHE"] = "off"  # before seqattn starts TensorFlow: time a fresh machine's compile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqattn.cells import CellSpec, fit_threads_to_process, train_cell  # noqa: E402
-from seqattn.model_config import ModelConfig  # noqa: E402
-from seqattn.problem import ProblemConfig  # noqa: E402
-from seqattn.training import TrainConfig  # noqa: E402
+from seqattn.sweeps.cells import CellSpec, fit_threads_to_process, train_cell  # noqa: E402
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.training.loop import TrainConfig  # noqa: E402
 
 SEEDS = 3  # the Sweep form's default seeds per value
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from seqattn.problem import ProblemConfig, make_batch  # noqa: E402
-from seqattn.training import TrainConfig, build_models, train  # noqa: E402
+from seqattn.problem.echo import ProblemConfig, make_batch  # noqa: E402
+from seqattn.training.loop import TrainConfig, build_models, train  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 

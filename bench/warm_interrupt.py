@@ -1,6 +1,6 @@
 """A click that is not the prepared job: seconds to its first loss point while the warm process prepares another.
 
-When the dashboard's server starts, its warm training process (``seqattn.warm_pool``)
+When the dashboard's server starts, its warm training process (``seqattn.speed.warm_pool``)
 imports TensorFlow and then prepares the Train form's defaults: it builds both models,
 traces and XLA-compiles their update step, and traces the predictors. A speaker who
 changes a setting and clicks "Train both models" meanwhile hands that process a job
@@ -33,11 +33,13 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqattn import jobs, warm_pool, xla_cache  # noqa: E402
-from seqattn.model_config import ModelConfig  # noqa: E402
-from seqattn.problem import ProblemConfig  # noqa: E402
+from seqattn.jobs import control as jobs
+from seqattn.speed import warm_pool
+from seqattn.speed import xla_cache  # noqa: E402
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, read_progress, run_dir  # noqa: E402
-from seqattn.training import TrainConfig  # noqa: E402
+from seqattn.training.loop import TrainConfig  # noqa: E402
 
 CLICKED = ProblemConfig(n_in=10)  # not the form's default n_in of 5, so nothing prepared serves it
 RECIPE = TrainConfig(protocol="batched", updates=5_000, eval_every=1_000)

@@ -8,9 +8,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from seqattn import jobs
+from seqattn.jobs import control as jobs
 from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, loss_race_figure, probe_heatmap
-from seqattn.registry import MODEL_KINDS
+from seqattn.model.registry import MODEL_KINDS
 from seqattn.runs import (
     RunError,
     evals_checked,

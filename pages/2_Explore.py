@@ -19,8 +19,8 @@ from seqattn.figures import (
     forced_attention_comparison,
     top_tokens_bars,
 )
-from seqattn.parsing import accepted_forms, example_sequence, parse_sequence
-from seqattn.problem import ProblemConfig, make_batch
+from seqattn.problem.parsing import accepted_forms, example_sequence, parse_sequence
+from seqattn.problem.echo import ProblemConfig, make_batch
 from seqattn.runs import list_runs, runs_root
 from ui.loaders import predictors_for
 from ui.shell import link, guarded, page_setup, show_figure
@@ -129,7 +129,7 @@ def second_sequence_view(text: str, first, problem: ProblemConfig, predictors, l
 
 
 def what_if_view(explanation, problem: ProblemConfig, predictor, step: int, large: bool) -> None:
-    from seqattn.what_if import force_attention
+    from seqattn.model.what_if import force_attention
 
     st.subheader("What if it had looked elsewhere?")
     n_in = len(explanation.inputs)

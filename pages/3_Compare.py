@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seqattn import jobs
-from seqattn.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, results_table
+from seqattn.jobs import control as jobs
+from seqattn.sweeps.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, results_table
 from seqattn.figures import comparison_figure, mean_loss_band_figure
-from seqattn.problem import ProblemConfig
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import (
     RunError,
     RunSummary,
@@ -18,8 +18,8 @@ from seqattn.runs import (
     runs_root,
     validate_run_id,
 )
-from seqattn.model_config import ModelConfig
-from seqattn.training import TrainConfig
+from seqattn.model.config import ModelConfig
+from seqattn.training.loop import TrainConfig
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, page_setup, show_figure
 from ui.text import code, plain

@@ -8,14 +8,14 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from seqattn import jobs
+from seqattn.jobs import control as jobs
 from seqattn.configuration import settings_of
 from seqattn.figures import sweep_figure
-from seqattn.problem import ProblemConfig
-from seqattn.model_config import ModelConfig
-from seqattn.registry import MODEL_NAMES, attending_names, model_kind
+from seqattn.problem.echo import ProblemConfig
+from seqattn.model.config import ModelConfig
+from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
 from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_checked, get_run, list_runs, runs_root, validate_run_id
-from seqattn.sweep import (
+from seqattn.sweeps.grid import (
     AXES,
     CELL_XLA,
     DEFAULT_LENGTHS,

@@ -20,20 +20,20 @@ __version__ = "0.1.0"
 # Quiet TensorFlow's C++ start-up chatter (CUDA probing on a CPU-only machine)
 # unless the user chose a level; this only has effect before TensorFlow loads.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Reuse XLA programs compiled by earlier processes (seqattn.xla_cache); also
+# Reuse XLA programs compiled by earlier processes (seqattn.speed.xla_cache); also
 # only effective before TensorFlow loads.
-importlib.import_module("seqattn.xla_cache").enable()
+importlib.import_module("seqattn.speed.xla_cache").enable()
 
 _LAZY = {
-    "AttentionDecoder": "seqattn.attention",
-    "build_baseline": "seqattn.models",
-    "build_attention": "seqattn.models",
-    "Predictor": "seqattn.models",
-    "ProblemConfig": "seqattn.problem",
-    "parse_sequence": "seqattn.parsing",
-    "evaluate": "seqattn.evaluation",
-    "TrainConfig": "seqattn.training",
-    "train": "seqattn.training",
+    "AttentionDecoder": "seqattn.model.attention",
+    "build_baseline": "seqattn.model.builders",
+    "build_attention": "seqattn.model.builders",
+    "Predictor": "seqattn.model.builders",
+    "ProblemConfig": "seqattn.problem.echo",
+    "parse_sequence": "seqattn.problem.parsing",
+    "evaluate": "seqattn.evaluation.scoring",
+    "TrainConfig": "seqattn.training.loop",
+    "train": "seqattn.training.loop",
 }
 
 __all__ = sorted(_LAZY)
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> Any:
 
 
 class _RegisterLayerAfterKeras(importlib.abc.MetaPathFinder):
-    """Import ``seqattn.attention`` right after the first real ``import keras`` completes.
+    """Import ``seqattn.model.attention`` right after the first real ``import keras`` completes.
 
     A mere lookup (``importlib.util.find_spec("keras")``, which TensorFlow does)
     also reaches ``find_spec``; the finder therefore stays installed until the
@@ -66,13 +66,13 @@ class _RegisterLayerAfterKeras(importlib.abc.MetaPathFinder):
             if finder in sys.meta_path:
                 sys.meta_path.remove(finder)
             exec_module(module)
-            importlib.import_module("seqattn.attention")
+            importlib.import_module("seqattn.model.attention")
 
         spec.loader.exec_module = exec_then_register  # type: ignore[method-assign]
         return spec
 
 
 if "keras" in sys.modules:
-    importlib.import_module("seqattn.attention")
+    importlib.import_module("seqattn.model.attention")
 elif not any(isinstance(f, _RegisterLayerAfterKeras) for f in sys.meta_path):
     sys.meta_path.insert(0, _RegisterLayerAfterKeras())

@@ -1,6 +1,6 @@
 import sys
 
-from seqattn.cli import main
+from seqattn.cli.commands import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from seqattn.parsing import parse_sequence
-from seqattn.problem import ProblemConfig, targets_for
+from seqattn.problem.parsing import parse_sequence
+from seqattn.problem.echo import ProblemConfig, targets_for
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def explain(text: str | list[int], problem: ProblemConfig, predictors: Mapping[s
     """Parse ``text`` (or take a list of ints) and run every predictor on it.
 
     Args:
-        text: typed sequence, checked by :func:`seqattn.parsing.parse_sequence`.
+        text: typed sequence, checked by :func:`seqattn.problem.parsing.parse_sequence`.
         problem: the run's problem.
-        predictors: :class:`seqattn.prediction.SequencePredictor` by model name.
+        predictors: :class:`seqattn.model.prediction.SequencePredictor` by model name.
 
     Raises:
         ValueError: the sequence is not valid for ``problem`` (user-facing message).

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-# The session's own XLA cache (seqattn.xla_cache), set before seqattn is imported: the test processes
+# The session's own XLA cache (seqattn.speed.xla_cache), set before seqattn is imported: the test processes
 # share the programs they compile, and none comes from the user's cache, so a run here is as cold as on
 # a fresh machine. pytest-xdist's workers inherit it; the process that made it removes it.
 if "SEQATTN_XLA_CACHE" not in os.environ:
     os.environ["SEQATTN_XLA_CACHE"] = tempfile.mkdtemp(prefix="seqattn-test-xla-")
     atexit.register(shutil.rmtree, os.environ["SEQATTN_XLA_CACHE"], ignore_errors=True)
 
-from seqattn import jobs  # noqa: E402
-from seqattn.model_config import ModelConfig
-from seqattn.problem import ProblemConfig
-from seqattn.training import TrainConfig
+from seqattn.jobs import control as jobs  # noqa: E402
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
+from seqattn.training.loop import TrainConfig
 
 TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import wait_done
-from seqattn import jobs
+from seqattn.jobs import control as jobs
 from seqattn.runs import list_runs
 
 PROJECT = Path(__file__).resolve().parent.parent

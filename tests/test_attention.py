@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 
-from seqattn.attention import AttentionDecoder
+from seqattn.model.attention import AttentionDecoder
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -348,12 +348,12 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 LOAD_AFTER_IMPORT = """
 import sys
 import seqattn
-assert "seqattn.attention" not in sys.modules, "import seqattn loaded the layer eagerly"
+assert "seqattn.model.attention" not in sys.modules, "import seqattn loaded the layer eagerly"
 import importlib.util
 # Only asking whether keras exists (TensorFlow does this while importing) must not use up the one-shot hook.
 assert importlib.util.find_spec("keras") is not None
 import keras
-assert "seqattn.attention" in sys.modules, "import keras did not trigger the hook"
+assert "seqattn.model.attention" in sys.modules, "import keras did not trigger the hook"
 import numpy as np
 model = keras.models.load_model(sys.argv[1] if len(sys.argv) > 1 else "x.keras")
 np.save("loaded.npy", keras.ops.convert_to_numpy(model(np.load("x.npy"))))
@@ -365,7 +365,7 @@ def test_load_in_a_fresh_process_through_the_import_hook(saved_model) -> None:
     path, _, expected = saved_model
     done = _python(LOAD_AFTER_IMPORT, cwd=path.parent)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "LOADED seqattn.attention" in done.stdout
+    assert "LOADED seqattn.model.attention" in done.stdout
     np.testing.assert_array_equal(np.load(path.parent / "loaded.npy"), expected)
 
 
@@ -381,7 +381,8 @@ def test_import_seqattn_does_not_import_tensorflow() -> None:
     code = (
         "import sys\n"
         "import seqattn\n"
-        "heavy = sorted(m for m in ('tensorflow', 'keras', 'seqattn.attention', 'seqattn.models') if m in sys.modules)\n"
+        "heavy = ('tensorflow', 'keras', 'seqattn.model.attention', 'seqattn.model.builders')\n"
+        "heavy = sorted(m for m in heavy if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
         "assert seqattn.__version__\n"
     )

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from seqattn import budget, jobs
-from seqattn.model_config import ModelConfig
-from seqattn.problem import ProblemConfig
+from seqattn.training import budget
+from seqattn.jobs import control as jobs
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import create_run, list_runs
-from seqattn.sweep import SweepConfig, grid_cells
-from seqattn.training import TrainConfig
+from seqattn.sweeps.grid import SweepConfig, grid_cells
+from seqattn.training.loop import TrainConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The job: grew a worker from 0.6 to 9 GiB in 22 s on a 23 GiB machine.

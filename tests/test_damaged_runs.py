@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seqattn.runs
-from seqattn.problem import ProblemConfig
+from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import process_start_time
 from seqattn.runs import (
     RunWriter,
@@ -36,7 +36,7 @@ from seqattn.runs import (
     update_status,
 )
 from seqattn.runs.layout import model_path
-from seqattn.training import Progress
+from seqattn.training.loop import Progress
 from tests.test_app import app, no_exception
 from ui.text import code, plain
 
@@ -369,7 +369,7 @@ def test_compare_with_a_garbage_cell_log_warns_and_keeps_the_page(runs):
 
 
 def test_sweep_live_fragment_says_calmly_when_the_folder_is_deleted(runs, monkeypatch):
-    from seqattn.sweep import SweepConfig
+    from seqattn.sweeps.grid import SweepConfig
 
     sweep = SweepConfig(axis="n_in", values=(3, 4), seeds=1)
     run_id = fake_running_run(runs, kind="sweep", sweep=sweep.to_dict())
@@ -380,8 +380,8 @@ def test_sweep_live_fragment_says_calmly_when_the_folder_is_deleted(runs, monkey
 
 
 def test_sweep_with_a_bad_cell_line_shows_the_other_cells(runs):
-    from seqattn.cells import CellResult
-    from seqattn.sweep import SweepConfig
+    from seqattn.sweeps.cells import CellResult
+    from seqattn.sweeps.grid import SweepConfig
 
     sweep = SweepConfig(axis="n_in", values=(3, 4), seeds=1)
     run_id = create_run(PROBLEM, {}, model={"units": 8}, kind="sweep", extra={"sweep": sweep.to_dict()}, root=runs)

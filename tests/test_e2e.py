@@ -32,7 +32,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded
-from seqattn.cluster import WORKERS_ENV
+from seqattn.sweeps.cluster import WORKERS_ENV
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -450,7 +450,7 @@ def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Sessio
     wait_idle(page)
     expect(box).not_to_have_value("5 4 3 2 1")
     assert_no_traceback(page)
-    # Every answer above came from NumPy (seqattn.inference): the dashboard's server never loaded TensorFlow.
+    # Every answer above came from NumPy (seqattn.model.inference): the dashboard's server never loaded TensorFlow.
     assert not tensorflow_loaded(server.process.pid)
 
 
@@ -569,7 +569,7 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
     assert status["state"] == "cancelled", status
     assert status["update"] < LONG_UPDATES, status
     # The server's warm process had this job ready: the same settings as the walk-through's first
-    # run (only longer), which the process that followed that run prepared (seqattn.warm_pool).
+    # run (only longer), which the process that followed that run prepared (seqattn.speed.warm_pool).
     assert status["prepared"] is True, status
     assert not speaker.errors, speaker.errors
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from seqattn.configuration import DictConfig, Setting, check_settings, setting, settings_of
-from seqattn.model_config import ENCODERS, ModelConfig, model_config_of
-from seqattn.problem import ProblemConfig
+from seqattn.model.config import ENCODERS, ModelConfig, model_config_of
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs.summary import RunSummary
-from seqattn.sweep import SweepConfig, estimate_cell_seconds, estimate_update_seconds, grid_cells
-from seqattn.training import TrainConfig
+from seqattn.sweeps.grid import SweepConfig, estimate_cell_seconds, estimate_update_seconds, grid_cells
+from seqattn.training.loop import TrainConfig
 
 PROBLEM = ProblemConfig(cardinality=8, n_in=4, n_out=2)
 
@@ -98,7 +98,7 @@ def test_bidirectional_cells_are_estimated_dearer_and_carry_the_encoder() -> Non
 
 @pytest.fixture(scope="module")
 def trained_bidirectional():
-    from seqattn.training import train
+    from seqattn.training.loop import train
 
     config = TrainConfig(protocol="batched", seed=2, updates=30, eval_size=50, jit_compile=False)
     return train(PROBLEM, config, model=ModelConfig(units=8, encoder="bidirectional"))
@@ -116,7 +116,7 @@ def test_training_builds_the_chosen_encoder(trained_bidirectional) -> None:
 def test_saved_bidirectional_model_loads_and_predicts_identically(trained_bidirectional, tmp_path) -> None:
     import keras
 
-    from seqattn.models import Predictor
+    from seqattn.model.builders import Predictor
     from seqattn.runs.saved_models import load_model_files, save_result
 
     save_result(tmp_path, trained_bidirectional)

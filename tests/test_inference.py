@@ -1,4 +1,4 @@
-"""NumPy predictions from saved models (seqattn.inference) give Keras's numbers, refuse what Keras refuses,
+"""NumPy predictions from saved models (seqattn.model.inference) give Keras's numbers, refuse what Keras refuses,
 and keep TensorFlow out of the dashboard's process."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import keras
 import numpy as np
 import pytest
 
-from seqattn.inference import ArrayPredictor, UnsupportedModel
-from seqattn.models import Predictor, build_model
-from seqattn.prediction import NO_ATTENTION
-from seqattn.problem import ProblemConfig
+from seqattn.model.inference import ArrayPredictor, UnsupportedModel
+from seqattn.model.builders import Predictor, build_model
+from seqattn.model.prediction import NO_ATTENTION
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import RunError
 from seqattn.runs.saved_models import load_predictor_files, save_model_atomic
-from seqattn.what_if import force_attention
+from seqattn.model.what_if import force_attention
 
 PROJECT = Path(__file__).resolve().parent.parent
 MODELS = [("baseline", "unidirectional"), ("attention", "unidirectional"), ("attention", "bidirectional")]
@@ -153,7 +153,7 @@ def test_predicting_from_a_saved_run_imports_no_tensorflow(tmp_path):
         "import sys\n"
         "import numpy as np\n"
         "from seqattn.runs.saved_models import load_predictor_files\n"
-        "from seqattn.what_if import force_attention\n"
+        "from seqattn.model.what_if import force_attention\n"
         f"p = load_predictor_files(__import__('pathlib').Path({str(tmp_path)!r}), ['baseline', 'attention'], 'r')\n"
         "x = np.array([1, 2, 3, 4, 5])\n"
         "assert p['baseline'](x).tokens.shape == (1, 5) and p['attention'](x).attention.shape == (1, 5, 5)\n"

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqattn import jobs
-from seqattn.model_config import ModelConfig
-from seqattn.problem import ProblemConfig
+from seqattn.jobs import control as jobs
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import (
     RunError,
     ProgressTail,
@@ -26,7 +26,7 @@ from seqattn.runs import (
     run_dir,
     validate_run_id,
 )
-from seqattn.training import TrainConfig
+from seqattn.training.loop import TrainConfig
 
 MODEL = ModelConfig(units=8)
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,9 +91,9 @@ def test_lifecycle_queued_running_done_with_history_and_models(root):
 
 
 def test_save_then_load_gives_identical_predictions(root):
-    from seqattn.models import Predictor
+    from seqattn.model.builders import Predictor
     from seqattn.runs import create_run, save_result
-    from seqattn.training import train
+    from seqattn.training.loop import train
 
     config = tiny(updates=30)
     result = train(PROBLEM, config, model=MODEL)
@@ -178,13 +178,13 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
-        "import seqattn.cells\n"
-        "import seqattn.training\n"
+        "import seqattn.sweeps.cells\n"
+        "import seqattn.training.loop\n"
         "def train(*args, **kwargs):\n"
         "    raise RuntimeError('the disk is on fire')\n"
-        "seqattn.training.train = train\n"
-        "seqattn.training.build_models = lambda *args, **kwargs: {}\n"
-        "seqattn.cells.fit_threads_to_process = lambda threads=None: None\n"
+        "seqattn.training.loop.train = train\n"
+        "seqattn.training.loop.build_models = lambda *args, **kwargs: {}\n"
+        "seqattn.sweeps.cells.fit_threads_to_process = lambda threads=None: None\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     run_id = jobs.start(PROBLEM, model=MODEL, train=tiny())
@@ -304,14 +304,14 @@ def _status_file(run_id: str) -> dict:
 def test_running_job_over_its_memory_budget_stops_itself_with_a_reason(root, monkeypatch, tmp_path):
     # A budget below what TensorFlow alone takes; the start check (an estimate) is
     # turned off in both processes so the running job meets the budget.
-    import seqattn.budget
+    import seqattn.training.budget
 
-    monkeypatch.setattr(seqattn.budget, "check_budget", lambda *args, **kwargs: None)
+    monkeypatch.setattr(seqattn.training.budget, "check_budget", lambda *args, **kwargs: None)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
-        "import seqattn.budget\n"
-        "seqattn.budget.check_budget = lambda *args, **kwargs: None\n"
+        "import seqattn.training.budget\n"
+        "seqattn.training.budget.check_budget = lambda *args, **kwargs: None\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     monkeypatch.setenv("SEQATTN_MEMORY_BUDGET_GB", "0.3")
@@ -359,7 +359,7 @@ def test_frozen_worker_is_stalled_and_frees_its_slot(root, monkeypatch):
 
 
 def test_killed_run_keeps_its_models_from_the_last_evaluation(killed_run, monkeypatch):
-    from seqattn.models import Predictor
+    from seqattn.model.builders import Predictor
     from seqattn.runs import load_models
 
     path, run_id, checkpoint = killed_run

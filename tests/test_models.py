@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from seqattn.attention import AttentionDecoder
-from seqattn.evaluation import Accuracy, evaluate, held_out_inputs, score
-from seqattn.models import Predictor, build_attention, build_baseline, build_model, has_attention
-from seqattn.problem import ProblemConfig, make_batch
-from seqattn.model_config import ModelConfig
-from seqattn.training import TrainConfig, train
+from seqattn.model.attention import AttentionDecoder
+from seqattn.evaluation.scoring import Accuracy, evaluate, held_out_inputs, score
+from seqattn.model.builders import Predictor, build_attention, build_baseline, build_model, has_attention
+from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.model.config import ModelConfig
+from seqattn.training.loop import TrainConfig, train
 
 PADDED = ProblemConfig(cardinality=7, n_in=5, n_out=2, pad_target=True)
 UNPADDED = ProblemConfig(cardinality=7, n_in=5, n_out=2, pad_target=False)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from seqattn.problem import (
+from seqattn.problem.echo import (
     EchoBatch,
     ProblemConfig,
     batch_from_inputs,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seqattn.cells import CellResult
-from seqattn.problem import ProblemConfig
+from seqattn.sweeps.cells import CellResult
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import (
     PROGRESS_COLUMNS,
     CellLogWriter,
@@ -33,7 +33,7 @@ from seqattn.runs import (
     run_dir,
     update_status,
 )
-from seqattn.training import Progress
+from seqattn.training.loop import Progress
 
 PROBLEM = ProblemConfig(cardinality=6, n_in=4, n_out=2)
 V1_COLUMNS = ("update,total,samples,elapsed,loss_baseline,loss_attention,smoothed_baseline,smoothed_attention,"

@@ -10,7 +10,7 @@ import time
 
 from seqattn.processes import process_start_time
 from seqattn.runs import read_meta, update_status
-from seqattn.slots import wait_for_slot
+from seqattn.jobs.slots import wait_for_slot
 from test_runs import dead_pid, new_run
 
 

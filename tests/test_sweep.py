@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqattn import cluster, jobs, warm_start
-from seqattn.cells import CellResult, downsample_losses
-from seqattn.compare import compare
-from seqattn.executors import dask_backend, local_backend, run_cells
-from seqattn.problem import ProblemConfig
-from seqattn.registry import MODEL_NAMES
+from seqattn.sweeps import cluster
+from seqattn.jobs import control as jobs
+from seqattn.speed import warm_start
+from seqattn.sweeps.cells import CellResult, downsample_losses
+from seqattn.sweeps.compare import compare
+from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
+from seqattn.problem.echo import ProblemConfig
+from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs import cells_of, read_cells, read_status, run_dir
-from seqattn.sweep import (
+from seqattn.sweeps.grid import (
     GRAPH_COSTS,
     MAX_CELL_SECONDS,
     MAX_CELLS,
@@ -41,8 +43,8 @@ from seqattn.sweep import (
     results_frame,
     summary_table,
 )
-from seqattn.model_config import ModelConfig
-from seqattn.training import TrainConfig
+from seqattn.model.config import ModelConfig
+from seqattn.training.loop import TrainConfig
 from test_jobs import wait_for  # the job tests' polling helper
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqattn import cluster, jobs
-from seqattn.cells import CellResult
-from seqattn.problem import ProblemConfig
+from seqattn.sweeps import cluster
+from seqattn.jobs import control as jobs
+from seqattn.sweeps.cells import CellResult
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import append_cell, cancel_requested, create_run, list_runs, run_dir, update_status
-from seqattn.sweep import MAX_CELLS, SweepConfig
-from seqattn.model_config import ModelConfig
-from seqattn.training import TrainConfig
+from seqattn.sweeps.grid import MAX_CELLS, SweepConfig
+from seqattn.model.config import ModelConfig
+from seqattn.training.loop import TrainConfig
 from test_app import app as open_page, no_exception, set_number
 
 SWEEP = "pages/4_Sweep.py"
@@ -156,7 +157,7 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     assert meta["kind"] == "sweep" and meta["scheduler"] == "tcp://127.0.0.1:8786"
     assert meta["sweep"] == {"axis": "n_in", "values": [3, 4], "seeds": 1, "n_out_rule": "fixed"}
     assert meta["model"]["units"] == 8 and meta["problem"]["cardinality"] == 6
-    assert meta["train"]["jit_compile"] is False  # sweep cells skip XLA's compile (seqattn.sweep.CELL_XLA)
+    assert meta["train"]["jit_compile"] is False  # sweep cells skip XLA's compile (seqattn.sweeps.grid.CELL_XLA)
     assert cluster._local is None, "a configured scheduler needs no local cluster"
     at.run()  # the worker never started: the page shows the queued sweep
     assert any("Queued" in p.proto.text for p in at.get("progress"))

@@ -9,10 +9,10 @@ import threading
 import numpy as np
 import pytest
 
-from seqattn import training
-from seqattn.model_config import ModelConfig, model_config_of
-from seqattn.problem import ProblemConfig, make_batch, targets_for
-from seqattn.training import (
+from seqattn.training import loop as training
+from seqattn.model.config import ModelConfig, model_config_of
+from seqattn.problem.echo import ProblemConfig, make_batch, targets_for
+from seqattn.training.loop import (
     PROTOCOL_DEFAULTS,
     DataStream,
     Progress,

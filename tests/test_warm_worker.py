@@ -1,4 +1,4 @@
-"""The warm training process (seqattn.warm_pool) and the prepared training it runs (seqattn.warm_start)."""
+"""The warm training process (seqattn.speed.warm_pool) and the prepared training it runs (seqattn.speed.warm_start)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import time
 import numpy as np
 import pytest
 
-from seqattn import jobs, warm_pool, warm_start
-from seqattn.jobs import worker_env
-from seqattn.model_config import ModelConfig
-from seqattn.problem import ProblemConfig
+from seqattn.jobs import control as jobs
+from seqattn.speed import warm_pool
+from seqattn.speed import warm_start
+from seqattn.jobs.control import worker_env
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
-from seqattn.training import TrainConfig, train
+from seqattn.training.loop import TrainConfig, train
 
 from tests.conftest import wait_done
 
@@ -87,7 +89,7 @@ class RecordedStep:
 @pytest.fixture()
 def made_steps(monkeypatch) -> list[RecordedStep]:
     """Every update step made in this test, recorded."""
-    from seqattn import training
+    from seqattn.training import loop as training
 
     made: list[RecordedStep] = []
     real = training.make_update_step
@@ -142,7 +144,7 @@ import sys
 from pathlib import Path
 
 from seqattn.runs import read_meta
-from seqattn.tasks import TaskContext, run_training
+from seqattn.jobs.tasks import TaskContext, run_training
 
 for directory in map(Path, sys.argv[1:]):
     assert run_training(TaskContext(directory, read_meta(directory), stop=lambda: False)) == "done"
@@ -161,7 +163,7 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
     # The prepared job traces its step without XLA (preparing an XLA step is the in-process test's);
     # the other job compiles its step with XLA, in one fresh process after another.
     recipe = dataclasses.replace(RECIPE, jit_compile=False)
-    # Every process below shares one fresh XLA cache (seqattn.xla_cache): a process that loads a
+    # Every process below shares one fresh XLA cache (seqattn.speed.xla_cache): a process that loads a
     # program another one compiled must still give the same numbers.
     cache = tmp_path / "xla"
     cache.mkdir()

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 import seqattn.runs
-from seqattn import warm_pool
-from seqattn.inference import ArrayPredictor
+from seqattn.speed import warm_pool
+from seqattn.model.inference import ArrayPredictor
 from test_damaged_runs import fake_done_run
 from ui import loaders, warmup
 

@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from seqattn.model_config import ModelConfig
-from seqattn.models import Predictor, build_attention, build_baseline
-from seqattn.problem import ProblemConfig
-from seqattn.training import TrainConfig, train
-from seqattn.what_if import WhatIf, force_attention, forced_row
+from seqattn.model.config import ModelConfig
+from seqattn.model.builders import Predictor, build_attention, build_baseline
+from seqattn.problem.echo import ProblemConfig
+from seqattn.training.loop import TrainConfig, train
+from seqattn.model.what_if import WhatIf, force_attention, forced_row
 
 PROBLEM = ProblemConfig(cardinality=7, n_in=5, n_out=2)
 

@@ -1,4 +1,4 @@
-"""XLA's persistent compilation cache (seqattn.xla_cache): the flags it sets.
+"""XLA's persistent compilation cache (seqattn.speed.xla_cache): the flags it sets.
 
 That processes load each other's compiled steps and train identically is checked where
 several processes train anyway (tests/test_warm_worker.py).
@@ -7,7 +7,7 @@ several processes train anyway (tests/test_warm_worker.py).
 from __future__ import annotations
 
 
-from seqattn import xla_cache
+from seqattn.speed import xla_cache
 
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seqattn import cluster
+from seqattn.sweeps import cluster
 
 
 def planned_workers() -> int:
@@ -27,7 +27,7 @@ def _local_cluster_process() -> cluster.ClusterProcess:
 
 
 def sweep_scheduler() -> str:
-    """The scheduler address for :func:`seqattn.jobs.start_sweep`: the configured one, else the server's local cluster.
+    """The scheduler address for :func:`seqattn.jobs.control.start_sweep`: the configured one, else the server's local cluster.
 
     Raises:
         ValueError: ``$SEQATTN_DASK_SCHEDULER`` is not an address.

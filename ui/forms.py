@@ -8,11 +8,11 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from seqattn.budget import budget_problem, estimate_job
+from seqattn.training.budget import budget_problem, estimate_job
 from seqattn.configuration import Setting, settings_of
-from seqattn.model_config import ModelConfig
-from seqattn.problem import MAX_LENGTH, ProblemConfig
-from seqattn.training import PROTOCOL_DEFAULTS, TrainConfig
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import MAX_LENGTH, ProblemConfig
+from seqattn.training.loop import PROTOCOL_DEFAULTS, TrainConfig
 
 PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair per update)"}
 
@@ -22,7 +22,7 @@ class FormResult:
     """What the form holds: the configs when valid (``model`` with units and encoder), else the validation message.
 
     ``error`` is also set (with the configs) when the settings are valid but over
-    the memory or time budget (:mod:`seqattn.budget`): pages then refuse to start.
+    the memory or time budget (:mod:`seqattn.training.budget`): pages then refuse to start.
     """
 
     problem: ProblemConfig | None

@@ -4,9 +4,9 @@ Explore's first keystroke on a fresh server pays for a few imports (h5py, Plotly
 pandas' Styler), reading the newest run's models and building the figures once.
 :func:`start` does all of it once per server process, in a daemon thread, while
 the audience reads the home page (the models answer in NumPy, so none of this
-imports TensorFlow; :mod:`seqattn.inference`):
+imports TensorFlow; :mod:`seqattn.model.inference`):
 
-1. import the model reader (:mod:`seqattn.inference`, h5py);
+1. import the model reader (:mod:`seqattn.model.inference`, h5py);
 2. load the predictors of the run Explore opens by default (the newest usable
    run) through :func:`ui.loaders.preload_predictors`, which
    :func:`ui.loaders.predictors_for` then takes instead of loading again;
@@ -64,8 +64,8 @@ def start(root: str | None = None, delay: float = START_DELAY, server_only: bool
                 from seqattn.runs import runs_root
 
                 resolved = str(runs_root(root))
-                # The warm training process (seqattn.warm_pool) makes "Train both models" start at once.
-                from seqattn import warm_pool
+                # The warm training process (seqattn.speed.warm_pool) makes "Train both models" start at once.
+                from seqattn.speed import warm_pool
 
                 warm_pool.start(resolved)
                 thread = threading.Thread(target=_run, args=(resolved, delay), name="seqattn-warmup", daemon=True)
@@ -114,7 +114,7 @@ def warm(root: str | None = None, report: WarmupReport | None = None) -> WarmupR
     started = time.perf_counter()
     import h5py  # noqa: F401
 
-    import seqattn.inference  # noqa: F401
+    import seqattn.model.inference  # noqa: F401
     from seqattn.runs import list_runs, runs_root
 
     now = _timed(report, "imports", started)
@@ -139,15 +139,15 @@ def _first_explanation(problem_dict: dict, predictors: dict) -> None:
     """One keystroke's work on Explore's example sequence: predictions, what-if, figures, answers table."""
     from seqattn.explore import answers_table, explain
     from seqattn.figures import attention_heatmap, attention_step_bars, top_tokens_bars
-    from seqattn.parsing import example_sequence
-    from seqattn.problem import ProblemConfig
+    from seqattn.problem.parsing import example_sequence
+    from seqattn.problem.echo import ProblemConfig
 
     problem = ProblemConfig.from_dict(problem_dict)
     explanation = explain(list(example_sequence(problem)), problem, predictors)
     answers_table(explanation).style.to_html()  # the Styler (and its jinja2 templates) Explore's table uses
     if explanation.attention is None:
         return
-    from seqattn.what_if import force_attention
+    from seqattn.model.what_if import force_attention
 
     force_attention(predictors[explanation.attending], explanation.inputs, 0, 0, 1.0)
     attention_heatmap(explanation.attention, explanation.inputs, explanation.answers[explanation.attending].tokens,

@@ -9,7 +9,7 @@ Conventions shared by all figures (:mod:`~seqattn.figures.style`):
 
 * each model always gets the same colour (Okabe-Ito, colour-blind safe):
   :data:`MODEL_COLORS`, and the same legend name: :data:`MODEL_LABELS`, both
-  taken from :mod:`seqattn.registry`;
+  taken from :mod:`seqattn.model.registry`;
 * template ``plotly_white`` and fonts large enough for a projector;
   :func:`apply_presentation` makes them larger still for presenting;
 * an empty input gives a figure with a short "nothing yet" note rather than an

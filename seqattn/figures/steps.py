@@ -28,7 +28,7 @@ from seqattn.figures.style import (
     _sparse_ticks,
     _style_layout,
 )
-from seqattn.registry import attending_names
+from seqattn.model.registry import attending_names
 
 # Ticks of the 0..1 weight and probability axes.
 _UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]

@@ -1,6 +1,6 @@
 """The house style every figure shares: colours, fonts, axes, the "nothing yet" note, presentation mode.
 
-Model colours and legend names come from :mod:`seqattn.registry`, so every
+Model colours and legend names come from :mod:`seqattn.model.registry`, so every
 figure agrees with the rest of the app. Importing this module makes
 ``plotly_white`` plotly's default template.
 """
@@ -24,7 +24,7 @@ from seqattn.palette import (  # noqa: F401  (reachable as seqattn.figures.X)
     PAD_COLOR,
     WRONG_COLOR,
 )
-from seqattn.registry import MODEL_KINDS
+from seqattn.model.registry import MODEL_KINDS
 
 if TYPE_CHECKING:  # pandas is for annotations only: the home page must render without pandas
     import pandas as pd

@@ -27,7 +27,7 @@ from seqattn.figures.style import (
     _spread,
     _style,
 )
-from seqattn.registry import attending_names
+from seqattn.model.registry import attending_names
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def sweep_figure(
             swept value, e.g. ``n_in``), ``model`` (``"baseline"``/``"attention"``;
             other names are drawn too, in a fallback colour), ``exact_match``
             (0..1), and optionally ``seed``, ``alignment`` (0..1, read on the rows
-            of attending models, see :mod:`seqattn.registry`) and ``status``
+            of attending models, see :mod:`seqattn.model.registry`) and ``status``
             (rows whose status is not ``"done"`` are ignored). NaN scores are
             dropped.
         axis: the column swept along x.

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqattn.cells import CellResult
+from seqattn.sweeps.cells import CellResult
 from seqattn.runs.files import append_line, read_json_lines, update_status
 from seqattn.runs.layout import CELLS_FILE, LEGACY_LOSSES_FILE, LEGACY_RESULTS_FILE, RunError
-from seqattn.sweep import losses_frame, results_frame
+from seqattn.sweeps.grid import losses_frame, results_frame
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def read_cells(directory: Path) -> list[CellResult]:
 
 
 def cell_results(directory: Path) -> pd.DataFrame:
-    """One row per (cell, model) (see :func:`seqattn.sweep.results_frame`), old comparisons included."""
+    """One row per (cell, model) (see :func:`seqattn.sweeps.grid.results_frame`), old comparisons included."""
     import pandas as pd
 
     legacy = directory / LEGACY_RESULTS_FILE

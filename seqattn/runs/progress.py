@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
 
-from seqattn.registry import MODEL_NAMES
+from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs.files import append_line, os_reason, read_json_lines, update_status, write_atomic
 from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
 
@@ -53,7 +53,7 @@ def _check_header(columns: tuple[str, ...]) -> None:
 class RunWriter:
     """Appends a training's progress to its run directory.
 
-    ``on_progress`` takes a :class:`seqattn.training.Progress`; status.json is
+    ``on_progress`` takes a :class:`seqattn.training.loop.Progress`; status.json is
     rewritten at most every ``status_interval`` seconds (and at final reports).
     """
 

@@ -151,7 +151,7 @@ def per_position_accuracy(result: dict[str, Any]) -> dict[str, list[float]]:
 
 def _cell_log_checked(run_id: str, root: Root, frame: Callable[[list[Any]], pd.DataFrame],
                       legacy: Callable[[], pd.DataFrame], still_works: str) -> Checked[pd.DataFrame]:
-    from seqattn.cells import CellResult
+    from seqattn.sweeps.cells import CellResult
 
     path = run_dir(run_id, root) / CELLS_FILE
     if not path.exists():  # not started, or a comparison saved before cells.jsonl
@@ -168,7 +168,7 @@ def _cell_log_checked(run_id: str, root: Root, frame: Callable[[list[Any]], pd.D
 
 def cells_checked(run_id: str, root: Root = None) -> Checked[pd.DataFrame]:
     """A comparison's or sweep's finished cells; corrupt lines are skipped and reported."""
-    from seqattn.sweep import results_frame
+    from seqattn.sweeps.grid import results_frame
 
     return _cell_log_checked(run_id, root, results_frame, lambda: cells_of(run_id, root),
                              "its finished cells cannot be shown; the run's settings and status are unaffected")
@@ -176,7 +176,7 @@ def cells_checked(run_id: str, root: Root = None) -> Checked[pd.DataFrame]:
 
 def cell_losses_checked(run_id: str, root: Root = None) -> Checked[pd.DataFrame]:
     """Loss curves of finished cells; corrupt lines are skipped and reported."""
-    from seqattn.sweep import losses_frame
+    from seqattn.sweeps.grid import losses_frame
 
     return _cell_log_checked(run_id, root, losses_frame, lambda: cell_losses_of(run_id, root),
                              "the loss curves cannot be shown; the results table is unaffected")

@@ -49,7 +49,7 @@ def save_model_atomic(model: Any, path: Path) -> None:
 
 
 def save_result(directory: Path, result: Any) -> None:
-    """Save a :class:`seqattn.training.TrainResult`: models first, then result.json."""
+    """Save a :class:`seqattn.training.loop.TrainResult`: models first, then result.json."""
     if result.updates_done > 0:
         for name, model in result.models.items():
             save_model_atomic(model, model_path(directory, name))
@@ -78,7 +78,7 @@ def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str
     """
     import keras
 
-    import seqattn.attention  # noqa: F401  (registers the layer for loading)
+    import seqattn.model.attention  # noqa: F401  (registers the layer for loading)
 
     models = {}
     for name in names:
@@ -96,22 +96,22 @@ def _unloadable(name: str, run_id: str, exc: Exception) -> RunError:
 def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict[str, Any]:
     """Predictors of the named models of a run directory, by name, without TensorFlow when possible.
 
-    Each is a :class:`seqattn.inference.ArrayPredictor` (NumPy, reads the
+    Each is a :class:`seqattn.model.inference.ArrayPredictor` (NumPy, reads the
     ``.keras`` archive itself); a model with a layer NumPy does not run is
-    loaded with Keras into a :class:`seqattn.models.Predictor` instead. Both
+    loaded with Keras into a :class:`seqattn.model.builders.Predictor` instead. Both
     answer the same calls with the same numbers (to float32 rounding).
 
     Raises:
         RunError: a model file that cannot be read.
     """
-    from seqattn.inference import ArrayPredictor, UnsupportedModel
+    from seqattn.model.inference import ArrayPredictor, UnsupportedModel
 
     predictors: dict[str, Any] = {}
     for name in names:
         try:
             predictors[name] = ArrayPredictor.from_file(model_path(directory, name))
         except UnsupportedModel:
-            from seqattn.models import Predictor
+            from seqattn.model.builders import Predictor
 
             predictors[name] = Predictor(load_model_files(directory, [name], run_id)[name])
         except Exception as exc:  # zipfile, h5py and json raise many types for a damaged archive

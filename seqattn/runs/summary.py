@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seqattn.model_config import model_config_of
-from seqattn.problem import ProblemConfig
+from seqattn.model.config import model_config_of
+from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import process_alive
 from seqattn.runs.files import read_json, write_json
 from seqattn.runs.layout import (
@@ -32,7 +32,7 @@ from seqattn.runs.layout import (
 )
 from seqattn.runs.progress import final_reported
 from seqattn.runs.saved_models import check_keras_file, load_model_files, load_predictor_files, read_result_file
-from seqattn.registry import MODEL_NAMES
+from seqattn.model.registry import MODEL_NAMES
 
 # A queued run that no worker picked up for this long was lost with its server.
 UNCLAIMED_SECONDS = 120

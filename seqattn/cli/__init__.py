@@ -1,0 +1,5 @@
+"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs}`` (:mod:`~seqattn.cli.commands`)."""
+
+from seqattn.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,309 @@
+"""Background training jobs: each run trains in its own process.
+
+The Streamlit server must stay responsive and must not hold Keras state (it
+clears the Keras session after every script run), so :func:`start` only writes
+a run directory and launches ``python -m seqattn.jobs.worker <run dir>``; everything
+else (:func:`status`, :func:`cancel`) reads or writes small files, so any
+session, tab or process can follow any run by its id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
+from seqattn.processes import reap_in_background
+from seqattn.model.registry import MODEL_NAMES
+from seqattn.runs import (
+    ACTIVE_STATES,
+    RUN_ID_PATTERN,
+    RunError,
+    RunSummary,
+    cancel_requested,
+    create_run,
+    current_state,
+    ensure_root,
+    existing_run_dir,
+    get_run,
+    open_log,
+    read_status,
+    request_cancel,
+    run_dir,
+    update_status,
+)
+from seqattn.jobs.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
+
+__all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
+           "cancel_requested", "check_job", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
+           "start_sweep", "status", "worker_env"]
+MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
+DEFAULT_MAX_QUEUED = 5
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A plain snapshot of a job.
+
+    Attributes:
+        run_id: the run's id.
+        state: queued, running, done, cancelled, failed, interrupted (or broken), or
+            ``stalled``: queued or running, but its worker has not given a sign of life
+            (a heartbeat) for ``$SEQATTN_STALL_SECONDS``; it holds no slot and is not
+            active (pages stop waiting for it).
+        update: updates done; total: updates planned (None before start).
+        elapsed: training seconds so far; eta: estimated seconds left (running only).
+        error: a message a user can read, for failed/interrupted/broken runs.
+        kind: ``train``, ``compare`` or ``sweep``.
+        cells_done, cells_total: finished cells of a comparison or sweep.
+        phase: while running, ``preparing`` (loading TensorFlow, compiling) or ``training``.
+    """
+
+    run_id: str
+    state: str
+    update: int
+    total: int | None
+    elapsed: float | None
+    eta: float | None
+    error: str | None
+    kind: str = "train"
+    phase: str | None = None
+    cells_done: int = 0
+    cells_total: int | None = None
+
+    @classmethod
+    def from_summary(cls, summary: RunSummary, root: str | os.PathLike[str] | None = None) -> JobStatus:
+        """The job view of a run summary (so a caller holding one need not read the run again).
+
+        An active run's heartbeat is read from its status file under ``root``
+        (default ``$SEQATTN_RUNS_DIR``): a stale one makes it ``stalled``.
+        """
+        state, error = summary.state, summary.error or summary.broken
+        if state in ACTIVE_STATES:
+            stalled = _stalled_seconds(summary.id, root)
+            if stalled is not None:
+                state = "stalled"
+                error = (f"The training process has given no sign of life for {stalled:.0f} s "
+                         "(frozen or swapping); its slot was freed for the next job.")
+        return cls(
+            run_id=summary.id,
+            state=state,
+            update=summary.update,
+            total=summary.total,
+            elapsed=summary.elapsed,
+            eta=summary.eta,
+            error=error,
+            kind=summary.kind,
+            phase=summary.phase,
+            cells_done=summary.cells_done,
+            cells_total=summary.cells_total,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def fraction(self) -> float:
+        """Progress in [0, 1]."""
+        return min(1.0, self.update / self.total) if self.total else 0.0
+
+
+def _stalled_seconds(run_id: str, root: str | os.PathLike[str] | None) -> float | None:
+    try:
+        return stalled_for(read_status(run_dir(run_id, root)))
+    except (RunError, ValueError):
+        return None
+
+
+class QueueFull(RunError, ValueError):
+    """Too many jobs are already waiting for a slot; nothing was started."""
+
+
+def max_queued() -> int:
+    """How many jobs may wait for a slot at once: ``$SEQATTN_MAX_QUEUED`` (default 5, at least 1)."""
+    try:
+        return max(1, int(os.environ.get(MAX_QUEUED_ENV, str(DEFAULT_MAX_QUEUED))))
+    except ValueError:
+        return DEFAULT_MAX_QUEUED
+
+
+def queued_count(root: str | os.PathLike[str] | None = None) -> int:
+    """Jobs under the runs root that are waiting for a slot (queued, not dead, not stalled)."""
+    base = ensure_root(root)
+    count = 0
+    for entry in base.iterdir():
+        if not RUN_ID_PATTERN.fullmatch(entry.name):
+            continue
+        try:
+            written = read_status(entry)
+        except RunError:
+            continue
+        if written.get("state") == "queued" and current_state(written)[0] == "queued" and stalled_for(written) is None:
+            count += 1
+    return count
+
+
+def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: str = "train",
+              extra: dict[str, Any] | None = None) -> None:
+    """Refuse a job over the budget (:mod:`seqattn.training.budget`) before anything is written.
+
+    A training or a comparison is checked as one training (a comparison's
+    repeats run one after another); a sweep cell by cell (its grid).
+
+    Raises:
+        ValueError: the job is over the memory or time budget, or its grid is refused.
+    """
+    from seqattn.training.budget import check_budget
+    from seqattn.training.loop import TrainConfig
+
+    train_config = train if isinstance(train, TrainConfig) else TrainConfig.from_dict(train)
+    model_config = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model or {})
+    if kind == "sweep":
+        from seqattn.sweeps.grid import SweepConfig, grid_cells
+
+        sweep = (extra or {}).get("sweep")
+        grid_cells(problem, train_config, sweep if isinstance(sweep, SweepConfig) else SweepConfig.from_dict(sweep or {}),
+                   model=model_config)
+    else:
+        check_budget(problem, train_config, model_config)
+
+
+def worker_env() -> dict[str, str]:
+    """The environment of a training process: this one's, with this package importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def launch_worker(directory: Path) -> int:
+    """Start the worker process for a run directory; returns its pid.
+
+    The dashboard's warm process (:mod:`seqattn.speed.warm_pool`) takes the run when
+    one is waiting; otherwise a new process starts.
+    """
+    from seqattn.speed import warm_pool
+
+    pid = warm_pool.hand_off(directory)
+    if pid is not None:
+        return pid
+    env = worker_env()
+    log = open_log(directory)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seqattn.jobs.worker", str(directory.resolve())],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            close_fds=True,
+        )
+    finally:
+        log.close()
+    reap_in_background(process)
+    return process.pid
+
+
+def start(
+    problem: ProblemConfig,
+    train: Any,
+    *,
+    model: Any = None,
+    kind: str = "train",
+    names: tuple[str, ...] = MODEL_NAMES,
+    extra: dict[str, Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Queue a job and return its run id at once; a worker process does the work.
+
+    Args:
+        problem: the echo problem.
+        train: a :class:`seqattn.training.loop.TrainConfig` (or its dict).
+        model: a :class:`seqattn.model.config.ModelConfig` (default its defaults).
+        kind: ``train`` (one run of both models), ``compare`` (``extra['repeats']`` runs)
+            or ``sweep`` (``extra['sweep']``, a :class:`seqattn.sweeps.grid.SweepConfig` dict).
+        names: the models to train.
+        extra: more settings stored in run.json (e.g. ``repeats``).
+        root: the runs root (default ``$SEQATTN_RUNS_DIR`` or ``./runs``).
+
+    Raises:
+        ValueError: the job is over the memory or time budget (:func:`check_job`; the
+            message says what to reduce). QueueFull (a RunError and a ValueError):
+            ``$SEQATTN_MAX_QUEUED`` jobs already wait. RunError: the runs root cannot
+            be written. In every case nothing was started.
+    """
+    train_dict = train.to_dict() if dataclasses.is_dataclass(train) else dict(train)
+    model = model or ModelConfig()
+    model_dict = model.to_dict() if dataclasses.is_dataclass(model) else dict(model)
+    check_job(problem, train_dict, model_dict, kind=kind, extra=extra)
+    waiting, cap = queued_count(root), max_queued()
+    if waiting >= cap:
+        raise QueueFull(f"{waiting} jobs are already waiting; wait for one to finish or cancel one "
+                        f"(at most {cap} may wait, ${MAX_QUEUED_ENV}).")
+    run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root)
+    directory = run_dir(run_id, root)
+    try:
+        pid = launch_worker(directory)
+    except OSError as exc:
+        update_status(directory, state="failed", error=f"Could not start the training process ({exc.strerror or exc}).")
+        return run_id
+    update_status(directory, pid=pid)
+    return run_id
+
+
+def start_sweep(
+    problem: ProblemConfig,
+    train: Any,
+    sweep: Any,
+    *,
+    model: Any = None,
+    scheduler: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> str:
+    """Queue a sweep (a :class:`seqattn.sweeps.grid.SweepConfig`) and return its run id at once.
+
+    The grid is checked first (cell count, each cell's size, each value), so a
+    refused sweep starts nothing. ``scheduler`` is the Dask scheduler's address
+    its cells go to (default: ``$SEQATTN_DASK_SCHEDULER``, else a local cluster
+    the job starts).
+
+    Raises:
+        ValueError: the grid is refused (the message says why and what to change),
+            e.g. a cell over the budget. QueueFull: too many jobs wait already.
+        RunError: the runs root cannot be written.
+    """
+    extra: dict[str, Any] = {"sweep": sweep.to_dict()}
+    if scheduler:
+        extra["scheduler"] = scheduler
+    return start(problem, train, model=model, kind="sweep", extra=extra, root=root)
+
+
+def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
+    """Snapshot of a job's state and progress.
+
+    Raises:
+        ValueError: malformed id. RunError: no such run.
+    """
+    return JobStatus.from_summary(get_run(run_id, root), root)
+
+
+def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:
+    """Ask a job to stop; harmless in any state. Returns the status after asking.
+
+    A queued job ends ``cancelled`` without training; a running one stops
+    within one update (or, while still compiling, at once) and keeps its
+    history and models.
+    """
+    directory = existing_run_dir(run_id, root)
+    current = status(run_id, root)
+    if current.active or current.state == "stalled":  # a stalled worker that wakes up sees the request
+        request_cancel(directory)
+    return current

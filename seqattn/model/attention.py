@@ -1,0 +1,130 @@
+"""Bahdanau-style attention decoder, written from ``shared/spec/attention-decoder.md``.
+
+The equations, and the one function that runs them (:func:`seqattn.model.decoding.decode`,
+shared with the NumPy predictor of :mod:`seqattn.model.inference`), are in
+:mod:`seqattn.model.decoding`; this module is the Keras layer around them: weights,
+configuration, saving.
+
+A what-if override may replace ``a_t`` of chosen steps by given rows before the
+context is formed (``forced_attention``, ``forced_mask``); without one the layer
+is exactly the equations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from seqattn.model.decoding import WEIGHT_NAMES, WEIGHT_SPECS, decode
+
+
+@keras.saving.register_keras_serializable(package="seqattn")
+class AttentionDecoder(keras.layers.Layer):
+    """Recurrent decoder that attends over encoder states at every output step.
+
+    Bahdanau et al. (2015) additive attention feeding a GRU-like state update;
+    the decoder feeds back its own softmax output (no teacher forcing).
+
+    Args:
+        units: Positive int, size U of the decoder state and attention space.
+        output_dim: Positive int, size K of each output distribution.
+        output_steps: Positive int or ``None``. Number of decoding steps; ``None``
+            means as many steps as the input has (the tutorial's layer).
+        **kwargs: Base layer keyword arguments, such as ``name``.
+
+    Call arguments:
+        inputs: Encoder states ``h`` of shape ``(batch_size, T, D)``; ``T`` must
+            be known when the layer is built.
+        return_attention: bool. If ``True``, also return the attention
+            probabilities. Defaults to ``False``.
+        forced_attention: Optional float tensor ``(batch_size, steps, T)``:
+            attention rows to use instead of the layer's own (each row should
+            sum to 1). ``None`` (the default) runs the equations unchanged.
+        forced_mask: Optional float tensor ``(batch_size, steps)``, used with
+            ``forced_attention``: 1.0 where a step's attention is replaced by
+            the forced row, 0.0 where the layer's own softmax is kept (values
+            between blend the two). ``None`` with ``forced_attention`` given
+            means every step is forced. The forced step's context, and so its
+            output, state and everything after, follow from the forced row;
+            the returned attention shows the row actually used.
+
+    Output:
+        Output probabilities of shape ``(batch_size, steps, output_dim)``, each
+        row summing to 1, and, when ``return_attention=True``, attention
+        probabilities of shape ``(batch_size, steps, T)``: row t is output step
+        t, column j input position j, each row summing to 1.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        output_dim: int,
+        output_steps: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (("units", units), ("output_dim", output_dim)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}")
+        if output_steps is not None and (not isinstance(output_steps, int) or output_steps < 1):
+            raise ValueError(f"output_steps must be None or a positive int; got {output_steps!r}")
+        self.units = units
+        self.output_dim = output_dim
+        self.output_steps = output_steps
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        timesteps, features = input_shape[1], input_shape[2]
+        if features is None:
+            raise ValueError("AttentionDecoder needs the encoder state size (last axis) to be known.")
+        if self.output_steps is None and timesteps is None:
+            raise ValueError(
+                "AttentionDecoder with output_steps=None needs a known input length; "
+                "give the Input a fixed number of timesteps or set output_steps."
+            )
+        sizes = {"D": features, "U": self.units, "K": self.output_dim}
+        for name, shape_keys, initializer in WEIGHT_SPECS:
+            weight = self.add_weight(
+                name=name,
+                shape=tuple(sizes[key] for key in shape_keys),
+                initializer=initializer,
+                trainable=True,
+            )
+            setattr(self, name, weight)
+
+    def _steps(self, timesteps: int | None) -> int:
+        return self.output_steps if self.output_steps is not None else timesteps
+
+    def call(
+        self,
+        inputs: Any,
+        return_attention: bool = False,
+        forced_attention: Any = None,
+        forced_mask: Any = None,
+    ) -> Any:
+        h = inputs
+        steps = self._steps(h.shape[1])
+        if forced_attention is None and forced_mask is not None:
+            raise ValueError("forced_mask needs forced_attention (the rows to force).")
+        if forced_attention is not None:
+            forced_attention = ops.convert_to_tensor(forced_attention, dtype=h.dtype)
+            if forced_mask is None:
+                forced_mask = ops.ones_like(forced_attention[:, :, 0])
+            forced_mask = ops.convert_to_tensor(forced_mask, dtype=h.dtype)
+        weights = {name: getattr(self, name) for name in WEIGHT_NAMES}
+        probabilities, attention = decode(ops, weights, h, steps, forced_attention, forced_mask)
+        if return_attention:
+            return probabilities, attention
+        return probabilities
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], self._steps(input_shape[1]), self.output_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {"units": self.units, "output_dim": self.output_dim, "output_steps": self.output_steps}
+        )
+        return config

@@ -1,0 +1,97 @@
+"""Turning a typed sequence such as ``12, 20, 36, 40, 12`` into integers.
+
+Every failure is a ``ValueError`` whose message says what is wrong and what is
+accepted, in words fit for a form on a projector (no traceback text).
+"""
+
+from __future__ import annotations
+
+import re
+
+from seqattn.problem.echo import ProblemConfig
+
+MAX_TEXT_CHARS = 2000
+_SEPARATORS = re.compile(r"[\s,;]+")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def example_sequence(config: ProblemConfig) -> list[int]:
+    """A readable example input for ``config``: 12 20 36 40 12 folded into [0, K)."""
+    pattern = (12, 20, 36, 40, 12, 7, 3, 25)
+    return [pattern[i % len(pattern)] % config.cardinality for i in range(config.n_in)]
+
+
+def accepted_forms(config: ProblemConfig) -> str:
+    """One sentence describing what :func:`parse_sequence` accepts for ``config``."""
+    example = example_sequence(config)
+    shown = ", ".join(map(str, example[:8])) + (", …" if len(example) > 8 else "")
+    return (
+        f"Type {config.n_in} whole numbers from 0 to {config.cardinality - 1}, "
+        f"separated by spaces or commas, e.g. {shown}."
+    )
+
+
+def _shorten(token: str, limit: int = 20) -> str:
+    return token if len(token) <= limit else token[: limit - 1] + "…"
+
+
+def parse_sequence(text: str, config: ProblemConfig) -> list[int]:
+    """Parse a typed input sequence for the echo problem.
+
+    Accepts ``12 20 36 40 12``, ``12,20,36,40,12``, ``12, 20, 36, 40, 12`` and
+    ``[12, 20, 36, 40, 12]`` (also parentheses, semicolons, extra spaces).
+
+    Args:
+        text: what the user typed.
+        config: the problem, giving the expected length ``n_in`` and range ``[0, K)``.
+
+    Returns:
+        A list of ``n_in`` ints, each in ``[0, K)``.
+
+    Raises:
+        ValueError: with a message naming the offending token and its position,
+            the value out of range, or the expected and given counts.
+    """
+    hint = accepted_forms(config)
+    if text is None:
+        raise ValueError(f"The input is empty. {hint}")
+    if not isinstance(text, str):
+        raise ValueError(f"The input must be text; got {type(text).__name__}. {hint}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(
+            f"The input is too long ({len(text):,} characters; at most {MAX_TEXT_CHARS:,}). {hint}"
+        )
+    body = text.strip()
+    if not body:
+        raise ValueError(f"The input is empty. {hint}")
+    brackets = sum(body.count(c) for c in "[]()")
+    if brackets:
+        pairs = {"[": "]", "(": ")"}
+        for left, right in pairs.items():
+            if body.count(left) != body.count(right):
+                raise ValueError(f"Unbalanced brackets: '{left}' and '{right}' do not pair up. {hint}")
+        if brackets > 2:
+            raise ValueError(f"Nested or repeated brackets are not accepted. {hint}")
+        if pairs.get(body[0]) != body[-1]:
+            raise ValueError(f"Brackets must enclose the whole sequence. {hint}")
+        body = body[1:-1].strip()
+    tokens = [t for t in _SEPARATORS.split(body) if t]
+    if not tokens:
+        raise ValueError(f"The input has no numbers. {hint}")
+    values: list[int] = []
+    for position, token in enumerate(tokens, start=1):
+        if not _INTEGER.fullmatch(token):
+            kind = "a decimal number" if re.fullmatch(r"[+-]?\d*\.\d*", token) else "not a whole number"
+            raise ValueError(f"Value {position} ('{_shorten(token)}') is {kind}. {hint}")
+        value = int(token)
+        if not 0 <= value < config.cardinality:
+            raise ValueError(
+                f"Value {position} ({_shorten(token)}) is outside 0..{config.cardinality - 1} "
+                f"(cardinality {config.cardinality}). {hint}"
+            )
+        values.append(value)
+    if len(values) != config.n_in:
+        raise ValueError(
+            f"Expected {config.n_in} values, got {len(values)}. {hint}"
+        )
+    return values

@@ -1,0 +1,247 @@
+"""A training made ready ahead of time: models built, update step and predictors traced.
+
+The first update of a fresh training costs seconds before any loss exists:
+tracing the update step (about 2 s) and compiling it with XLA (4-6 s, or
+about 1 s from :mod:`seqattn.speed.xla_cache`), then tracing the predictors at the
+first evaluation. A warm training process (:mod:`seqattn.speed.warm_pool`) pays this
+while it waits, for the job it expects (the Train form's defaults), with
+:func:`prepare`; the job then takes it with :func:`take` and its first update
+is a plain update.
+
+Running the step once to compile it changes the weights and the optimizer, so
+:func:`prepare` snapshots every variable of the models and their optimizers
+first and assigns the snapshot back after: the job starts from exactly the
+weights :func:`seqattn.training.loop.build_models` gives for its seed, with a fresh
+optimizer (step 0, zero moments). Nothing else carries state between the
+warm-up call and the job (the data stream and held-out set are made by
+:func:`seqattn.training.loop.train` from the seed), so a prepared training gives
+the same numbers, bit for bit, as a cold one (``tests/test_warm_worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Callable
+
+import numpy as np
+
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.model.registry import MODEL_NAMES, check_names
+
+__all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
+
+
+@dataclass
+class PreparedTraining:
+    """What :func:`seqattn.training.loop.train` would otherwise make on its first update and evaluation.
+
+    Attributes:
+        key: the job it was made for (:func:`job_key`).
+        models: fresh models by name (weights as built, optimizers at step 0).
+        step: the traced (and compiled) update step, ``step(x, y) -> losses``.
+        predictors: traced :class:`seqattn.model.builders.Predictor` by name.
+        seconds: how long preparing took.
+    """
+
+    key: str
+    models: dict[str, Any]
+    step: Callable[..., Any]
+    predictors: dict[str, Any]
+    seconds: float = 0.0
+
+
+# What a preparation depends on, of a TrainConfig: the weights (seed), the optimizer (rate) and the
+# compiled step (batch shape, XLA). How long a job trains or how often it evaluates does not matter.
+PREPARED_FIELDS = ("seed", "batch_size", "learning_rate", "jit_compile")
+
+
+def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+            names: tuple[str, ...] = MODEL_NAMES) -> str:
+    """A string equal for two jobs exactly when a preparation made for one serves the other.
+
+    They have the same problem, models and names, and agree on ``PREPARED_FIELDS``
+    of their recipe (``config``, a :class:`seqattn.training.loop.TrainConfig`).
+    """
+    settings = config.to_dict()
+    recipe = {name: settings[name] for name in PREPARED_FIELDS}
+    return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
+
+
+def _fresh_models(problem: ProblemConfig, config: Any, model: ModelConfig | None,
+                  names: tuple[str, ...]) -> dict[str, Any]:
+    """The job's models as :func:`seqattn.training.loop.build_models` gives them, optimizers built (step 0)."""
+    from seqattn.training.loop import build_models
+
+    models = build_models(problem, config, names, model)
+    for name in names:
+        models[name].optimizer.build(models[name].trainable_variables)
+    return models
+
+
+def _state(models: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
+    """Every variable that training changes: the models' and their optimizers', in a fixed order."""
+    return [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
+
+
+class Abandoned(Exception):
+    """A preparation stopped between two of its stages because its job is no longer wanted."""
+
+
+def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+            names: tuple[str, ...] = MODEL_NAMES, *,
+            keep_going: Callable[[], bool] | None = None) -> PreparedTraining:
+    """Build the job's models and trace its update step and predictors, leaving every variable as built.
+
+    Args:
+        problem, config, model, names: the job, as :func:`seqattn.training.loop.train` takes it
+            (``config`` a :class:`seqattn.training.loop.TrainConfig`).
+        keep_going: asked between the stages (building, tracing the step, compiling it,
+            tracing each predictor); ``False`` stops the preparation there.
+
+    Returns:
+        A :class:`PreparedTraining` for ``train(..., prepared=...)``.
+
+    Raises:
+        Abandoned: ``keep_going()`` said ``False``; nothing is left prepared.
+    """
+    import time
+
+    import tensorflow as tf
+
+    from seqattn.model.builders import Predictor
+    from seqattn.training.loop import EVAL_SLICE, make_update_step
+
+    def checkpoint() -> None:
+        # A stage once begun runs to its end (TensorFlow cannot interrupt a trace or an XLA compile).
+        if keep_going is not None and not keep_going():
+            raise Abandoned("the job it was for is no longer wanted")
+
+    started = time.perf_counter()
+    names = check_names(names)
+    models = _fresh_models(problem, config, model, names)
+    step = make_update_step(models, {name: models[name].optimizer for name in names}, config.jit_compile)
+    predictors = {name: Predictor(models[name]) for name in names}
+
+    variables = _state(models, names)
+    snapshot = [np.array(v.numpy(), copy=True) for v in variables]
+    # Any batch of the job's shape compiles the step; a private generator keeps the job's own streams untouched.
+    batch = make_batch(problem, config.batch_size, np.random.default_rng(0))
+    x, y = tf.constant(batch.x), tf.constant(batch.y)
+    checkpoint()
+    step.get_concrete_function(x, y)  # tracing: the call below finds it and only compiles
+    checkpoint()
+    step(x, y).numpy()
+    for v, value in zip(variables, snapshot):
+        v.assign(value)
+    for rows in sorted({min(config.eval_size, EVAL_SLICE), config.eval_size % EVAL_SLICE, 1} - {0}):
+        for predictor in predictors.values():
+            checkpoint()
+            predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
+    return PreparedTraining(job_key(problem, config, model, names), models, step, predictors,
+                            time.perf_counter() - started)
+
+
+def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+           names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
+    """Make a used preparation ready for another job of the same shapes, keeping its traced step.
+
+    The job may differ from the one ``prepared`` was made for only in its
+    seed (and in fields outside ``PREPARED_FIELDS``). Every variable of the
+    prepared models and optimizers is set to what :func:`seqattn.training.loop.build_models`
+    gives for ``config.seed`` (weights as built, optimizers at step 0), so
+    training with the result gives the same numbers, bit for bit, as a cold
+    training; only the tracing and compiling are saved. ``prepared`` is used
+    up: its models now belong to the returned preparation.
+
+    Raises:
+        ValueError: the job needs another shape of models or step.
+    """
+    import time
+
+    started = time.perf_counter()
+    names = check_names(names)
+    key = job_key(problem, config, model, names)
+    if shape_key(key) != shape_key(prepared.key):
+        raise ValueError("a preparation serves only jobs of its own shapes (problem, models, batch, rate, XLA)")
+    source, target = _state(_fresh_models(problem, config, model, names), names), _state(prepared.models, names)
+    if [v.shape for v in source] != [v.shape for v in target]:
+        raise ValueError("the models' variables do not match their preparation's")
+    for v, value in zip(target, source):
+        v.assign(value)
+    return PreparedTraining(key, prepared.models, prepared.step, prepared.predictors, time.perf_counter() - started)
+
+
+def shape_key(key: str) -> str:
+    """A :func:`job_key` without the seed: equal for the jobs one :func:`reseed` can serve."""
+    problem, recipe, model, names = json.loads(key)
+    recipe.pop("seed")
+    return json.dumps([problem, recipe, model, names], sort_keys=True)
+
+
+_lock = threading.Lock()
+_ready = threading.Event()
+_prepared: PreparedTraining | None = None
+_thread: threading.Thread | None = None
+_pending_key: str | None = None  # the job the running or last preparation is for
+
+
+def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+                          names: tuple[str, ...] = MODEL_NAMES,
+                          before: Callable[[], None] | None = None,
+                          still_wanted: Callable[[str], bool] | None = None) -> threading.Thread:
+    """Run :func:`prepare` in a daemon thread; :func:`take` waits for it.
+
+    ``before()`` runs first (e.g. waiting for a core, loading TensorFlow). Then
+    and between the preparation's stages, ``still_wanted(key)`` is asked: once
+    it says the job is no longer wanted (another job arrived meanwhile), the
+    preparation stops at the next stage, so it does not take the CPU from
+    the job that did arrive. A failure is printed and leaves nothing prepared:
+    the job then builds its models itself.
+    """
+    global _thread
+
+    def work() -> None:
+        global _prepared
+        try:
+            if before is not None:
+                before()
+            key = job_key(problem, config, model, check_names(names))
+            if still_wanted is not None and not still_wanted(key):
+                return
+            made = prepare(problem, config, model, names,
+                           keep_going=None if still_wanted is None else lambda: still_wanted(key))
+            with _lock:
+                _prepared = made
+        except Abandoned:
+            pass  # another job arrived: it starts cold, and at once
+        except Exception as exc:  # a failed preparation only costs the job its head start
+            print(f"warm start: preparing failed ({exc.__class__.__name__}: {exc}); the job starts cold", flush=True)
+        finally:
+            _ready.set()
+
+    global _pending_key
+    _pending_key = job_key(problem, config, model, check_names(names))
+    _ready.clear()
+    _thread = threading.Thread(target=work, name="seqattn-warm-start", daemon=True)
+    _thread.start()
+    return _thread
+
+
+def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
+         names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining | None:
+    """The prepared training if it was made for exactly this job, else None; either way it is used up.
+
+    Waits for a preparation of this job still running in this process; another
+    job's preparation is not waited for (the job starts cold at once).
+    """
+    global _prepared
+    key = job_key(problem, config, model, check_names(names))
+    if _thread is not None and _pending_key == key:
+        _ready.wait()
+    with _lock:
+        made, _prepared = _prepared, None
+    return made if made is not None and made.key == key else None

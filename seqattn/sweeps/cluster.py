@@ -1,0 +1,165 @@
+"""The Dask cluster that runs sweep cells: an existing one, or an on-demand local one.
+
+``$SEQATTN_DASK_SCHEDULER=tcp://host:port`` (or ``--scheduler`` on the CLI)
+sends cells to an existing cluster; its workers need seqattn importable (run
+them from a checkout, or with it on ``PYTHONPATH``) and nothing else: cells
+return results, they never touch the runs folder. Without an address a
+``distributed.LocalCluster`` is started once per process (one single-threaded
+worker process per core) and reused by every sweep after it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from seqattn.sweeps.cells import CellResult, CellSpec, fit_threads_to_process, train_cell
+from seqattn.processes import lower_priority_to
+
+SCHEDULER_ENV = "SEQATTN_DASK_SCHEDULER"
+WORKERS_ENV = "SEQATTN_DASK_WORKERS"
+NICE_ENV = "SEQATTN_WORKER_NICE"
+_lock = threading.Lock()
+_local: Any = None
+_prepared = False
+
+
+def scheduler_address(explicit: str | None = None) -> str | None:
+    """The scheduler to use: ``explicit``, else ``$SEQATTN_DASK_SCHEDULER``, else None (local).
+
+    Raises:
+        ValueError: an address that is not ``tcp://host:port`` (or another Dask protocol).
+    """
+    address = explicit or os.environ.get(SCHEDULER_ENV) or None
+    if address is not None and "://" not in address:
+        raise ValueError(f"a Dask scheduler address looks like tcp://host:8786; got {address!r}.")
+    return address
+
+
+def local_workers() -> int:
+    """Worker processes of the local cluster: ``$SEQATTN_DASK_WORKERS``, else the machine's cores."""
+    try:
+        return max(1, int(os.environ.get(WORKERS_ENV, "")))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
+def local_cluster() -> Any:
+    """This process's ``LocalCluster``, started on first use and reused after.
+
+    One worker process per core, one thread each; TensorFlow in each worker
+    gets one intra-op thread, so the workers do not fight over the cores.
+    """
+    global _local
+    with _lock:
+        if _local is None or _local.status.name in ("closed", "closing", "failed"):
+            from distributed import LocalCluster
+
+            _local = LocalCluster(
+                n_workers=local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env={"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+                     "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", NICE_ENV: "10"},
+            )
+        return _local
+
+
+def client(address: str | None = None) -> Any:
+    """A ``distributed.Client`` for ``address`` (see :func:`scheduler_address`), or for the local cluster."""
+    from distributed import Client
+
+    address = scheduler_address(address)
+    if address is None:
+        return Client(local_cluster(), set_as_default=True)
+    return Client(address, timeout="10s", set_as_default=True)
+
+
+def close_local_cluster() -> None:
+    """Stop the local cluster, if one was started (tests and the CLI call this at exit)."""
+    global _local
+    with _lock:
+        if _local is not None:
+            _local.close()
+            _local = None
+
+
+def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
+    """:func:`~seqattn.sweeps.cells.train_cell` as a Dask task: the worker's process is set up once first.
+
+    TensorFlow's threads are fitted to a single-threaded worker, and the
+    process is niced when its cluster asks for it (the local cluster does, so
+    the dashboard stays responsive while a sweep fills both cores).
+    """
+    global _prepared
+    if not _prepared:
+        _prepared = True
+        nice = os.environ.get(NICE_ENV, "")
+        if nice.isdigit():
+            lower_priority_to(int(nice))
+        fit_threads_to_process(1)
+    return train_cell(spec, stop)
+
+
+class ClusterProcess:
+    """A local Dask cluster in a process of its own, for a long-lived parent such as the dashboard's server.
+
+    Starting ``LocalCluster`` inside the Streamlit server would make every
+    spawned worker re-run the server's ``__main__`` (the page); here the
+    cluster's ``__main__`` is this module. The process prints the scheduler's
+    address, then lives until its stdin closes, so it ends with its parent.
+
+    Raises:
+        RuntimeError: the cluster did not come up within ``timeout`` seconds.
+    """
+
+    def __init__(self, timeout: float = 90.0) -> None:
+        import select
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.log_path = Path(tempfile.gettempdir()) / f"seqattn-cluster-{os.getpid()}.log"
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "seqattn.sweeps.cluster"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=log, env=env, close_fds=True)
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("tcp://"):
+            self.close()
+            raise RuntimeError(f"the local Dask cluster did not start (see {self.log_path}).")
+        self.address = line
+
+    def alive(self) -> bool:
+        """True while the cluster's process runs."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the cluster (closing its stdin asks it to shut down)."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:
+            self.process.kill()
+
+
+def serve() -> None:
+    """Entry point of :class:`ClusterProcess`: start the local cluster, print its address, wait for stdin to close."""
+    import sys
+
+    cluster = local_cluster()
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()  # returns at EOF: the parent closed the pipe or exited
+    close_local_cluster()
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,283 @@
+"""Sweeps: a grid of independent cells (a setting x seeds), each training both models.
+
+A :class:`SweepConfig` names one swept setting (``n_in`` by default, the input
+length) and its values, and how many seeds each value gets. With ``axis=None``
+it is plain repeats of one problem (the tutorial's comparison). :func:`grid_cells`
+turns it into :class:`~seqattn.sweeps.cells.CellSpec` s; :mod:`seqattn.sweeps.executors` runs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from seqattn.training.budget import budget_problem
+from seqattn.sweeps.cells import CellResult, CellSpec
+from seqattn.configuration import DictConfig, check_int_range
+from seqattn.model.config import ModelConfig
+from seqattn.problem.echo import ProblemConfig
+from seqattn.model.registry import MODEL_NAMES, attending_names
+from seqattn.training.loop import TrainConfig
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
+
+AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardinality": "cardinality", "units": "units"}
+N_OUT_RULES = ("fixed", "half")
+MAX_CELLS = 200
+MAX_SEEDS = 100
+# A cell (or a training) estimated above this many seconds on the reference machine is
+# refused (:mod:`seqattn.training.budget`, unless $SEQATTN_TIME_BUDGET_S says otherwise).
+MAX_CELL_SECONDS = 1800.0
+DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
+
+# Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched
+# protocol's 500 updates, compiling costs more than it saves. At 150 units it takes 4-25 s,
+# and a compiled update is at most 7 % faster (n_in 5) and up to 1.5x slower (n_in 20):
+# 3 seeds at lengths 5, 10 and 20 take 1.28x longer with XLA (``bench/sweep_xla.py``).
+# The Train page keeps XLA: its warm process compiles ahead of the click.
+CELL_XLA = False
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds of one cell on a single-threaded sweep worker, fitted on the 2-core reference machine
+    by ``bench/sweep_scaling.py --calibrate`` (once with XLA, once without).
+
+    One update of both models costs a part per time step (encoder plus decoder steps) and a
+    part proportional to the LSTM work; each cell also pays a fixed cost that grows with its
+    steps (build, tracing, with XLA compiling, evaluations). Estimates are for planning; the
+    pages say they are estimates.
+    """
+
+    update_floor: float
+    update_fixed: float
+    update_per_step: float
+    update_per_work: float
+    cell_floor: float
+    cell_fixed: float
+    cell_per_step: float
+
+
+XLA_COSTS = CostModel(update_floor=1.0e-3, update_fixed=-1.0e-2, update_per_step=1.5e-3, update_per_work=8.4e-10,
+                      cell_floor=4.0, cell_fixed=-2.3, cell_per_step=0.89)
+GRAPH_COSTS = CostModel(update_floor=1.0e-3, update_fixed=1.1e-3, update_per_step=3.3e-4, update_per_work=1.0e-9,
+                        cell_floor=1.5, cell_fixed=1.3, cell_per_step=0.19)
+
+
+def cost_model(train: TrainConfig) -> CostModel:
+    """The cost model of a recipe: with or without XLA."""
+    return XLA_COSTS if train.jit_compile else GRAPH_COSTS
+
+
+@dataclass(frozen=True)
+class SweepConfig(DictConfig):
+    """Which setting a sweep varies, over which values, with how many seeds.
+
+    Args:
+        axis: ``n_in``, ``n_out``, ``cardinality`` or ``units``; None for plain
+            repeats (one problem, ``seeds`` trainings).
+        values: the axis's values (1 to 200 distinct whole numbers).
+        seeds: trainings per value, with seeds ``train.seed + 0 .. seeds - 1``.
+        n_out_rule: with ``axis="n_in"``: ``fixed`` keeps the problem's n_out,
+            ``half`` echoes half of each input length (at least 1).
+    """
+
+    KIND = "sweep"
+
+    axis: str | None = "n_in"
+    values: tuple[int, ...] = DEFAULT_LENGTHS
+    seeds: int = 3
+    n_out_rule: Literal["fixed", "half"] = "fixed"
+
+    def __post_init__(self) -> None:
+        if self.axis is not None and self.axis not in AXES:
+            raise ValueError(f"axis must be one of {', '.join(AXES)}; got {self.axis!r}.")
+        values = tuple(self.values) if isinstance(self.values, (list, tuple)) else self.values
+        if self.axis is None:
+            values = ()
+        elif not isinstance(values, tuple) or not values:
+            raise ValueError(f"give at least one value of {self.axis}; got {self.values!r}.")
+        for value in values:
+            check_int_range(f"each {self.axis} value", value, 1, 1_000_000)
+        if len(set(values)) != len(values):
+            raise ValueError(f"the values of {self.axis} repeat: {', '.join(map(str, values))}.")
+        object.__setattr__(self, "values", tuple(int(v) for v in values))
+        check_int_range("seeds", self.seeds, 1, MAX_SEEDS)
+        if self.n_out_rule not in N_OUT_RULES:
+            raise ValueError(f"n_out_rule must be one of {', '.join(N_OUT_RULES)}; got {self.n_out_rule!r}.")
+        cells = max(1, len(self.values)) * self.seeds
+        if cells > MAX_CELLS:
+            raise ValueError(
+                f"this grid has {cells} cells ({max(1, len(self.values))} values x {self.seeds} seeds); "
+                f"at most {MAX_CELLS} run in one sweep. Use fewer values or seeds."
+            )
+
+    @property
+    def cell_count(self) -> int:
+        return max(1, len(self.values)) * self.seeds
+
+
+def cell_settings(problem: ProblemConfig, model: ModelConfig, sweep: SweepConfig, value: int | None
+                  ) -> tuple[ProblemConfig, ModelConfig]:
+    """The problem and model settings of the cells at one axis ``value``.
+
+    Raises:
+        ValueError: the value makes an invalid problem or model (message names it).
+    """
+    if sweep.axis is None or value is None:
+        return problem, model
+    try:
+        if sweep.axis == "units":
+            return problem, dataclasses.replace(model, units=value)
+        changes: dict[str, Any] = {sweep.axis: value}
+        if sweep.axis == "n_in":
+            n_out = max(1, value // 2) if sweep.n_out_rule == "half" else problem.n_out
+            changes["n_out"] = n_out
+        return dataclasses.replace(problem, **changes), model
+    except ValueError as exc:
+        raise ValueError(f"{sweep.axis} = {value} does not make a valid cell: {exc}") from None
+
+
+def _cost_steps(problem: ProblemConfig, model: ModelConfig) -> float:
+    """Time steps of the cost model: encoder plus decoder steps of the models.
+
+    The fit counts ``n_in + target_len`` for the pair of models, so each model's
+    encoder is half of ``n_in``; a bidirectional encoder runs a second LSTM over
+    the input, about twice the attention model's encoder: half an ``n_in`` more.
+    """
+    steps = float(problem.n_in + problem.target_len)
+    if model.encoder == "bidirectional":
+        steps += 0.5 * problem.n_in
+    return steps
+
+
+def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
+    """Estimated seconds for one update of both models (:class:`CostModel`)."""
+    model = model or ModelConfig()
+    costs = cost_model(train)
+    steps = _cost_steps(problem, model)
+    work = train.batch_size * steps * model.units * (model.units + problem.cardinality)
+    return max(costs.update_floor, costs.update_fixed + costs.update_per_step * steps + costs.update_per_work * work)
+
+
+def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
+    """Estimated wall seconds of one cell: its fixed cost plus its updates."""
+    costs = cost_model(train)
+    steps = _cost_steps(problem, model or ModelConfig())
+    fixed = max(costs.cell_floor, costs.cell_fixed + costs.cell_per_step * steps)
+    return fixed + train.updates * estimate_update_seconds(problem, train, model)
+
+
+def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,
+               names: Sequence[str] = MODEL_NAMES, model: ModelConfig | None = None) -> list[CellSpec]:
+    """Every cell of a sweep, value-major: value 1 seed 0, value 1 seed 1, ...
+
+    ``model`` holds the models' settings (default :class:`ModelConfig`'s), the
+    encoder included; a ``units`` sweep replaces its size per value.
+
+    Raises:
+        ValueError: a value makes an invalid cell, or a cell is over the budget of
+            :func:`seqattn.training.budget.check_budget` (its time, ``MAX_CELL_SECONDS`` unless
+            ``$SEQATTN_TIME_BUDGET_S`` says otherwise, or its peak memory; nothing starts).
+    """
+    cells = []
+    for value in sweep.values or (None,):
+        cell_problem, cell_model = cell_settings(problem, model or ModelConfig(), sweep, value)
+        where = f" at {sweep.axis} = {value}" if value is not None else ""
+        refusal = budget_problem(cell_problem, train, cell_model, subject="one cell", where=where, per="cell")
+        if refusal is not None:
+            raise ValueError(refusal)
+        for repeat in range(sweep.seeds):
+            seeded = dataclasses.replace(train, seed=train.seed + repeat)
+            values = {} if value is None else {sweep.axis: value}
+            if sweep.axis == "n_in":
+                values["n_out"] = cell_problem.n_out
+            cells.append(CellSpec(index=len(cells), problem=cell_problem, train=seeded, model=cell_model,
+                                  repeat=repeat, values=values, names=tuple(names)))
+    return cells
+
+
+def estimate_sweep_seconds(cells: Sequence[CellSpec], workers: int = 1) -> float:
+    """Estimated wall seconds of a grid on ``workers`` parallel workers (longest cells first)."""
+    loads = [0.0] * max(1, workers)
+    for seconds in sorted((estimate_cell_seconds(c.problem, c.train, c.model) for c in cells), reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    return max(loads)
+
+
+RESULT_COLUMNS = ("cell", "repeat", "seed", "cardinality", "n_in", "n_out", "units", "model", "exact_match",
+                  "alignment", "updates", "seconds", "status", "error")
+
+
+def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
+    """One row per (cell, model): columns ``RESULT_COLUMNS`` plus the swept settings.
+
+    ``alignment`` is set on the attending model's rows only. A failed cell gives
+    one row per model with NaN exact match and its ``error``.
+    """
+    import pandas as pd
+
+    rows = []
+    for result in sorted(results, key=lambda r: r.index):
+        models = list(result.exact_match) or list(MODEL_NAMES)
+        for model in models:
+            row = {
+                "cell": result.index, "repeat": result.repeat, "seed": result.seed,
+                "cardinality": result.problem.get("cardinality"), "n_in": result.problem.get("n_in"),
+                "n_out": result.problem.get("n_out"), "units": result.model.get("units"), "model": model,
+                "exact_match": result.exact_match.get(model, np.nan),
+                "alignment": result.alignment if model in attending_names() and result.alignment is not None else np.nan,
+                "updates": result.updates_done, "seconds": round(result.seconds, 3),
+                "status": result.status, "error": result.error,
+            }
+            row.update(result.values)  # the swept settings, as the cell recorded them
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    return frame
+
+
+def losses_frame(results: Sequence[CellResult]) -> pd.DataFrame:
+    """Loss curves, long format: columns cell, repeat, update, model, loss."""
+    import pandas as pd
+
+    frames = [
+        pd.DataFrame({"cell": r.index, "repeat": r.repeat, "update": r.loss_updates, "model": name, "loss": values})
+        for r in sorted(results, key=lambda r: r.index) if r.status == "done"
+        for name, values in r.losses.items()
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["cell", "repeat", "update", "model", "loss"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_table(results: pd.DataFrame, axis: str | None) -> pd.DataFrame:
+    """Mean, min, max exact match (and mean alignment) per axis value and model, over done cells.
+
+    Args:
+        results: a :func:`results_frame`.
+        axis: the swept column, or None for repeats (one row per model).
+    """
+    import pandas as pd
+
+    done = results[results["status"] == "done"] if "status" in results else results
+    keys = ([axis] if axis else []) + ["model"]
+    if done.empty:
+        return pd.DataFrame(columns=keys + ["mean", "min", "max", "seeds", "alignment"])
+    grouped = done.groupby(keys)
+    table = grouped["exact_match"].agg(["mean", "min", "max", "count"]).rename(columns={"count": "seeds"})
+    table["alignment"] = grouped["alignment"].mean()
+    return table.reset_index()
+
+
+def chance_exact_match(problem: ProblemConfig | Mapping[str, Any]) -> float:
+    """Exact match of uniform guessing: every echoed token right, (1/K)^n_out (the padding is free)."""
+    p = problem if isinstance(problem, Mapping) else problem.to_dict()
+    return float((1.0 / p["cardinality"]) ** p["n_out"])
