@@ -22,6 +22,7 @@ from seqattn.runs import (
     runs_root,
     validate_run_id,
 )
+from ui import backend
 from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.shell import link, format_seconds, guarded, page_setup, show_figure
@@ -42,7 +43,7 @@ def start_form(large: bool) -> None:
                         key="train_start", help="Start training both models with these settings (key: t).")
     if clicked and form.problem is not None:
         try:
-            run_id = jobs.start(form.problem, form.train, model=form.model, root=ROOT)
+            run_id = jobs.start(form.problem, form.train, model=form.model, root=ROOT, launcher=backend.launcher())
         except RunError as exc:
             st.error(plain(exc))
             return

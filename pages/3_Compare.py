@@ -8,11 +8,10 @@ from seqattn.jobs import control as jobs
 from seqattn.sweeps.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, results_table
 from seqattn.figures import comparison_figure, mean_loss_band_figure
 from seqattn.problem.echo import ProblemConfig
+from seqattn.sweeps.records import cell_losses_checked, cells_checked
 from seqattn.runs import (
     RunError,
     RunSummary,
-    cell_losses_checked,
-    cells_checked,
     list_runs,
     run_checked,
     runs_root,
@@ -20,6 +19,7 @@ from seqattn.runs import (
 )
 from seqattn.model.config import ModelConfig
 from seqattn.training.loop import TrainConfig
+from ui import backend
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, page_setup, show_figure
 from ui.text import code, plain
@@ -41,7 +41,7 @@ def start_form() -> None:
         st.error(f"Cannot compare with these settings: {plain(error)}")
     if st.button("Run comparison", type="primary", disabled=error is not None) and form.problem is not None:
         try:
-            run_id = jobs.start(form.problem, form.train, model=form.model, kind="compare",
+            run_id = jobs.start(form.problem, form.train, model=form.model, kind="compare", launcher=backend.launcher(),
                                 extra={"repeats": int(repeats)}, root=ROOT)
         except RunError as exc:
             st.error(plain(exc))

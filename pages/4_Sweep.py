@@ -14,7 +14,8 @@ from seqattn.figures import sweep_figure
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
-from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, cells_checked, get_run, list_runs, runs_root, validate_run_id
+from seqattn.sweeps.records import cells_checked
+from seqattn.runs import ACTIVE_STATES, RunError, RunSummary, get_run, list_runs, runs_root, validate_run_id
 from seqattn.sweeps.grid import (
     AXES,
     CELL_XLA,
@@ -26,6 +27,7 @@ from seqattn.sweeps.grid import (
     grid_cells,
     summary_table,
 )
+from ui import backend
 from ui.cluster import planned_workers, sweep_scheduler
 from ui.forms import config_form
 from ui.shell import format_seconds, guarded, link, page_setup, show_figure
@@ -125,6 +127,7 @@ def start_form() -> None:
     if st.button("Run sweep", type="primary", disabled=error is not None) and sweep is not None and cells:
         try:
             run_id = jobs.start_sweep(form.problem, form.train, sweep, model=form.model, scheduler=sweep_scheduler(),
+                                      launcher=backend.launcher(),
                                       root=ROOT)
         except (ValueError, RunError, OSError, TimeoutError) as exc:
             st.error(f"Could not start the sweep: {plain(exc)}")

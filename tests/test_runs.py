@@ -14,6 +14,7 @@ import pytest
 
 from seqattn.sweeps.cells import CellResult
 from seqattn.problem.echo import ProblemConfig
+from seqattn.sweeps.records import cell_losses, cell_results, cells_of, read_cells
 from seqattn.runs import (
     PROGRESS_COLUMNS,
     CellLogWriter,
@@ -21,13 +22,9 @@ from seqattn.runs import (
     RunError,
     RunWriter,
     append_cell,
-    cell_losses,
-    cell_results,
-    cells_of,
     create_run,
     get_run,
     list_runs,
-    read_cells,
     read_progress,
     read_status,
     run_dir,

@@ -27,7 +27,8 @@ from seqattn.sweeps.compare import compare
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.runs import cells_of, read_cells, read_status, run_dir
+from seqattn.runs import read_status, run_dir
+from seqattn.sweeps.records import cells_of, read_cells
 from seqattn.sweeps.grid import (
     GRAPH_COSTS,
     MAX_CELL_SECONDS,

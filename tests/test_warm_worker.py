@@ -249,15 +249,13 @@ def test_a_dead_warm_process_means_a_cold_start_and_a_new_warm_process(tmp_path)
         blocker.wait()
 
 
-def test_a_started_job_goes_to_this_processs_pool_when_there_is_one(monkeypatch, tmp_path):
+def test_a_started_job_goes_to_the_launcher_it_is_given(tmp_path):
     handed = []
 
-    class Pool:
-        def hand_off(self, directory):
-            handed.append(directory)
-            return 4242
+    def launcher(directory):
+        handed.append(directory)
+        return 4242
 
-    monkeypatch.setattr(warm_pool, "_pool", Pool())
-    run_id = jobs.start(PROBLEM, RECIPE, model=MODEL, root=tmp_path)
+    run_id = jobs.start(PROBLEM, RECIPE, model=MODEL, root=tmp_path, launcher=launcher)
     assert handed == [run_dir(run_id, tmp_path)]
     assert read_status(run_dir(run_id, tmp_path))["pid"] == 4242  # no cold process was started

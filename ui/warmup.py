@@ -67,7 +67,11 @@ def start(root: str | None = None, delay: float = START_DELAY, server_only: bool
                 # The warm training process (seqattn.speed.warm_pool) makes "Train both models" start at once.
                 from seqattn.speed import warm_pool
 
-                warm_pool.start(resolved)
+                pool = warm_pool.start(resolved)
+                if pool is not None:
+                    from ui.backend import use_launcher
+
+                    use_launcher(pool.launch)
                 thread = threading.Thread(target=_run, args=(resolved, delay), name="seqattn-warmup", daemon=True)
                 thread.start()
             except Exception as exc:  # noqa: BLE001  (no thread to be had: the pages load what they need)

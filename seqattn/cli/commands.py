@@ -314,7 +314,8 @@ def _cell_printer(quiet: bool, total: int) -> Any:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from seqattn.sweeps.cluster import close_local_cluster, scheduler_address
-    from seqattn.runs import cells_of, create_run, get_run, run_dir
+    from seqattn.runs import create_run, get_run, run_dir
+    from seqattn.sweeps.records import cells_of
     from seqattn.sweeps.grid import grid_cells, summary_table
     from seqattn.jobs.worker import Worker
 

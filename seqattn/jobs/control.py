@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
@@ -184,22 +185,21 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def launch_worker(directory: Path) -> int:
-    """Start the worker process for a run directory; returns its pid.
+Launcher = Callable[[Path], int]
+"""Starts the process that runs the job in a run directory and returns its pid (:func:`launch_worker`)."""
 
-    The dashboard's warm process (:mod:`seqattn.speed.warm_pool`) takes the run when
-    one is waiting; otherwise a new process starts.
+
+def launch_worker(directory: Path, module: str = "seqattn.jobs.worker") -> int:
+    """Start a new worker process for a run directory (``python -m <module> <directory>``); returns its pid.
+
+    This is the cold launcher, the default of :func:`start`; the dashboard hands a
+    warm one in (:meth:`seqattn.speed.warm_pool.WarmPool.launch`).
     """
-    from seqattn.speed import warm_pool
-
-    pid = warm_pool.hand_off(directory)
-    if pid is not None:
-        return pid
     env = worker_env()
     log = open_log(directory)
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "seqattn.jobs.worker", str(directory.resolve())],
+            [sys.executable, "-m", module, str(directory.resolve())],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -221,6 +221,7 @@ def start(
     names: tuple[str, ...] = MODEL_NAMES,
     extra: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
+    launcher: Launcher | None = None,
 ) -> str:
     """Queue a job and return its run id at once; a worker process does the work.
 
@@ -233,6 +234,8 @@ def start(
         names: the models to train.
         extra: more settings stored in run.json (e.g. ``repeats``).
         root: the runs root (default ``$SEQATTN_RUNS_DIR`` or ``./runs``).
+        launcher: what starts the job's process (default :func:`launch_worker`, a new
+            process; the dashboard passes its warm pool's).
 
     Raises:
         ValueError: the job is over the memory or time budget (:func:`check_job`; the
@@ -251,7 +254,7 @@ def start(
     run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root)
     directory = run_dir(run_id, root)
     try:
-        pid = launch_worker(directory)
+        pid = (launcher or launch_worker)(directory)
     except OSError as exc:
         update_status(directory, state="failed", error=f"Could not start the training process ({exc.strerror or exc}).")
         return run_id
@@ -267,6 +270,7 @@ def start_sweep(
     model: Any = None,
     scheduler: str | None = None,
     root: str | os.PathLike[str] | None = None,
+    launcher: Launcher | None = None,
 ) -> str:
     """Queue a sweep (a :class:`seqattn.sweeps.grid.SweepConfig`) and return its run id at once.
 
@@ -283,7 +287,7 @@ def start_sweep(
     extra: dict[str, Any] = {"sweep": sweep.to_dict()}
     if scheduler:
         extra["scheduler"] = scheduler
-    return start(problem, train, model=model, kind="sweep", extra=extra, root=root)
+    return start(problem, train, model=model, kind="sweep", extra=extra, root=root, launcher=launcher)
 
 
 def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:

@@ -4,7 +4,8 @@
 - :mod:`~seqattn.runs.files`: atomic writes, JSON reads, the status lock.
 - :mod:`~seqattn.runs.progress`: a training's ``progress.csv`` and ``evals.jsonl``.
 - :mod:`~seqattn.runs.saved_models`: ``<model>.keras`` and ``result.json``.
-- :mod:`~seqattn.runs.cell_log`: the finished cells of comparisons and sweeps.
+- :mod:`~seqattn.runs.cell_log`: appends the finished cells of comparisons and sweeps
+  (:mod:`seqattn.sweeps.records` reads them back).
 - :mod:`~seqattn.runs.summary`: :class:`RunSummary`, listings, creating a run.
 - :mod:`~seqattn.runs.reading`: a run's records by id; the ``*_checked`` readers
   are the one tolerant path for pages: a damaged file becomes a sentence saying
@@ -15,7 +16,7 @@ a half-written file that looks valid. Appended files may end in a partial line
 while a job writes; readers ignore a line until its newline is written.
 """
 
-from seqattn.runs.cell_log import CellLogWriter, append_cell, cell_losses, cell_results, read_cells
+from seqattn.runs.cell_log import CellLogWriter, append_cell
 from seqattn.runs.files import (
     append_line,
     cancel_requested,
@@ -46,10 +47,6 @@ from seqattn.runs.layout import (
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, RunWriter, progress_columns, read_evals, read_progress
 from seqattn.runs.reading import (
     Checked,
-    cell_losses_checked,
-    cell_losses_of,
-    cells_checked,
-    cells_of,
     checked,
     evals_checked,
     evals_of,
@@ -77,11 +74,11 @@ from seqattn.runs.summary import (
 __all__ = [
     "ACTIVE_STATES", "CANCEL_FILE", "CellLogWriter", "Checked", "LOG_FILE", "PROGRESS_COLUMNS",
     "ProgressTail", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "RunError", "RunSummary", "RunWriter", "STATES",
-    "append_cell", "append_line", "cancel_requested", "cell_losses", "cell_losses_checked", "cell_losses_of",
-    "cell_results", "cells_checked", "cells_of", "check_keras_file", "checked", "create_run", "current_state",
+    "append_cell", "append_line", "cancel_requested", 
+    "check_keras_file", "checked", "create_run", "current_state",
     "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "get_run", "list_runs", "load_models", "load_predictors",
     "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",
-    "read_cells", "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
+    "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
     "read_status", "request_cancel", "per_position_accuracy", "result_checked", "run_checked", "run_dir", "runs_root",
     "save_model_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
     "write_json",

@@ -2,8 +2,9 @@
 
 The job that drives the cells appends each one as a single JSON line the
 moment it finishes, so a page reading the file sees whole cells only and a
-cancel or a crash keeps every finished cell. Comparisons saved before cells
-existed (``results.csv`` and ``losses.csv``) read through the same functions.
+cancel or a crash keeps every finished cell. A cell is any object with
+``to_dict()``, ``index`` and ``status`` (:class:`seqattn.sweeps.cells.CellResult`);
+what its fields mean is :mod:`seqattn.sweeps.records`' business, not storage's.
 """
 
 from __future__ import annotations
@@ -11,77 +12,24 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from seqattn.sweeps.cells import CellResult
-from seqattn.runs.files import append_line, read_json_lines, update_status
-from seqattn.runs.layout import CELLS_FILE, LEGACY_LOSSES_FILE, LEGACY_RESULTS_FILE, RunError
-from seqattn.sweeps.grid import losses_frame, results_frame
-
-# pandas is imported when first used: the home page must render without pandas.
-if TYPE_CHECKING:
-    import pandas as pd
+from seqattn.runs.files import append_line, update_status
+from seqattn.runs.layout import CELLS_FILE
 
 
-def append_cell(directory: Path, result: CellResult) -> None:
+class CellRecord(Protocol):
+    """What the log needs of a finished cell."""
+
+    index: int
+    status: str
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def append_cell(directory: Path, result: CellRecord) -> None:
     """Record one finished cell."""
     append_line(directory / CELLS_FILE, json.dumps(result.to_dict(), allow_nan=False))
-
-
-# Parsed cells by file, kept until the file changes: live pages read every second
-# and a large sweep's log holds hundreds of loss curves.
-_PARSED: dict[Path, tuple[tuple[int, int], list[CellResult]]] = {}
-
-
-def read_cells(directory: Path) -> list[CellResult]:
-    """Every complete cell of a run, in grid order (a last line still being written is skipped).
-
-    Raises:
-        RunError: an unreadable file or a corrupt line (the message says which).
-    """
-    path = directory / CELLS_FILE
-    try:
-        info = path.stat()
-        signature = (info.st_mtime_ns, info.st_size)
-    except OSError:
-        signature = None
-    cached = _PARSED.get(path)
-    if signature is not None and cached is not None and cached[0] == signature:
-        return list(cached[1])
-    cells = sorted(read_json_lines(path, CellResult.from_dict), key=lambda c: c.index)
-    if signature is not None:
-        _PARSED[path] = (signature, cells)
-    return list(cells)
-
-
-def cell_results(directory: Path) -> pd.DataFrame:
-    """One row per (cell, model) (see :func:`seqattn.sweeps.grid.results_frame`), old comparisons included."""
-    import pandas as pd
-
-    legacy = directory / LEGACY_RESULTS_FILE
-    if not (directory / CELLS_FILE).exists() and legacy.exists():
-        try:
-            frame = pd.read_csv(legacy)
-        except pd.errors.EmptyDataError:
-            return results_frame([])
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise RunError(f"{LEGACY_RESULTS_FILE} is unreadable ({exc.__class__.__name__})") from None
-        return frame.assign(cell=frame["repeat"], status="done")
-    return results_frame(read_cells(directory))
-
-
-def cell_losses(directory: Path) -> pd.DataFrame:
-    """Loss curves of the finished cells: columns cell, repeat, update, model, loss."""
-    import pandas as pd
-
-    legacy = directory / LEGACY_LOSSES_FILE
-    if not (directory / CELLS_FILE).exists() and legacy.exists():
-        try:
-            frame = pd.read_csv(legacy)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise RunError(f"{LEGACY_LOSSES_FILE} is unreadable ({exc.__class__.__name__})") from None
-        return frame.assign(cell=frame["repeat"])
-    return losses_frame(read_cells(directory))
 
 
 class CellLogWriter:
@@ -105,7 +53,7 @@ class CellLogWriter:
         update_status(directory, cells_total=cells_total, cells_done=0, cells_failed=0,
                       total=cells_total * updates_per_cell, update=0)
 
-    def on_result(self, result: CellResult) -> None:
+    def on_result(self, result: CellRecord) -> None:
         """A cell finished (or failed): append it and update the counters at once."""
         append_cell(self.directory, result)
         self.running.pop(result.index, None)

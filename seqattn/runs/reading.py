@@ -2,7 +2,7 @@
 
 Two kinds of readers:
 
-- ``evals_of``, ``cells_of``, … raise :class:`RunError` on a damaged file (for
+- ``evals_of``, … raise :class:`RunError` on a damaged file (for
   scripts and the CLI, where stopping with the reason is right);
 - the ``*_checked`` readers never raise for a damaged run: they return a
   :class:`Checked` with what could be read and, in ``problem``, one plain
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from seqattn.runs.cell_log import cell_losses, cell_results
 from seqattn.runs.files import describe_bad_lines, os_reason, scan_json_lines
 from seqattn.runs.layout import CELLS_FILE, EVALS_FILE, PROGRESS_FILE, RunError, run_dir, runs_root
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, eval_record, read_evals
@@ -72,16 +71,6 @@ def progress_reader(run_id: str, root: Root = None) -> ProgressTail:
 def evals_of(run_id: str, root: Root = None) -> list[dict[str, Any]]:
     """A training's evaluation records, oldest first (see :func:`seqattn.runs.read_evals`)."""
     return read_evals(run_dir(run_id, root))
-
-
-def cells_of(run_id: str, root: Root = None) -> pd.DataFrame:
-    """A comparison's or sweep's finished cells, one row per (cell, model)."""
-    return cell_results(run_dir(run_id, root))
-
-
-def cell_losses_of(run_id: str, root: Root = None) -> pd.DataFrame:
-    """Loss curves of a comparison's or sweep's finished cells (cell, repeat, update, model, loss)."""
-    return cell_losses(run_dir(run_id, root))
 
 
 # --- tolerant readers ----------------------------------------------------------------------------
@@ -147,36 +136,3 @@ def per_position_accuracy(result: dict[str, Any]) -> dict[str, list[float]]:
     """Model name -> held-out accuracy at each output step, from a result.json (models without it left out)."""
     return {name: entry["per_position"] for name, entry in (result.get("accuracy") or {}).items()
             if isinstance(entry, dict) and isinstance(entry.get("per_position"), list)}
-
-
-def _cell_log_checked(run_id: str, root: Root, frame: Callable[[list[Any]], pd.DataFrame],
-                      legacy: Callable[[], pd.DataFrame], still_works: str) -> Checked[pd.DataFrame]:
-    from seqattn.sweeps.cells import CellResult
-
-    path = run_dir(run_id, root) / CELLS_FILE
-    if not path.exists():  # not started, or a comparison saved before cells.jsonl
-        return checked(legacy, frame([]), still_works)
-    try:
-        cells, problems = scan_json_lines(path, CellResult.from_dict)
-    except RunError as exc:
-        return Checked(frame([]), f"{exc}; {still_works}")
-    value = frame(sorted(cells, key=lambda c: c.index))
-    if problems:
-        return Checked(value, f"{describe_bad_lines(CELLS_FILE, problems)}: skipped; the other cells are shown")
-    return Checked(value)
-
-
-def cells_checked(run_id: str, root: Root = None) -> Checked[pd.DataFrame]:
-    """A comparison's or sweep's finished cells; corrupt lines are skipped and reported."""
-    from seqattn.sweeps.grid import results_frame
-
-    return _cell_log_checked(run_id, root, results_frame, lambda: cells_of(run_id, root),
-                             "its finished cells cannot be shown; the run's settings and status are unaffected")
-
-
-def cell_losses_checked(run_id: str, root: Root = None) -> Checked[pd.DataFrame]:
-    """Loss curves of finished cells; corrupt lines are skipped and reported."""
-    from seqattn.sweeps.grid import losses_frame
-
-    return _cell_log_checked(run_id, root, losses_frame, lambda: cell_losses_of(run_id, root),
-                             "the loss curves cannot be shown; the results table is unaffected")

@@ -6,8 +6,8 @@ The dashboard's server keeps one process ready instead
 (``python -m seqattn.speed.warm_pool``): it has imported TensorFlow, fitted its
 threads, and prepared the job most likely to come (:mod:`seqattn.speed.warm_start`):
 at first the Train form's defaults, then the job last started (the same click
-again); then it waits on its stdin. :func:`hand_off`
-gives it a run directory; from there it is exactly the process
+again); then it waits on its stdin. :meth:`WarmPool.launch` (the launcher the dashboard
+hands to :func:`seqattn.jobs.control.start`) gives it a run directory; from there it is exactly the process
 :func:`seqattn.jobs.control.launch_worker` would have started (``seqattn.jobs.worker``:
 budget, slot, watchdog, cancel, heartbeat), with its output in the run's log.
 
@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seqattn.jobs.control import launch_worker, worker_env
 from seqattn.processes import reap_in_background
 
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
@@ -103,8 +104,6 @@ class WarmPool:
                 self._process = self._spawn(after)
 
     def _spawn(self, after: int | None) -> subprocess.Popen[bytes] | None:
-        from seqattn.jobs.control import worker_env
-
         command = [sys.executable, "-m", "seqattn.speed.warm_pool", str(self.folder), "--job", json.dumps(self.job)]
         if after is not None:
             command += ["--after", str(after)]
@@ -127,8 +126,6 @@ class WarmPool:
             process, self._process = self._process, None
             pid = None
             if process is not None and process.poll() is None and process.stdin is not None:
-                from seqattn.jobs.control import worker_env
-
                 message = {"directory": str(directory.resolve()), "env": worker_env()}
                 try:
                     process.stdin.write((json.dumps(message) + "\n").encode())
@@ -140,6 +137,11 @@ class WarmPool:
             self.job = job or self.job
             self._process = self._spawn(after=pid)
         return pid
+
+    def launch(self, directory: Path) -> int:
+        """A launcher for :func:`seqattn.jobs.control.start`: the warm process takes the run, else a new one starts."""
+        pid = self.hand_off(directory)
+        return pid if pid is not None else launch_worker(directory)
 
     def close(self) -> None:
         """Let the waiting process exit (its stdin closes)."""
@@ -171,12 +173,6 @@ def start(root: str | os.PathLike[str] | None = None, job: dict[str, Any] | None
         pool = _pool
     pool.ensure()
     return pool
-
-
-def hand_off(directory: Path) -> int | None:
-    """Give a run to this process's warm process, if a pool was started; returns its pid or None."""
-    pool = _pool
-    return pool.hand_off(directory) if pool is not None else None
 
 
 # --- the warm process -------------------------------------------------------------------------
