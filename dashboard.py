@@ -1,104 +1,58 @@
-"""seqattn home page: what the experiment is, in one screen.
+"""seqattn's dashboard: the entry point (``streamlit run dashboard.py``, or ``make run``).
 
-Run with ``streamlit run dashboard.py`` (or ``make run``). This page imports no
-TensorFlow, so it appears at once; once it is drawn, a background thread
-(:mod:`ui.warmup`) gets the Explore page ready while the audience reads.
+It declares the pages (:mod:`ui.navigation`: Home, Train, Explore, Compare, Sweep and
+their addresses), draws what every page shares (page config, the sidebar's
+presentation mode and presenter keys: :func:`ui.shell.page_setup`) and runs the chosen
+page behind an error boundary. Then, after the page is drawn:
+
+- once per server (a real ``streamlit run``, not a test's mock runtime), the warm
+  training process (:mod:`seqattn.speed.warm_pool`), whose launcher then starts every
+  job the pages start (:mod:`ui.backend`), so "Train both models" starts at once;
+- after Home or Train, the background warm-up of the Explore page (:mod:`ui.warmup`)
+  and, in the browser, the prefetch of the other pages' scripts (:mod:`ui.prefetch`).
+
+Nothing here imports TensorFlow or pandas, so the first page appears at once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 
 import streamlit as st
 
-from seqattn.diagrams import example_pair_svg
-from seqattn.problem.echo import ProblemConfig, targets_for
-from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
-from ui.shell import link, format_seconds, guarded, page_setup, show_figure
-from ui.text import code
+from seqattn.runs import runs_root
+from ui.backend import use_launcher
+from ui.navigation import PAGES, navigation
 from ui.prefetch import start as prefetch_scripts
+from ui.shell import guarded, page_setup
+from ui.warmup import in_server
 from ui.warmup import start as start_warmup
 
-
-@guarded
-def home() -> None:
-    large = page_setup("Home")
-    st.title("How attention works in a sequence-to-sequence model")
-    st.markdown(
-        "**The echo task.** The input is a sequence of random integers; the model must answer with "
-        "the *first few* of them, then zeros. It is easy to say and surprisingly hard for a plain "
-        "encoder-decoder, which has to squeeze the whole input into one vector before it answers."
-    )
-    problem = ProblemConfig()
-    example = [12, 20, 36, 40, 12]
-    target = targets_for([example], problem)[0].tolist()
-    left, right = st.columns([3, 2])
-    with left:
-        # SVG, not Plotly: part of the page as soon as it arrives (seqattn.diagrams says why).
-        st.markdown(f'<div class="example-pair">{example_pair_svg(example, target, problem.n_out)}</div>', unsafe_allow_html=True)
-        st.caption(
-            f"K = {problem.cardinality} possible integers, input length {problem.n_in}, "
-            f"echo the first {problem.n_out}: {example} → {target}."
-        )
-    with right:
-        st.markdown(
-            "**Baseline (no attention).** An LSTM encoder reads the input into a single state vector; "
-            "an LSTM decoder unrolls that one vector into the output.\n\n"
-            "**Attention.** The decoder looks back at *every* encoder state at each output step and "
-            "learns where to look: the attention heatmap shows it, one row per output step."
-        )
-        link("train", label="Train both models")
-        link("explore", label="Explore predictions and attention")
-        link("compare", label="Compare over repeated runs")
-        link("sweep", label="Sweep the input length")
-    latest_run(large)
-    latest_sweep()
+WARM_UP_AFTER = (PAGES["home"].title, PAGES["train"].title)
 
 
-def latest_run(large: bool) -> None:
-    st.subheader("Latest run")
-    # Trainings only: a sweep, a comparison or a stray folder never stands in for the latest run.
-    runs = list_runs(kind="train")
-    if not runs:
-        st.info(f"No runs yet in {code(runs_root(), 200)}. Start one on the **Train** page: it takes seconds.")
-        return
-    latest = runs[0]
-    created = dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M")
-    cols = st.columns(4)
-    cols[0].metric("State", latest.state)
-    cols[1].metric("Started", created)
-    for col, name in zip(cols[2:], ("baseline", "attention")):
-        if name in latest.accuracy:
-            col.metric(f"{name.capitalize()} exact match", f"{latest.accuracy[name]:.1%}")
-    if latest.state in ("queued", "running"):
-        link("train", label=f"Watch run {latest.id} train", query_params={"run": latest.id})
-    elif latest.usable:
-        link("explore", label=f"Explore run {latest.id}", query_params={"run": latest.id})
-    if latest.elapsed:
-        st.caption(f"Run {code(latest.id)}: {latest.update} updates in {format_seconds(latest.elapsed)}.")
-    per_position = per_position_accuracy(result_checked(latest.id).value) if latest.usable else {}
-    if per_position:
-        # Below the first screen. It also has the browser load Plotly's script while the audience
-        # reads, so Explore's heatmap draws at once after a click on its link.
-        from seqattn.figures import accuracy_by_position_figure
+@st.cache_resource(show_spinner=False)
+def start_warm_pool(root: str) -> bool:
+    """Start the warm training process once per server and start every job with it (False: turned off or failed)."""
+    from seqattn.speed import warm_pool
 
-        st.markdown("**Held-out accuracy at each output step**")
-        figure = accuracy_by_position_figure(per_position, latest.problem.get("n_out"))
-        figure.update_layout(height=340)
-        show_figure(figure, large, key="latest_by_position")
+    try:
+        pool = warm_pool.start(root)
+    except Exception as exc:  # noqa: BLE001  (jobs then start cold, as without the pool)
+        logging.getLogger("seqattn.dashboard").warning("warm training process not started: %s: %s",
+                                                       exc.__class__.__name__, exc)
+        return False
+    if pool is None:
+        return False
+    use_launcher(pool.launch)
+    return True
 
 
-def latest_sweep() -> None:
-    sweeps = list_runs(kind="sweep")
-    if not sweeps:
-        return
-    latest = sweeps[0]
-    planned = latest.extra.get("sweep", {})
-    total = latest.cells_total or len(planned.get("values") or [None]) * int(planned.get("seeds", 1))
-    st.markdown(f"**Latest sweep** {code(latest.id)}: {latest.cells_done} of {total} cells done · {latest.state}")
-    link("sweep", label=f"Open sweep {latest.id}", query_params={"run": latest.id})
-
-
-home()
-start_warmup()  # after the render: the warm training process, the newest run's models, Explore's first answer
-prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)
+page = navigation()
+page_setup(page.title)
+guarded(page.run)()
+if in_server():
+    start_warm_pool(str(runs_root()))
+if page.title in WARM_UP_AFTER:
+    start_warmup()  # Explore's first answer, prepared in a background thread (ui.warmup)
+    prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)

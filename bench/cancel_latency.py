@@ -27,7 +27,7 @@ from seqattn.speed import warm_pool  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
 from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, run_dir  # noqa: E402
-from seqattn.training.loop import TrainConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig()
 LONG = TrainConfig(protocol="batched", updates=50_000, eval_every=1000)  # minutes: never ends by itself here

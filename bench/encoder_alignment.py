@@ -25,10 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from seqattn.evaluation.scoring import held_out_inputs, score  # noqa: E402
+from seqattn.evaluation.scoring import score  # noqa: E402
+from seqattn.training.data import fresh_pairs  # noqa: E402
 from seqattn.model.config import ENCODERS, ModelConfig  # noqa: E402
 from seqattn.problem.echo import ProblemConfig, targets_for  # noqa: E402
-from seqattn.training.loop import TrainConfig, alignment_score, train  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
+from seqattn.evaluation.scoring import alignment_score
+from seqattn.training.session import train
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 EVAL_PAIRS = 1000
@@ -50,7 +53,7 @@ def one_run(encoder: str, seed: int, units: int, updates: int | None) -> dict[st
     started = time.perf_counter()
     result = train(PROBLEM, config, model=ModelConfig(units=units, encoder=encoder), names=("attention",))
     seconds = time.perf_counter() - started
-    inputs = held_out_inputs(PROBLEM, EVAL_PAIRS, EVAL_SEED)
+    inputs, _ = fresh_pairs(PROBLEM, EVAL_PAIRS, EVAL_SEED)
     prediction = Predictor(result.models["attention"])(inputs)
     attention = prediction.attention  # (pairs, steps, n_in)
     return {

@@ -3,7 +3,7 @@
 Trains a few problem sizes for a few updates, each in a fresh subprocess (as a
 job's worker does: TensorFlow threads fitted, XLA on, a final evaluation of
 1000 held-out pairs), and prints the process's peak RSS beside the estimate and
-the seconds per update beside :func:`seqattn.sweeps.grid.estimate_update_seconds`.
+the seconds per update beside :func:`seqattn.training.cost.estimate_update_seconds`.
 With ``--fit`` it also fits the memory model's factors (non-negative least
 squares of the peak on the features of :func:`seqattn.training.budget.memory_terms`).
 
@@ -66,10 +66,11 @@ def child(spec: dict) -> None:
 
     import psutil
 
-    from seqattn.sweeps.cells import fit_threads_to_process
+    from seqattn.training.threads import fit_threads_to_process
     from seqattn.model.config import ModelConfig
     from seqattn.problem.echo import ProblemConfig
-    from seqattn.training.loop import TrainConfig, train
+    from seqattn.training.config import TrainConfig
+    from seqattn.training.session import train
 
     process = psutil.Process()
     peak = [process.memory_info().rss]
@@ -122,7 +123,7 @@ def run_size(size: tuple[int, ...], updates: int, timeout: float) -> dict | None
 def configs(record: dict):
     from seqattn.model.config import ModelConfig
     from seqattn.problem.echo import ProblemConfig
-    from seqattn.training.loop import TrainConfig
+    from seqattn.training.config import TrainConfig
 
     problem = ProblemConfig(record["cardinality"], record["n_in"], record["n_out"])
     train = TrainConfig(protocol="batched", updates=record["updates"], batch_size=record["batch"])
@@ -167,7 +168,7 @@ def main() -> None:
         child(json.loads(args.child))
         return
     from seqattn.training.budget import estimate_peak_bytes
-    from seqattn.sweeps.grid import estimate_update_seconds
+    from seqattn.training.cost import estimate_update_seconds
 
     print(f"{'K':>5} {'n_in':>5} {'n_out':>5} {'units':>5} {'batch':>5} | {'peak GiB':>8} {'est GiB':>8} "
           f"{'ratio':>5} | {'s/update':>8} {'est s/up':>8} | {'wall s':>6}", flush=True)

@@ -34,7 +34,7 @@ from seqattn.jobs import control as jobs  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
 from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import list_runs, run_dir  # noqa: E402
-from seqattn.training.loop import TrainConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 MODEL = ModelConfig(units=8)

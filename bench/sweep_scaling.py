@@ -4,7 +4,7 @@ Prints both wall times and the speedup, the pure training seconds of a cell, the
 of a task (cell wall time minus its pure training; the scheduler round trip of a trivial
 task) and how the wall time scales with N workers. ``--calibrate`` instead times updates of
 both models at a few sizes, single-threaded like a sweep worker, and prints fitted values for
-the cost-model constants of ``seqattn/sweep.py`` (it edits nothing); ``--calibrate --no-jit`` fits
+the cost-model constants of ``seqattn/training/cost.py`` (it edits nothing); ``--calibrate --no-jit`` fits
 the model of cells trained without XLA (``GRAPH_COSTS``), the sweep's default.
 
 Run: ``.venv/bin/python bench/sweep_scaling.py`` (5 to 8 minutes on 2 cores: the 8 cells run twice) or
@@ -29,11 +29,14 @@ import numpy as np  # noqa: E402
 
 from seqattn.sweeps import cluster
 from seqattn.sweeps import grid as sweep  # noqa: E402
-from seqattn.sweeps.cells import CellResult, CellSpec, fit_threads_to_process, train_cell  # noqa: E402
+from seqattn.training import cost  # noqa: E402
+from seqattn.speed.setups import FastSetups  # noqa: E402
+from seqattn.sweeps.cells import CellResult, CellSpec, train_cell  # noqa: E402
+from seqattn.training.threads import fit_threads_to_process
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells  # noqa: E402
 from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.training.loop import TrainConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 # (units, batch size, n_in) of the calibration cells, on the seed problem's cardinality.
@@ -54,7 +57,7 @@ def timed_cell(spec: CellSpec, stop: Any = None, on_progress: Any = None) -> Cel
         if on_progress is not None:
             on_progress(progress)
 
-    result = train_cell(spec, stop, record)
+    result = train_cell(spec, stop, record, setups=FastSetups())
     (first_update, first_elapsed), (last_update, last_elapsed) = marks[0], marks[-1]
     pace = (last_elapsed - first_elapsed) / max(1, last_update - first_update)
     result.train_seconds = pace * result.updates_done  # type: ignore[attr-defined]
@@ -75,7 +78,7 @@ def timed_run(backend: Any, cells: list[CellSpec]) -> tuple[float, list[CellResu
     backend = dataclasses.replace(backend, task=timed_cell)
     started = time.perf_counter()
     try:
-        results, _ = run_cells(cells, backend)
+        results, _ = run_cells(cells, backend, setups=FastSetups())
     finally:
         backend.close()
     wall = time.perf_counter() - started
@@ -173,7 +176,7 @@ def calibrate(args: argparse.Namespace) -> None:
         rows.append((work, steps, per_update, result.seconds - result.train_seconds))  # type: ignore[attr-defined]
         print(f"units {units:3} batch {batch} n_in {n_in:2}: work {work:.2e}, {per_update * 1000:6.2f} ms/update, "
               f"cell fixed {rows[-1][3]:5.2f} s (build, trace{', compile' if args.jit else ''}, one evaluation); "
-              f"the model says {sweep.estimate_update_seconds(problem, config, model) * 1000:6.2f} ms/update")
+              f"the model says {cost.estimate_update_seconds(problem, config, model) * 1000:6.2f} ms/update")
     # Evaluations are not in the cost model: show their share at the protocol's default cadence.
     config = TrainConfig(protocol="batched", updates=args.updates, jit_compile=args.jit)
     result = timed_cell(CellSpec(index=0, problem=PROBLEM, train=config))
@@ -185,10 +188,10 @@ def calibrate(args: argparse.Namespace) -> None:
     terms = np.column_stack([np.ones_like(works), steps, works])
     (a, b, c), *_ = np.linalg.lstsq(terms, seconds, rcond=None)
     d, e = np.polyfit(steps, fixed, 1)[::-1]
-    current = sweep.cost_model(config)
+    current = cost.cost_model(config)
     print()
     print(f"fitted (1 thread, this machine, XLA {'on' if args.jit else 'off'}); current values of "
-          f"seqattn/sweep.py's {'XLA_COSTS' if args.jit else 'GRAPH_COSTS'} in brackets:")
+          f"seqattn/training/cost.py's {'XLA_COSTS' if args.jit else 'GRAPH_COSTS'} in brackets:")
     print(f"update_fixed={a:.2e} [{current.update_fixed:.2e}], update_per_step={b:.2e} [{current.update_per_step:.2e}], "
           f"update_per_work={c:.2e} [{current.update_per_work:.2e}]")
     print(f"cell_fixed={d:.1f} [{current.cell_fixed:.1f}], cell_per_step={e:.2f} [{current.cell_per_step:.2f}]")

@@ -22,10 +22,11 @@ from pathlib import Path
 os.environ["SEQATTN_XLA_CACHE"] = "off"  # before seqattn starts TensorFlow: time a fresh machine's compile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqattn.sweeps.cells import CellSpec, fit_threads_to_process, train_cell  # noqa: E402
+from seqattn.sweeps.cells import CellSpec, train_cell  # noqa: E402
+from seqattn.training.threads import fit_threads_to_process
 from seqattn.model.config import ModelConfig  # noqa: E402
 from seqattn.problem.echo import ProblemConfig  # noqa: E402
-from seqattn.training.loop import TrainConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 SEEDS = 3  # the Sweep form's default seeds per value
 

@@ -21,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from seqattn.problem.echo import ProblemConfig, make_batch  # noqa: E402
-from seqattn.training.loop import TrainConfig, build_models, train  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
+from seqattn.training.setup import build_models
+from seqattn.training.session import train
 
 PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 

@@ -39,7 +39,7 @@ from seqattn.speed import xla_cache  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
 from seqattn.problem.echo import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, read_progress, run_dir  # noqa: E402
-from seqattn.training.loop import TrainConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 CLICKED = ProblemConfig(n_in=10)  # not the form's default n_in of 5, so nothing prepared serves it
 RECIPE = TrainConfig(protocol="batched", updates=5_000, eval_every=1_000)

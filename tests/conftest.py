@@ -12,17 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from seqattn.speed import xla_cache
+
 # The session's own XLA cache (seqattn.speed.xla_cache), set before seqattn is imported: the test processes
 # share the programs they compile, and none comes from the user's cache, so a run here is as cold as on
 # a fresh machine. pytest-xdist's workers inherit it; the process that made it removes it.
 if "SEQATTN_XLA_CACHE" not in os.environ:
     os.environ["SEQATTN_XLA_CACHE"] = tempfile.mkdtemp(prefix="seqattn-test-xla-")
     atexit.register(shutil.rmtree, os.environ["SEQATTN_XLA_CACHE"], ignore_errors=True)
+# The test session is an entry point, as the dashboard and the CLI are: it turns the cache on
+# (and TensorFlow's start-up chatter off) for itself and every process it starts.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+xla_cache.enable()
 
 from seqattn.jobs import control as jobs  # noqa: E402
-from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
-from seqattn.training.loop import TrainConfig
+from seqattn.model.config import ModelConfig  # noqa: E402
+from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.training.config import TrainConfig  # noqa: E402
 
 TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)
 
@@ -67,3 +73,17 @@ def fake_trainer(monkeypatch):
     """Workers started from here train nothing: tests/fake_trainer replaces the trainer (for page tests)."""
     here = Path(__file__).resolve().parent
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(here / "fake_trainer"), str(here.parent)]))
+
+
+@pytest.fixture()
+def fake_backend():
+    """Jobs a page starts are played in this process by tests/fake_trainer/launcher.py (through the jobs seam,
+    :func:`ui.backend.use_launcher`): no worker process, no training. Hold them with ``fake_backend.hold()``."""
+    from fake_trainer.launcher import FakeLauncher
+    from ui import backend
+
+    launcher = FakeLauncher()
+    backend.use_launcher(launcher)
+    yield launcher
+    backend.use_launcher(None)
+    launcher.join()

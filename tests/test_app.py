@@ -1,7 +1,13 @@
-"""The dashboard's pages, driven by Streamlit's AppTest (no browser)."""
+"""The dashboard's pages, driven by Streamlit's AppTest (no browser).
+
+Widgets are found by key (labels may be reworded; keys are the pages' interface). A page that starts a
+job starts it through the jobs seam, where the ``fake_backend`` fixture plays it without training.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +20,8 @@ from seqattn.runs import list_runs
 
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120  # TensorFlow is slow to import
-PAGES = ["dashboard.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py", "pages/4_Sweep.py"]
+PAGES = ["dashboard.py", "pages/home.py", "pages/1_Train.py", "pages/2_Explore.py", "pages/3_Compare.py",
+         "pages/4_Sweep.py"]
 
 
 def app(path: str, **params: str) -> AppTest:
@@ -27,8 +34,9 @@ def app(path: str, **params: str) -> AppTest:
     return at.run()
 
 
-def labels(elements) -> list[str]:
-    return [e.label for e in elements]
+def has(elements, key: str) -> bool:
+    """Whether a widget with ``key`` is on the page (``at.button(key=...)`` raises when it is not)."""
+    return any(e.key == key for e in elements)
 
 
 def no_exception(at: AppTest) -> None:
@@ -51,7 +59,7 @@ def test_every_page_renders_with_no_runs(runs, path):
     assert at.title, "page has a title"
     if path.endswith("Explore.py"):
         assert any("No finished runs" in i.value for i in at.info)
-    if path == "dashboard.py":
+    if path in ("dashboard.py", "pages/home.py"):
         assert any("No runs yet" in i.value for i in at.info)
         # The echo task's example is an SVG diagram, not a Plotly chart (it is drawn with the page).
         assert any('role="img"' in m.value and "Echo task example" in m.value for m in at.markdown)
@@ -79,15 +87,15 @@ def set_number(at: AppTest, key: str, value) -> None:
 
 
 def start_from(at: AppTest, button: str) -> str:
-    """Click a start button and return the run id the page put in the URL."""
-    next(b for b in at.button if b.label == button).click().run()
+    """Click the start button keyed ``button`` and return the run id the page put in the URL."""
+    at.button(key=button).click().run()
     no_exception(at)
     run_id = at.query_params["run"]
     return run_id[0] if isinstance(run_id, list) else run_id
 
 
 def fill_and_start(at: AppTest, numbers: dict[str, int], button: str) -> str:
-    """Set the form's number inputs (by key), click ``button``; returns the new run's id."""
+    """Set the form's number inputs and click ``button`` (by key); returns the new run's id."""
     for key, value in numbers.items():
         set_number(at, key, value)
     at.run()
@@ -104,28 +112,33 @@ def test_invalid_config_shows_message_and_starts_nothing(runs):
     at.run()
     no_exception(at)
     assert any("n_out must be from 1 to 3; got 5" in e.value.replace("\\", "") for e in at.error)
-    button = next(b for b in at.button if b.label == "Train both models")
-    assert button.disabled
+    assert at.button(key="train_start").disabled
     assert list_runs(runs) == []
 
 
-def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_trainer):
+def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_backend):
+    fake_backend.hold()  # running until released: the live view first
     at = app("pages/1_Train.py")
-    run_id = fill_and_start(at, TINY_TRAIN_FORM, "Train both models")
+    run_id = fill_and_start(at, TINY_TRAIN_FORM, "train_start")
     assert [r.id for r in list_runs(runs)] == [run_id]
-    deadline = time.monotonic() + 180
+    assert [d.name for d in fake_backend.launched] == [run_id], "started through the jobs seam"
+    meta = json.loads((runs / run_id / "run.json").read_text())
+    assert meta["problem"]["cardinality"] == 10 and meta["model"]["units"] == 8, "the form's values reached the job"
+    assert has(at.button, "cancel_run") and at.get("progress"), "the live view"
+    fake_backend.release()
+    deadline = time.monotonic() + 60
     while jobs.status(run_id, runs).active:
         assert time.monotonic() < deadline
         at.run()
         no_exception(at)
-        time.sleep(0.5)
+        time.sleep(0.2)
     at.run()
     no_exception(at)
     assert any("Done" in s.value for s in at.success)
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     loss = next(spec for spec in charts if "cross-entropy" in spec)
     assert '"Baseline (no attention)"' in loss and '"Attention"' in loss
-    assert labels(at.button).count("Train both models") == 0  # a refresh shows this run, not a new form
+    assert not has(at.button, "train_start")  # a refresh shows this run, not a new form
     assert len(list_runs(runs)) == 1
 
 
@@ -134,7 +147,7 @@ def test_explore_shows_predictions_and_a_heatmap_matching_the_input(saved_run, m
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
     at = app("pages/2_Explore.py", run=run_id, seq="3,1,4,1,5")
     no_exception(at)
-    assert at.text_input[0].value == "3,1,4,1,5"
+    assert at.text_input(key="_seq_widget").value == "3,1,4,1,5"
     table = at.dataframe[0].value
     assert list(table.index) == ["Input", "Expected", "Baseline (no attention)", "Attention"]
     assert list(table.loc["Input"]) == ["3", "1", "4", "1", "5"]
@@ -174,24 +187,26 @@ def test_bad_inputs_show_errors_and_keep_the_run(saved_run, monkeypatch):
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
     at = app("pages/2_Explore.py", run=run_id, seq="3,1,4,1,5")
     for text, message in BAD_INPUTS:
-        at.text_input[0].set_value(text).run()
+        at.text_input(key="_seq_widget").set_value(text).run()
         no_exception(at)
         shown = [e.value.replace("\\", "") for e in at.error]  # messages escape Markdown with backslashes
         assert any(message in e for e in shown), (text[:20], shown)
-        assert at.selectbox[0].value == run_id
+        assert at.selectbox(key="_run_select").value == run_id
         assert at.dataframe, "the last valid answer stays on the page"
-    at.text_input[0].set_value("2 2 2 2 2").run()
+    at.text_input(key="_seq_widget").set_value("2 2 2 2 2").run()
     assert not at.error
 
 
-def test_compare_with_two_repeats_produces_the_table(runs, fake_trainer):
+def test_compare_with_two_repeats_produces_the_table(runs, fake_backend):
     at = app("pages/3_Compare.py")
     set_number(at, "compare_repeats", 2)
     at.radio(key="compare_protocol").set_value("Batched (fast)")
     at.run()
     run_id = fill_and_start(at, {"compare_cardinality": 8, "compare_units": 8, "compare_updates_batched": 40,
-                                 "compare_batch_batched": 8}, "Run comparison")
-    wait_done(run_id, runs, timeout=240)
+                                 "compare_batch_batched": 8}, "compare_start")
+    assert [d.name for d in fake_backend.launched] == [run_id], "started through the jobs seam"
+    assert json.loads((runs / run_id / "run.json").read_text())["repeats"] == 2
+    wait_done(run_id, runs, timeout=60)
     at.run()
     no_exception(at)
     table = at.dataframe[0].value
@@ -200,12 +215,30 @@ def test_compare_with_two_repeats_produces_the_table(runs, fake_trainer):
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
 
 
-@pytest.mark.parametrize("path", ["pages/1_Train.py", "pages/3_Compare.py"])
-def test_a_malformed_run_in_the_url_is_explained_not_raised(runs, path):
+@pytest.mark.parametrize("path, start", [("pages/1_Train.py", "train_start"), ("pages/3_Compare.py", "compare_start")])
+def test_a_malformed_run_in_the_url_is_explained_not_raised(runs, path, start):
     at = app(path, run="../../etc")
     no_exception(at)
     assert any("not a run id" in e.value for e in at.error)
-    assert any(b.label in ("Train both models", "Run comparison") for b in at.button)
+    assert has(at.button, start), "the form instead"
+
+
+@pytest.mark.parametrize("path, start, noun", [("pages/1_Train.py", "train_start", "training"),
+                                                ("pages/3_Compare.py", "compare_start", "comparison")])
+def test_a_run_of_another_page_or_a_missing_one_is_explained_with_the_form(runs, path, start, noun):
+    from test_damaged_runs import fake_done_run, fake_running_run
+
+    other = fake_running_run(runs, kind="sweep", sweep={"axis": "n_in", "values": [3, 4], "seeds": 1})
+    at = app(path, run=other)
+    no_exception(at)
+    assert any(f"it is a sweep run, not a {noun}" in e.value for e in at.error), [e.value for e in at.error]
+    assert has(at.button, start) and not has(at.button, "cancel_run")
+    missing = fake_done_run(runs)
+    shutil.rmtree(runs / missing)
+    at = app(path, run=missing)
+    no_exception(at)
+    assert any("no longer in" in e.value for e in at.error), [e.value for e in at.error]
+    assert has(at.button, start)
 
 
 def test_explore_with_an_unknown_run_falls_back_to_the_latest(saved_run, monkeypatch):
@@ -214,7 +247,7 @@ def test_explore_with_an_unknown_run_falls_back_to_the_latest(saved_run, monkeyp
     at = app("pages/2_Explore.py", run="20000101-000000-abcdef")
     no_exception(at)
     assert any("not a finished run" in w.value for w in at.warning)
-    assert at.selectbox[0].value == run_id
+    assert at.selectbox(key="_run_select").value == run_id
 
 
 def test_presentation_mode_enlarges_figures_and_survives_page_changes(runs):
@@ -225,12 +258,12 @@ def test_presentation_mode_enlarges_figures_and_survives_page_changes(runs):
     fake_done_run(runs)  # the home page's chart is the latest run's accuracy at each output step
     at = app("dashboard.py")
     normal = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
-    at.sidebar.toggle[0].set_value(True).run()
+    at.sidebar.toggle(key="present").set_value(True).run()
     no_exception(at)
     large = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"]
     assert large > normal
     at.switch_page("pages/1_Train.py").run()
-    assert at.sidebar.toggle[0].value is True
+    assert at.sidebar.toggle(key="present").value is True
 
 
 def test_the_replay_steps_back_and_forward_with_the_arrow_buttons(saved_run, monkeypatch):
@@ -273,23 +306,24 @@ def test_the_log_scale_stays_on_from_the_live_view_to_a_finished_run(runs):
     finished, running = fake_done_run(runs), fake_running_run(runs)
     at = app("pages/1_Train.py", run=running)
     no_exception(at)
-    assert any(b.label == "Cancel" for b in at.button), "the live view"
+    assert has(at.button, "cancel_run"), "the live view"
     at.toggle(key="log_loss").set_value(True).run()
     at.query_params["run"] = finished  # as when the run ends and the page shows its summary
     at.run()
     no_exception(at)
-    assert not any(b.label == "Cancel" for b in at.button), "the finished view"
+    assert not has(at.button, "cancel_run"), "the finished view"
     assert at.toggle(key="log_loss").value is True
     loss = next(json_module.loads(c.proto.spec) for c in at.get("plotly_chart") if "cross-entropy" in c.proto.spec)
     assert loss["layout"]["yaxis"]["type"] == "log"
 
 
-def test_train_another_comes_back_with_the_settings_just_used(runs, fake_trainer):
+def test_train_another_comes_back_with_the_settings_just_used(runs, fake_backend):
     at = app("pages/1_Train.py")
-    run_id = fill_and_start(at, {**TINY_TRAIN_FORM, "train_cardinality": 12}, "Train both models")
+    run_id = fill_and_start(at, {**TINY_TRAIN_FORM, "train_cardinality": 12}, "train_start")
     wait_done(run_id, runs, timeout=60)
     at.run()
-    next(b for b in at.button if b.label == "Train another").click().run()
+    assert at.button(key="new_run").label == "Train another"
+    at.button(key="new_run").click().run()
     no_exception(at)
     assert at.number_input(key="train_cardinality").value == 12
     assert at.number_input(key="train_units").value == 8

@@ -15,7 +15,7 @@ from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import create_run, list_runs
 from seqattn.sweeps.grid import SweepConfig, grid_cells
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The job: grew a worker from 0.6 to 9 GiB in 22 s on a 23 GiB machine.

@@ -191,7 +191,7 @@ def test_train_with_a_bidirectional_encoder_records_it(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["train", "compare"])
 def test_encoder_option_defaults_to_the_tutorials(command):
-    from seqattn.cli.commands import _model_config, build_parser
+    from seqattn.cli.options import build_parser, model_config_of_args as _model_config
 
     assert _model_config(build_parser().parse_args([command])).encoder == "unidirectional"
     chosen = build_parser().parse_args([command, "--encoder", "bidirectional"])
@@ -199,7 +199,7 @@ def test_encoder_option_defaults_to_the_tutorials(command):
 
 
 def test_sweep_settings_carry_the_encoder():
-    from seqattn.cli.commands import build_parser, sweep_settings
+    from seqattn.cli.options import build_parser, sweep_settings
 
     args = build_parser().parse_args(["sweep", "--units", "8,16", "--n-in", "4", "--encoder", "bidirectional"])
     _, _, model, sweep = sweep_settings(args)
@@ -209,7 +209,7 @@ def test_sweep_settings_carry_the_encoder():
 
 
 def test_sweeps_train_without_xla_unless_asked_and_single_trainings_with_it():
-    from seqattn.cli.commands import _train_config, build_parser, sweep_settings
+    from seqattn.cli.options import build_parser, sweep_settings, train_config_of as _train_config
 
     parse = build_parser().parse_args
     assert sweep_settings(parse(["sweep"]))[1].jit_compile is False

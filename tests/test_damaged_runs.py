@@ -36,7 +36,7 @@ from seqattn.runs import (
     update_status,
 )
 from seqattn.runs.layout import model_path
-from seqattn.training.loop import Progress
+from seqattn.training.progress import Progress
 from tests.test_app import app, no_exception
 from ui.text import code, plain
 

@@ -11,8 +11,9 @@ from seqattn.configuration import DictConfig, Setting, check_settings, setting, 
 from seqattn.model.config import ENCODERS, ModelConfig, model_config_of
 from seqattn.problem.echo import ProblemConfig
 from seqattn.runs.summary import RunSummary
-from seqattn.sweeps.grid import SweepConfig, estimate_cell_seconds, estimate_update_seconds, grid_cells
-from seqattn.training.loop import TrainConfig
+from seqattn.sweeps.grid import SweepConfig, grid_cells
+from seqattn.training.cost import estimate_cell_seconds, estimate_update_seconds
+from seqattn.training.config import TrainConfig
 
 PROBLEM = ProblemConfig(cardinality=8, n_in=4, n_out=2)
 
@@ -98,7 +99,7 @@ def test_bidirectional_cells_are_estimated_dearer_and_carry_the_encoder() -> Non
 
 @pytest.fixture(scope="module")
 def trained_bidirectional():
-    from seqattn.training.loop import train
+    from seqattn.training.session import train
 
     config = TrainConfig(protocol="batched", seed=2, updates=30, eval_size=50, jit_compile=False)
     return train(PROBLEM, config, model=ModelConfig(units=8, encoder="bidirectional"))

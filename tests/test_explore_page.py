@@ -50,23 +50,23 @@ def highlighted_row(fig: dict) -> int:
 
 def test_output_step_moves_with_the_slider_and_the_arrow_buttons(explore):
     at = explore
-    step = at.slider(key="_step")
-    assert step.label == "Output step" and (step.min, step.max, step.value) == (1, 5, 1)
+    step = at.select_slider(key="step")
+    assert step.label == "Output step" and [int(o) for o in step.options] == [1, 2, 3, 4, 5] and step.value == 1
     assert highlighted_row(chart(at, "attention_heatmap")) == 1
     at.button(key="step_forward").click().run()
     no_exception(at)
-    assert at.slider(key="_step").value == 2
+    assert at.select_slider(key="step").value == 2
     assert highlighted_row(chart(at, "attention_heatmap")) == 2
-    at.slider(key="_step").set_value(5).run()
+    at.select_slider(key="step").set_value(5).run()
     at.button(key="step_forward").click().run()  # stays on the last step
-    assert at.slider(key="_step").value == 5
+    assert at.select_slider(key="step").value == 5
     at.button(key="step_back").click().run()
-    assert at.slider(key="_step").value == 4
+    assert at.select_slider(key="step").value == 4
 
 
 def test_step_bars_show_that_rows_attention_and_the_top_tokens(explore):
     at = explore
-    at.slider(key="_step").set_value(2).run()
+    at.select_slider(key="step").set_value(2).run()
     heatmap = chart(at, "attention_heatmap")
     z = array(next(t for t in heatmap["data"] if t["type"] == "heatmap")["z"])
     bars = chart(at, "step_bars")["data"][0]

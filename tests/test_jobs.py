@@ -26,7 +26,7 @@ from seqattn.runs import (
     run_dir,
     validate_run_id,
 )
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
 
 MODEL = ModelConfig(units=8)
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def test_lifecycle_queued_running_done_with_history_and_models(root):
 def test_save_then_load_gives_identical_predictions(root):
     from seqattn.model.builders import Predictor
     from seqattn.runs import create_run, save_result
-    from seqattn.training.loop import train
+    from seqattn.training.session import train
 
     config = tiny(updates=30)
     result = train(PROBLEM, config, model=MODEL)
@@ -179,12 +179,12 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
         "import seqattn.sweeps.cells\n"
-        "import seqattn.training.loop\n"
+        "import seqattn.training.session\n"
+        "import seqattn.training.threads\n"
         "def train(*args, **kwargs):\n"
         "    raise RuntimeError('the disk is on fire')\n"
-        "seqattn.training.loop.train = train\n"
-        "seqattn.training.loop.build_models = lambda *args, **kwargs: {}\n"
-        "seqattn.sweeps.cells.fit_threads_to_process = lambda threads=None: None\n"
+        "seqattn.training.session.train = train\n"
+        "seqattn.training.threads.fit_threads_to_process = lambda threads=None: None\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     run_id = jobs.start(PROBLEM, model=MODEL, train=tiny())

@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 from seqattn.model.attention import AttentionDecoder
-from seqattn.evaluation.scoring import Accuracy, evaluate, held_out_inputs, score
+from seqattn.evaluation.held_out import evaluate
+from seqattn.evaluation.scoring import Accuracy, score
+from seqattn.training.data import fresh_pairs
 from seqattn.model.builders import Predictor, build_attention, build_baseline, build_model, has_attention
 from seqattn.problem.echo import ProblemConfig, make_batch
 from seqattn.model.config import ModelConfig
-from seqattn.training.loop import TrainConfig, train
+from seqattn.training.config import TrainConfig
+from seqattn.training.session import train
 
 PADDED = ProblemConfig(cardinality=7, n_in=5, n_out=2, pad_target=True)
 UNPADDED = ProblemConfig(cardinality=7, n_in=5, n_out=2, pad_target=False)
@@ -158,17 +161,18 @@ def test_score_rejects_mismatched_shapes() -> None:
 @pytest.mark.parametrize("kind", ["baseline", "attention"])
 def test_evaluate_on_a_model(models, kind: str) -> None:
     model = models[(kind, True)]
-    acc = evaluate(model, PADDED, n=50, seed=9, batch_size=16)
+    inputs, targets = fresh_pairs(PADDED, 50, 9)
+    acc = evaluate(Predictor(model), inputs, targets, batch_size=16)
     assert acc.n == 50
     assert len(acc.per_position) == 5
     assert 0.0 <= acc.exact_match <= min(acc.per_position) <= 1.0
-    # Same as scoring the predictions by hand on the same held-out pairs.
+    # Same as scoring the predictions by hand on the same fresh pairs.
     batch = make_batch(PADDED, 50, np.random.default_rng(9))
-    np.testing.assert_array_equal(held_out_inputs(PADDED, 50, 9), batch.inputs)
+    np.testing.assert_array_equal(inputs, batch.inputs)
     manual = score(Predictor(model)(batch.inputs).tokens, batch.targets)
     assert acc == manual
-    # Batch size does not matter, and a Predictor works in place of the model.
-    assert evaluate(Predictor(model), PADDED, n=50, seed=9, batch_size=1000) == manual
+    # Batch size does not matter.
+    assert evaluate(Predictor(model), inputs, targets, batch_size=1000) == manual
 
 
 # --------------------------------------------------------------------------- learning
@@ -203,9 +207,10 @@ def test_attention_clearly_beats_the_baseline(race) -> None:
 
 def test_trained_models_agree_with_evaluate(race) -> None:
     # The trainer's held-out accuracy is in line with a fresh evaluation.
-    fresh = evaluate(race.models["attention"], LEARN_PROBLEM, n=500, seed=77)
+    inputs, targets = fresh_pairs(LEARN_PROBLEM, 500, 77)
+    fresh = evaluate(Predictor(race.models["attention"]), inputs, targets)
     assert fresh.exact_match >= 0.9
-    fresh_baseline = evaluate(race.models["baseline"], LEARN_PROBLEM, n=500, seed=77)
+    fresh_baseline = evaluate(Predictor(race.models["baseline"]), inputs, targets)
     assert fresh.exact_match - fresh_baseline.exact_match >= 0.4
 
 

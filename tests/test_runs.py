@@ -30,7 +30,7 @@ from seqattn.runs import (
     run_dir,
     update_status,
 )
-from seqattn.training.loop import Progress
+from seqattn.training.progress import Progress
 
 PROBLEM = ProblemConfig(cardinality=6, n_in=4, n_out=2)
 V1_COLUMNS = ("update,total,samples,elapsed,loss_baseline,loss_attention,smoothed_baseline,smoothed_attention,"

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from seqattn import figures as F
-from seqattn.figures.heatmap import CLICK_LAYER_NAME
+from seqattn.figures import CLICK_LAYER_NAME
 
 INPUTS = [12, 20, 36, 40, 12]
 OUTPUTS = [12, 20, 0, 0, 7]
@@ -269,69 +269,6 @@ def test_heatmap_hover_has_positions_tokens_and_4_decimal_weight():
     att[4] = [0.1, 0.2, 0.3, 0.123456, 0.276544]
     text = F.attention_heatmap(att, INPUTS, OUTPUTS, n_out=2).data[0].text[4][3]
     assert "output step 5 (predicts 7)" in text and "input position 4 (token 40)" in text and "p = 0.1235" in text
-
-
-# --------------------------------------------------------------------------- clicked_cell
-
-
-def _event(*points) -> dict:
-    return {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
-
-
-def test_clicked_cell_reads_the_first_point_with_customdata():
-    click = {"curve_number": 1, "point_number": 7, "point_index": 7, "x": 4, "y": 2, "customdata": [1, 3]}
-    assert F.clicked_cell(_event(click)) == (1, 3)
-    # The inner selection alone, floats from JSON, and a point without customdata first.
-    outline = {"curve_number": 2, "point_index": 0, "x": 1, "y": 1}
-    assert F.clicked_cell({"points": [outline, {"customdata": [2.0, 0.0]}]}) == (2, 0)
-
-
-class _AttributeDict(dict):
-    """Like Streamlit's PlotlyState: a dict whose keys are also attributes (importing streamlit here would
-    change plotly's default template for the other figure tests)."""
-
-    def __getattr__(self, key):
-        try:
-            value = self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-        return _AttributeDict(value) if isinstance(value, dict) else value
-
-
-class _SelectionObject:
-    def __init__(self, points):
-        self.points = points
-
-
-def test_clicked_cell_reads_attribute_style_events():
-    assert F.clicked_cell(_AttributeDict(_event({"customdata": [0, 4], "x": 5, "y": 1}))) == (0, 4)
-    assert F.clicked_cell(_SelectionObject([{"customdata": (3, 1)}])) == (3, 1)
-    assert F.clicked_cell({"selection": {"points": [{"customdata": np.array([2, 2])}]}}) == (2, 2)
-
-
-@pytest.mark.parametrize(
-    "selection",
-    [
-        None,
-        {},
-        [],
-        "points",
-        _event(),
-        {"selection": None},
-        {"selection": {"points": None}},
-        {"selection": {"points": "nope"}},
-        _event({"x": 1, "y": 2}),
-        _event({"customdata": None}),
-        _event({"customdata": [1]}),
-        _event({"customdata": "12"}),
-        _event({"customdata": ["a", "b"]}),
-        _event({"customdata": [1.5, 2]}),
-        _event({"customdata": [-1, 2]}),
-        _event(None, 3, "x"),
-    ],
-)
-def test_clicked_cell_tolerates_malformed_selections(selection):
-    assert F.clicked_cell(selection) is None
 
 
 # --------------------------------------------------------------------------- forced attention

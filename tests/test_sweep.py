@@ -21,7 +21,8 @@ import pytest
 
 from seqattn.sweeps import cluster
 from seqattn.jobs import control as jobs
-from seqattn.speed import warm_start
+from seqattn.speed import setups as setups_module
+from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cells import CellResult, downsample_losses
 from seqattn.sweeps.compare import compare
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
@@ -29,15 +30,11 @@ from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs import read_status, run_dir
 from seqattn.sweeps.records import cells_of, read_cells
+from seqattn.training.cost import GRAPH_COSTS, MAX_CELL_SECONDS, XLA_COSTS, cost_model, estimate_cell_seconds
 from seqattn.sweeps.grid import (
-    GRAPH_COSTS,
-    MAX_CELL_SECONDS,
     MAX_CELLS,
     SweepConfig,
-    XLA_COSTS,
     chance_exact_match,
-    cost_model,
-    estimate_cell_seconds,
     estimate_sweep_seconds,
     grid_cells,
     losses_frame,
@@ -45,7 +42,7 @@ from seqattn.sweeps.grid import (
     summary_table,
 )
 from seqattn.model.config import ModelConfig
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
 from test_jobs import wait_for  # the job tests' polling helper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,11 +258,12 @@ def test_chance_exact_match():
 @pytest.mark.parametrize("explicit, repeats", [(False, 2), (True, 1)], ids=["default backend", "local_backend()"])
 def test_comparison_gives_the_numbers_pinned_before_the_executor_refactor(explicit, repeats, monkeypatch):
     made = []
-    real_prepare = warm_start.prepare
-    monkeypatch.setattr(warm_start, "prepare", lambda *args: made.append(args) or real_prepare(*args))
+    monkeypatch.setattr(setups_module, "_kept", None)  # nothing kept from an earlier test
+    real_build = setups_module.build_setup
+    monkeypatch.setattr(setups_module, "build_setup", lambda *args: made.append(args) or real_build(*args))
     backend = local_backend() if explicit else None
     try:
-        outcome = compare(PROBLEM, CONFIG, repeats, model=MODEL, backend=backend)
+        outcome = compare(PROBLEM, CONFIG, repeats, model=MODEL, backend=backend, setups=FastSetups())
     finally:
         if backend is not None:
             backend.close()
@@ -276,7 +274,7 @@ def test_comparison_gives_the_numbers_pinned_before_the_executor_refactor(explic
     assert outcome.results["model"].tolist() == list(MODEL_NAMES) * repeats
     assert len(outcome.losses) == repeats * 2 * CONFIG.updates
     # A repeat takes the traced step of the one before (same shapes, reseeded): the pinned numbers hold.
-    assert len(made) <= 1
+    assert len(made) == 1
 
 
 def test_run_cells_stop_keeps_the_finished_cell_only():

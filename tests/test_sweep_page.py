@@ -17,7 +17,7 @@ from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import append_cell, cancel_requested, create_run, list_runs, run_dir, update_status
 from seqattn.sweeps.grid import MAX_CELLS, SweepConfig
 from seqattn.model.config import ModelConfig
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
 from test_app import app as open_page, no_exception, set_number
 
 SWEEP = "pages/4_Sweep.py"

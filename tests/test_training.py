@@ -9,17 +9,14 @@ import threading
 import numpy as np
 import pytest
 
-from seqattn.training import loop as training
+from seqattn.training import setup as training
 from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.problem.echo import ProblemConfig, make_batch, targets_for
-from seqattn.training.loop import (
-    PROTOCOL_DEFAULTS,
-    DataStream,
-    Progress,
-    TrainConfig,
-    alignment_score,
-    train,
-)
+from seqattn.evaluation.scoring import alignment_score
+from seqattn.training.config import PROTOCOL_DEFAULTS, TrainConfig
+from seqattn.training.data import DataStream
+from seqattn.training.progress import Progress
+from seqattn.training.session import train
 
 TINY = ProblemConfig(cardinality=6, n_in=4, n_out=2)
 SMALL_MODEL = ModelConfig(units=16)

@@ -18,7 +18,8 @@ from seqattn.jobs.control import worker_env
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
-from seqattn.training.loop import TrainConfig, train
+from seqattn.training.config import TrainConfig
+from seqattn.training.session import train
 
 from tests.conftest import wait_done
 
@@ -45,14 +46,14 @@ def test_a_prepared_training_gives_the_numbers_of_a_cold_one_bit_for_bit():
     assert prepared is not None
     # Compiling ran one update; every variable was put back: the optimizers are at step 0.
     assert all(int(m.optimizer.iterations.numpy()) == 0 for m in prepared.models.values())
-    warm = train(PROBLEM, longer, model=MODEL, prepared=prepared)
+    warm = train(PROBLEM, longer, model=MODEL, setup=prepared)
     np.testing.assert_array_equal(warm.losses, cold.losses)
     assert {k: v.per_position for k, v in warm.accuracy.items()} == {k: v.per_position for k, v in cold.accuracy.items()}
     # Used, then reseeded (as the next sweep cell of these shapes takes it): weights and optimizers
     # are back to the seed's, so the same compiled step trains the cold numbers again.
     with pytest.raises(ValueError, match="only jobs of its own shapes"):
         warm_start.reseed(prepared, PROBLEM, longer, ModelConfig(units=16))
-    again = train(PROBLEM, longer, model=MODEL, prepared=warm_start.reseed(prepared, PROBLEM, longer, MODEL))
+    again = train(PROBLEM, longer, model=MODEL, setup=warm_start.reseed(prepared, PROBLEM, longer, MODEL))
     np.testing.assert_array_equal(again.losses, cold.losses)
 
 
@@ -89,11 +90,13 @@ class RecordedStep:
 @pytest.fixture()
 def made_steps(monkeypatch) -> list[RecordedStep]:
     """Every update step made in this test, recorded."""
-    from seqattn.training import loop as training
+    from seqattn.training import setup as training
 
     made: list[RecordedStep] = []
     real = training.make_update_step
-    monkeypatch.setattr(training, "make_update_step", lambda *args: made.append(RecordedStep(real(*args))) or made[-1])
+    record = lambda *args: made.append(RecordedStep(real(*args))) or made[-1]  # noqa: E731
+    for module in (training, warm_start):  # where a fresh build and a preparation look it up
+        monkeypatch.setattr(module, "make_update_step", record)
     return made
 
 

@@ -12,7 +12,7 @@ from seqattn.training.budget import budget_problem, estimate_job
 from seqattn.configuration import Setting, settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import MAX_LENGTH, ProblemConfig
-from seqattn.training.loop import PROTOCOL_DEFAULTS, TrainConfig
+from seqattn.training.config import PROTOCOL_DEFAULTS, TrainConfig
 
 PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair per update)"}
 
@@ -35,7 +35,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
                 xla: bool = True) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
-    Widget labels are part of the interface (tests find widgets by them). Every input
+    Every input has a key (``<prefix>_<setting>``): keys are the interface tests use. Every input
     keeps its value for the session, so "Train another" comes back with the settings
     just used, not the defaults.
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the

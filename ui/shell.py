@@ -1,4 +1,8 @@
-"""Page frame: config, sidebar (presentation mode), and an error boundary."""
+"""Page frame: config, sidebar (presentation mode), figures, tolerant reads and an error boundary.
+
+The entry point (``dashboard.py``) draws the frame once per run with :func:`page_setup`, then runs the
+page inside :func:`guarded`; a page asks :func:`presenting` whether to draw large.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any
 from collections.abc import Callable
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from ui.keys import presenter_keys
@@ -16,16 +19,6 @@ from ui.text import plain
 
 PRESENTATION_KEY = "present"  # also the query parameter
 _LOG = logging.getLogger("seqattn.ui")
-
-# Material icons ship with Streamlit's front end, so they render on any machine
-# (emoji need a colour-emoji font, which a projector laptop may lack).
-PAGES = {
-    "home": ("dashboard.py", "Home", ":material/home:"),
-    "train": ("pages/1_Train.py", "Train", ":material/model_training:"),
-    "explore": ("pages/2_Explore.py", "Explore", ":material/search:"),
-    "compare": ("pages/3_Compare.py", "Compare", ":material/bar_chart:"),
-    "sweep": ("pages/4_Sweep.py", "Sweep", ":material/stacked_line_chart:"),
-}
 
 # Presentation mode. Metric values are markdown paragraphs too, so their rule must be
 # more specific than the paragraph rule; metric labels wrap rather than cut off
@@ -69,7 +62,12 @@ def page_setup(title: str) -> bool:
     return bool(large)
 
 
-def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str = "png",
+def presenting() -> bool:
+    """True in presentation mode (the sidebar's toggle, drawn by :func:`page_setup` before the page runs)."""
+    return bool(st.session_state.get(PRESENTATION_KEY, False))
+
+
+def show_figure(fig: Any, key: str | None = None, image_format: str = "png",
                 on_select: Callable[[], None] | None = None) -> None:
     """Draw a Plotly figure, enlarged in presentation mode; the toolbar downloads ``image_format``.
 
@@ -83,21 +81,7 @@ def show_figure(fig: Any, large: bool, key: str | None = None, image_format: str
         "toImageButtonOptions": {"format": image_format, "filename": key or "seqattn", "scale": 2},
     }
     select = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
-    st.plotly_chart(apply_presentation(fig, large), width="stretch", config=config, key=key, **select)
-
-
-def link(page: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
-    """A link to one of the dashboard's pages (by key of ``PAGES``), with optional query parameters."""
-    path, title, default_icon = PAGES[page]
-    try:
-        st.page_link(path, label=label, icon=icon or default_icon, query_params=query_params)
-    except StreamlitAPIException:
-        # Only when a page runs outside the multipage app (e.g. alone in a test):
-        # fall back to a plain link to the same address.
-        from urllib.parse import urlencode
-
-        url = "/" if page == "home" else f"/{title}"
-        st.markdown(f"[{label}]({url}{'?' + urlencode(query_params) if query_params else ''})")
+    st.plotly_chart(apply_presentation(fig, presenting()), width="stretch", config=config, key=key, **select)
 
 
 def guarded(body: Callable[[], None]) -> Callable[[], None]:
@@ -117,6 +101,13 @@ def guarded(body: Callable[[], None]) -> Callable[[], None]:
             )
 
     return run
+
+
+def show_problem(found: Any) -> Any:
+    """The value of a tolerant read (:class:`seqattn.runs.Checked`), after a calm warning if part of it was damaged."""
+    if found.problem:
+        st.warning(f"{plain(found.problem)}.", icon=":material/warning:")
+    return found.value
 
 
 def format_seconds(seconds: float | None) -> str:

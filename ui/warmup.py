@@ -4,7 +4,8 @@ Explore's first keystroke on a fresh server pays for a few imports (h5py, Plotly
 pandas' Styler), reading the newest run's models and building the figures once.
 :func:`start` does all of it once per server process, in a daemon thread, while
 the audience reads the home page (the models answer in NumPy, so none of this
-imports TensorFlow; :mod:`seqattn.model.inference`):
+imports TensorFlow; :mod:`seqattn.model.inference`). The warm *training* process is
+not started here: the entry point (``dashboard.py``) does that.
 
 1. import the model reader (:mod:`seqattn.model.inference`, h5py);
 2. load the predictors of the run Explore opens by default (the newest usable
@@ -14,8 +15,8 @@ imports TensorFlow; :mod:`seqattn.model.inference`):
    figures once, so the first real keystroke finds everything imported.
 
 It never raises into a page: a problem is one log line and the warm-up gives up
-(the page then loads what it needs itself, as it did before). The home page
-calls :func:`start` at its very end, so it never delays the home page's render,
+(the page then loads what it needs itself, as it did before). The entry point
+calls :func:`start` after the home page is drawn, so it never delays its render,
 and nothing here imports anything heavy until the thread runs.
 """
 
@@ -64,14 +65,6 @@ def start(root: str | None = None, delay: float = START_DELAY, server_only: bool
                 from seqattn.runs import runs_root
 
                 resolved = str(runs_root(root))
-                # The warm training process (seqattn.speed.warm_pool) makes "Train both models" start at once.
-                from seqattn.speed import warm_pool
-
-                pool = warm_pool.start(resolved)
-                if pool is not None:
-                    from ui.backend import use_launcher
-
-                    use_launcher(pool.launch)
                 thread = threading.Thread(target=_run, args=(resolved, delay), name="seqattn-warmup", daemon=True)
                 thread.start()
             except Exception as exc:  # noqa: BLE001  (no thread to be had: the pages load what they need)

@@ -1,12 +1,10 @@
-"""Accuracy of a model on the echo problem: exact match and per position."""
+"""Scores of predictions: exact match and accuracy by output step, and the attention alignment score."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from seqattn.problem.echo import ProblemConfig, make_batch
 
 
 @dataclass(frozen=True)
@@ -41,22 +39,17 @@ def score(predicted: np.ndarray, targets: np.ndarray) -> Accuracy:
     )
 
 
-def held_out_inputs(problem: ProblemConfig, n: int, seed: int) -> np.ndarray:
-    """``n`` fresh int inputs (n, n_in) from ``seed``, for a fixed test set."""
-    return make_batch(problem, n, np.random.default_rng(seed)).inputs
+def alignment_score(attention: np.ndarray, n_out: int) -> float:
+    """Mean attention mass that echoed output step t puts on input position t.
 
+    Args:
+        attention: (batch, steps, n_in) attention probabilities.
+        n_out: how many leading output steps echo an input.
 
-def evaluate(model: object, problem: ProblemConfig, n: int = 1000, seed: int = 12345, batch_size: int = 1000) -> Accuracy:
-    """Exact-match and per-position accuracy of ``model`` on ``n`` fresh pairs.
-
-    ``model`` is a Keras model or a :class:`seqattn.model.builders.Predictor`; inputs are
-    scored in batches of ``batch_size`` (never one ``predict`` per pair).
+    Returns:
+        A float in [0, 1]; 1 means a perfect diagonal, 1/n_in is uniform attention.
     """
-    from seqattn.model.builders import Predictor
-
-    predictor = model if isinstance(model, Predictor) else Predictor(model)
-    batch = make_batch(problem, n, np.random.default_rng(seed))
-    predicted = np.concatenate(
-        [predictor(batch.inputs[i : i + batch_size]).tokens for i in range(0, n, batch_size)]
-    )
-    return score(predicted, batch.targets)
+    attention = np.asarray(attention)
+    steps = min(n_out, attention.shape[1], attention.shape[2])
+    idx = np.arange(steps)
+    return float(np.mean(attention[:, idx, idx]))

@@ -15,28 +15,34 @@ Conventions shared by all figures (:mod:`~seqattn.figures.style`):
 * an empty input gives a figure with a short "nothing yet" note rather than an
   error, because a live dashboard draws before the first result arrives.
 
-Modules: :mod:`~seqattn.figures.style` (house style), :mod:`~seqattn.figures.races`
-(training races), :mod:`~seqattn.figures.heatmap` (attention heatmap and its
-pieces), :mod:`~seqattn.figures.comparison` (models compared),
-:mod:`~seqattn.figures.sweep`
-(exact match against a swept setting), :mod:`~seqattn.figures.steps` (one output
-step: its attention bars and the models' top tokens), :mod:`~seqattn.figures.difference`
-(two attention matrices compared: difference map, forced attention). The home page's
-static diagram of the task is SVG, in :mod:`seqattn.diagrams`.
+Modules:
+
+* :mod:`~seqattn.figures.style`: the house style and the helpers every figure shares;
+* :mod:`~seqattn.figures.races`: the training races (loss, exact match);
+* :mod:`~seqattn.figures.heatmap`: the attention heatmap figure, built from
+  :mod:`~seqattn.figures.labels` (inputs checked, tick labels, hover text),
+  :mod:`~seqattn.figures.panels` (the heatmap trace, its axes, one panel, the
+  invisible click layer), :mod:`~seqattn.figures.overlays` (padding hatch, cell
+  and row outlines) and :mod:`~seqattn.figures.panel_axes` (axis names of panel k);
+* :mod:`~seqattn.figures.comparison`: models compared over repeats;
+* :mod:`~seqattn.figures.sweep`: exact match against a swept setting;
+* :mod:`~seqattn.figures.steps`: one output step: its attention bars and the
+  models' top tokens;
+* :mod:`~seqattn.figures.difference`: two attention matrices compared
+  (difference map, forced attention).
+
+A click on a clickable heatmap is read back in the dashboard
+(:func:`ui.heatmap_clicks.clicked_cell`): parsing Streamlit's events is no
+figure's job. The home page's static diagram of the task is SVG, in
+:mod:`seqattn.diagrams`.
 """
 
 from __future__ import annotations
 
 from seqattn.figures.comparison import accuracy_by_position_figure, comparison_figure, mean_loss_band_figure
 from seqattn.figures.difference import attention_difference, forced_attention_comparison, largest_moves
-from seqattn.figures.heatmap import (  # noqa: F401
-    CLICK_LAYER_NAME,
-    MAX_ANNOTATED_CELLS,
-    MAX_HEATMAP_HEIGHT,
-    attention_heatmap,
-    clicked_cell,
-    probe_heatmap,
-)
+from seqattn.figures.heatmap import MAX_HEATMAP_HEIGHT, attention_heatmap, probe_heatmap  # noqa: F401
+from seqattn.figures.panels import CLICK_LAYER_NAME, MAX_ANNOTATED_CELLS  # noqa: F401
 from seqattn.figures.races import accuracy_race_figure, downsample, loss_race_figure
 from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reachable as seqattn.figures.X)
     BASE_FONT_SIZE,
@@ -69,7 +75,6 @@ __all__ = [
     "accuracy_race_figure",
     "attention_heatmap",
     "probe_heatmap",
-    "clicked_cell",
     "attention_step_bars",
     "top_tokens_bars",
     "attention_difference",

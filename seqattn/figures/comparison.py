@@ -13,16 +13,16 @@ from seqattn.figures.races import downsample
 from seqattn.figures.style import (
     BASE_FONT_SIZE,
     MAX_TICK_LABELS,
-    _color,
-    _label,
-    _loss_axis,
-    _mean_in_band,
-    _note,
-    _ordered_models,
-    _percent_axis,
-    _rgba,
-    _spread,
-    _style,
+    model_color,
+    model_label,
+    loss_axis,
+    mean_in_band,
+    note,
+    ordered_models,
+    percent_axis,
+    rgba,
+    spread,
+    styled,
 )
 
 # pandas is imported when first used: the home page must render without pandas.
@@ -44,30 +44,30 @@ def accuracy_by_position_figure(per_position: Mapping[str, Sequence[float]], n_o
         One bar trace per model with a non-empty sequence; y axis 0..1 as percent.
     """
     fig = go.Figure()
-    _style(fig, x_title="output step", y_title="accuracy at this step")
+    styled(fig, x_title="output step", y_title="accuracy at this step")
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
-    models = [m for m in _ordered_models(list(per_position)) if len(per_position[m]) > 0]
+    models = [m for m in ordered_models(list(per_position)) if len(per_position[m]) > 0]
     steps = max((len(per_position[m]) for m in models), default=0)
     # Percent on each bar reads from the back of the room, until bars get thin.
     label_bars = 0 < steps * len(models) <= 16
     padded = n_out is not None and n_out < steps
     # Headroom above 100 % for the bar labels and the padding label.
     top = 1.0 + (0.08 if label_bars else 0.0) + (0.08 if padded else 0.0)
-    _percent_axis(fig, top)
+    percent_axis(fig, top)
     if not models:
-        return _note(fig, "No evaluation yet")
+        return note(fig, "No evaluation yet")
     for k, model in enumerate(models):
         values = np.asarray(per_position[model], dtype=float)
         fig.add_trace(
             go.Bar(
                 x=np.arange(1, len(values) + 1),
                 y=values,
-                name=_label(model),
-                marker=dict(color=_color(model, k)),
+                name=model_label(model),
+                marker=dict(color=model_color(model, k)),
                 texttemplate="%{y:.0%}" if label_bars else None,
                 textposition="outside" if label_bars else "none",
                 cliponaxis=False,
-                hovertemplate=f"{_label(model)}<br>output step %{{x}}: %{{y:.1%}}<extra></extra>",
+                hovertemplate=f"{model_label(model)}<br>output step %{{x}}: %{{y:.1%}}<extra></extra>",
             )
         )
     fig.update_xaxes(tickmode="linear", tick0=1, dtick=max(1, math.ceil(steps / MAX_TICK_LABELS)), range=[0.5, steps + 0.5])
@@ -114,7 +114,7 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
     import pandas as pd
 
     fig = go.Figure()
-    _style(fig, x_title=None, y_title="held-out exact match")
+    styled(fig, x_title=None, y_title="held-out exact match")
     fig.update_yaxes(tickformat=".0%", dtick=0.2, range=[-0.03, 1.05])
     reference = dict(reference or {})
     frame = pd.DataFrame(columns=["repeat", "model", "exact_match"]) if results is None else results
@@ -125,16 +125,16 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
         frame = frame.assign(exact_match=pd.to_numeric(frame["exact_match"], errors="coerce")).dropna(
             subset=["exact_match"]
         )
-    scored = _ordered_models(list(frame["model"].astype(str))) if not frame.empty else []
+    scored = ordered_models(list(frame["model"].astype(str))) if not frame.empty else []
     # A model with only a reference still gets a slot, so the tutorial's numbers
     # are on screen before the first repeat finishes.
-    models = _ordered_models(scored + list(reference))
+    models = ordered_models(scored + list(reference))
     if not models:
-        return _note(fig, "No results yet")
+        return note(fig, "No results yet")
 
     ticktext = []
     for pos, model in enumerate(models):
-        color, label = _color(model, pos), _label(model)
+        color, label = model_color(model, pos), model_label(model)
         rows = frame[frame["model"].astype(str) == model] if model in scored else frame.iloc[0:0]
         if len(rows):
             values = rows["exact_match"].to_numpy(dtype=float)
@@ -153,7 +153,7 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
                     width=0.5,
                     marker=dict(color=color, size=9, opacity=0.8),
                     line=dict(color=color, width=2),
-                    fillcolor=_rgba(color, 0.15),
+                    fillcolor=rgba(color, 0.15),
                     showlegend=False,
                     hovertemplate=f"{label}<br>repeat %{{customdata}}: %{{y:.1%}}<extra></extra>",
                 )
@@ -192,7 +192,7 @@ def comparison_figure(results: pd.DataFrame, reference: Mapping[str, float] | No
         zeroline=False,
     )
     if not scored:
-        _note(fig, "No results yet")
+        note(fig, "No results yet")
     return fig
 
 
@@ -218,27 +218,27 @@ def mean_loss_band_figure(losses: pd.DataFrame, max_points: int = 600, log_y: bo
     import pandas as pd
 
     fig = go.Figure()
-    _style(fig, x_title="update", y_title="cross-entropy loss")
-    _loss_axis(fig, log_y)
+    styled(fig, x_title="update", y_title="cross-entropy loss")
+    loss_axis(fig, log_y)
     fig.update_layout(hovermode="x unified")
     if losses is None or losses.empty:
-        return _note(fig, "No results yet")
+        return note(fig, "No results yet")
     missing = {"update", "model", "loss"} - set(losses.columns)
     if missing:
         raise ValueError(f"losses is missing column(s): {', '.join(sorted(missing))}")
     frame = losses.assign(loss=pd.to_numeric(losses["loss"], errors="coerce")).dropna(subset=["loss", "update"])
     if frame.empty:
-        return _note(fig, "No results yet")
+        return note(fig, "No results yet")
 
-    for k, model in enumerate(_ordered_models(list(frame["model"].astype(str)))):
-        color, label = _color(model, k), _label(model)
+    for k, model in enumerate(ordered_models(list(frame["model"].astype(str)))):
+        color, label = model_color(model, k), model_label(model)
         rows = frame[frame["model"].astype(str) == model]
         # Aggregate before thinning: thinning first would drop repeats' extremes.
-        agg = downsample(_spread(rows, "update", "loss"), max_points)
+        agg = downsample(spread(rows, "update", "loss"), max_points)
         n_repeats = rows["repeat"].nunique() if "repeat" in rows.columns else int(agg["count"].max())
         name = f"{label}: mean of {n_repeats}" if n_repeats > 1 else label
         fig.add_traces(
-            _mean_in_band(
+            mean_in_band(
                 agg, "update", model=model, color=color, name=name,
                 customdata=agg[["min", "max"]].to_numpy(),
                 hovertemplate="mean %{y:.4f} (range %{customdata[0]:.4f}–%{customdata[1]:.4f})",

@@ -6,8 +6,9 @@
 * :func:`forced_attention_comparison`: the attention as the model looked and
   with one step forced onto one position, with the predictions that changed.
 
-Both are built from the heatmap's pieces (:mod:`~seqattn.figures.heatmap`), one
-panel each. Steps and positions are 0-based in arguments and results.
+Both are built from the heatmap's pieces (:mod:`~seqattn.figures.labels`,
+:mod:`~seqattn.figures.panels`, :mod:`~seqattn.figures.overlays`), one panel
+each. Steps and positions are 0-based in arguments and results.
 """
 
 from __future__ import annotations
@@ -18,25 +19,17 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from seqattn.figures.heatmap import (
-    axis_refs,
-    check_attention,
-    check_step,
-    haloed_outlines,
-    heatmap_height,
-    heatmap_hover_text,
-    heatmap_panel,
-    input_labels,
-    row_outline,
-    step_labels,
-    step_notes,
-)
+from seqattn.figures.heatmap import heatmap_height
+from seqattn.figures.labels import check_attention, check_step, heatmap_hover_text, input_labels, step_labels, step_notes
+from seqattn.figures.overlays import haloed_outlines, row_outline
+from seqattn.figures.panel_axes import axis_refs
+from seqattn.figures.panels import heatmap_panel
 from seqattn.figures.style import (
     BASE_FONT_SIZE,
     DIFFERENCE_COLORSCALE,
-    _note,
-    _side_by_side_layout,
-    _style_layout,
+    note,
+    side_by_side_layout,
+    style_layout,
 )
 
 # The difference scale spans at least ±DIFFERENCE_EPSILON, so an all-zero difference still draws (all white).
@@ -119,8 +112,8 @@ def _colorbar_beside(layout: dict[str, Any], panel: int, title: str) -> dict[str
 
 def _panel_layout(titles: Sequence[str], steps: int, title: str | None, x_title: str) -> dict[str, Any]:
     """Side-by-side panels in the house style: axis titles on every panel, y title on the first only."""
-    layout = _side_by_side_layout(titles, horizontal_spacing=0.1)
-    style = _style_layout(title=title, height=heatmap_height(steps, title) + 40)
+    layout = side_by_side_layout(titles, horizontal_spacing=0.1)
+    style = style_layout(title=title, height=heatmap_height(steps, title) + 40)
     layout.update({key: value for key, value in style.items() if key not in ("xaxis", "yaxis")})
     axis_title = dict(font=dict(size=BASE_FONT_SIZE))
     for panel in range(1, len(titles) + 1):
@@ -184,7 +177,7 @@ def attention_difference(
     layout = _panel_layout(["First input", "Second input", "Change (second − first)"], steps, title,
                            "input position: token")
     if steps == 0 or n_in == 0:
-        return _note(go.Figure(layout=layout), "No attention to show")
+        return note(go.Figure(layout=layout), "No attention to show")
 
     pad_from = min(n_out, steps)
     no_wrong = [False] * steps
@@ -249,7 +242,7 @@ def forced_attention_comparison(
         step labels read ``"t → 7 (was 3)"`` (bold vermillion) where the
         prediction changed; the forced step is framed in both panels (layout
         shapes named ``"forced step <t>"``, see
-        :func:`~seqattn.figures.heatmap.row_outline`) and the forced cell
+        :func:`~seqattn.figures.overlays.row_outline`) and the forced cell
         outlined in panel 2 (traces ``"forced cell"`` and ``"forced cell (inner)"``).
 
     Raises:
@@ -269,8 +262,8 @@ def forced_attention_comparison(
     notes = step_notes(pad_from, no_wrong, None)
     changed = [x != y for x, y in zip(out1, out2)]
     forced_notes = [
-        note + (f"<br>prediction changed: was {out1[i]}" if changed[i] else "") + ("<br>forced step" if i == step else "")
-        for i, note in enumerate(notes)
+        lines + (f"<br>prediction changed: was {out1[i]}" if changed[i] else "") + ("<br>forced step" if i == step else "")
+        for i, lines in enumerate(notes)
     ]
     x_labels = input_labels(ins)
     data = heatmap_panel(

@@ -10,13 +10,13 @@ import plotly.graph_objects as go
 
 from seqattn.figures.style import (
     MODEL_COLORS,
-    _chance_line,
-    _color,
-    _label,
-    _loss_axis,
-    _note,
-    _percent_axis,
-    _style,
+    chance_line,
+    model_color,
+    model_label,
+    loss_axis,
+    note,
+    percent_axis,
+    styled,
 )
 
 # pandas is imported when first used: the home page must render without pandas.
@@ -84,16 +84,16 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
         raise ValueError(f"cardinality must be at least 1; got {cardinality}")
     chance = math.log(cardinality)
     fig = go.Figure()
-    _style(fig, x_title="update", y_title="cross-entropy loss")
+    styled(fig, x_title="update", y_title="cross-entropy loss")
     # A constant uirevision keeps the user's zoom and legend clicks across the live
     # view's refreshes; it changes with the scale so a switch re-ranges the axis.
     fig.update_layout(hovermode="x unified", uirevision=f"loss-{'log' if log_y else 'linear'}")
     # autorangeoptions.include keeps the chance line and its label inside the plot
     # even when every loss is already below chance.
     include = [chance * 1.3] if log_y else [0, chance * 1.12]
-    _loss_axis(fig, log_y)
+    loss_axis(fig, log_y)
     fig.update_yaxes(autorangeoptions=dict(include=include))
-    _chance_line(fig, chance, f"chance (ln K = {chance:.2f})")
+    chance_line(fig, chance, f"chance (ln K = {chance:.2f})")
     if history is None or history.empty or "update" not in history.columns:
         # Without data the autorange would be centred on the line and cut its label.
         fig.update_xaxes(range=[0, 1], showticklabels=False)
@@ -101,12 +101,12 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
             fig.update_yaxes(range=[math.log10(chance) - 1, math.log10(chance) + 0.2])
         else:
             fig.update_yaxes(range=[0, chance * 1.25])
-        return _note(fig, "No progress yet")
+        return note(fig, "No progress yet")
 
     frame = downsample(history.sort_values("update", kind="stable"), max_points)
     models = [m for m in MODEL_COLORS if f"loss_{m}" in frame.columns or f"smoothed_{m}" in frame.columns]
     for model in models:
-        color, label = _color(model), _label(model)
+        color, label = model_color(model), model_label(model)
         # Raw first so the smoothed line is drawn on top of it.
         styles = {
             f"loss_{model}": dict(name=f"{label} (raw)", showlegend=False, opacity=0.25,
@@ -133,11 +133,11 @@ def accuracy_race_figure(history: pd.DataFrame) -> go.Figure:
         One lines+markers trace per model present; y axis 0..1 shown as percent.
     """
     fig = go.Figure()
-    _style(fig, x_title="update", y_title="held-out exact match")
-    _percent_axis(fig)
+    styled(fig, x_title="update", y_title="held-out exact match")
+    percent_axis(fig)
     fig.update_layout(hovermode="x unified")
     if history is None or history.empty or "update" not in history.columns:
-        return _note(fig, "No evaluation yet")
+        return note(fig, "No evaluation yet")
     frame = history.sort_values("update", kind="stable")
     drawn = 0
     for model in [m for m in MODEL_COLORS if f"accuracy_{m}" in frame.columns]:
@@ -148,15 +148,15 @@ def accuracy_race_figure(history: pd.DataFrame) -> go.Figure:
                 x=x,
                 y=y,
                 mode="lines+markers",
-                name=_label(model),
+                name=model_label(model),
                 legendgroup=model,
-                line=dict(color=_color(model), width=3),
-                marker=dict(size=8, color=_color(model)),
+                line=dict(color=model_color(model), width=3),
+                marker=dict(size=8, color=model_color(model)),
                 # Points at exactly 0 % or 100 % would be half cut off by the fixed range.
                 cliponaxis=False,
                 hovertemplate="%{y:.1%}",
             )
         )
     if drawn == 0:
-        _note(fig, "No evaluation yet")
+        note(fig, "No evaluation yet")
     return fig

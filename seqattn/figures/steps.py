@@ -2,8 +2,9 @@
 
 :func:`attention_step_bars` is one row of the attention heatmap as bars, and
 :func:`top_tokens_bars` the models' most likely tokens at one step. Steps are
-0-based in arguments (the heatmap's ``customdata``, :func:`~seqattn.figures.heatmap.clicked_cell`)
-and 1-based in what a reader sees.
+0-based in arguments (as in the heatmap's ``customdata``, which
+:func:`ui.heatmap_clicks.clicked_cell` reads back from a click) and 1-based in
+what a reader sees.
 """
 
 from __future__ import annotations
@@ -14,31 +15,31 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from seqattn.figures.heatmap import MAX_ANNOTATED_CELLS, check_step, input_labels
+from seqattn.figures.labels import check_step, input_labels
+from seqattn.figures.panels import MAX_ANNOTATED_CELLS
 from seqattn.figures.style import (
     BASE_FONT_SIZE,
     EXPECTED_COLOR,
     HALO_COLOR,
-    _color,
-    _label,
-    _note,
-    _ordered_models,
-    _rgba,
-    _side_by_side_layout,
-    _sparse_ticks,
-    _style_layout,
+    UNIT_TICKS,
+    model_color,
+    model_label,
+    note,
+    ordered_models,
+    rgba,
+    side_by_side_layout,
+    sparse_ticks,
+    style_layout,
 )
 from seqattn.model.registry import attending_names
 
-# Ticks of the 0..1 weight and probability axes.
-_UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 # Probability axes run a little past 1 so a value written above a bar of p = 1 stays under the panel title.
 _HEADROOM = 1.12
 
 
 def _attention_color() -> str:
     attending = attending_names()
-    return _color(attending[0]) if attending else HALO_COLOR
+    return model_color(attending[0]) if attending else HALO_COLOR
 
 
 def attention_step_bars(
@@ -72,18 +73,18 @@ def attention_step_bars(
     if att.shape[1] != len(tokens):
         raise ValueError(f"attention has {att.shape[1]} input positions but {len(tokens)} input tokens were given")
     check_step(step, att.shape[0])
-    layout = _style_layout(
+    layout = style_layout(
         x_title="input position: token",
         y_title="attention weight",
         title=title or f"Output step {step + 1}: where it looks",
     )
     n_in = len(tokens)
     if n_in == 0:
-        return _note(go.Figure(layout=layout), "No input positions")
+        return note(go.Figure(layout=layout), "No input positions")
     weights = att[step]
     largest = int(np.argmax(weights))
     color = _attention_color()
-    colors = [color if j == largest else _rgba(color, 0.45) for j in range(n_in)]
+    colors = [color if j == largest else rgba(color, 0.45) for j in range(n_in)]
     outline = [3 if j == largest else 0 for j in range(n_in)]
     # Every weight written in while the bars are wide enough to read it; else only the largest.
     every = n_in <= MAX_ANNOTATED_CELLS
@@ -105,9 +106,9 @@ def attention_step_bars(
         hovertemplate="%{hovertext}<extra></extra>",
         showlegend=False,
     )
-    tickvals, ticktext = _sparse_ticks(positions, input_labels(tokens))
+    tickvals, ticktext = sparse_ticks(positions, input_labels(tokens))
     layout["xaxis"].update(tickmode="array", tickvals=tickvals, ticktext=ticktext, range=[0.5, n_in + 0.5])
-    layout["yaxis"].update(range=[0, 1], tickmode="array", tickvals=_UNIT_TICKS, zeroline=True)
+    layout["yaxis"].update(range=[0, 1], tickmode="array", tickvals=UNIT_TICKS, zeroline=True)
     layout["margin"]["t"] = max(layout["margin"]["t"], 70)
     return go.Figure(data=[trace], layout=layout)
 
@@ -176,7 +177,7 @@ def top_tokens_bars(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}")
-    models = _ordered_models(list(probabilities))
+    models = ordered_models(list(probabilities))
     dists: dict[str, np.ndarray] = {}
     for model in models:
         p = np.asarray(probabilities[model], dtype=float)
@@ -185,14 +186,14 @@ def top_tokens_bars(
         check_step(step, p.shape[0])
         dists[model] = p[step]
     target = _expected_token(expected, step)
-    names = {m: (labels or {}).get(m, _label(m)) for m in models}
+    names = {m: (labels or {}).get(m, model_label(m)) for m in models}
     title = f"Output step {step + 1}: the {k} most likely tokens" + (f" (expected {target})" if target is not None else "")
     if not models:
-        layout = _style_layout(title=title)
-        return _note(go.Figure(layout=layout), "No predictions to show")
+        layout = style_layout(title=title)
+        return note(go.Figure(layout=layout), "No predictions to show")
 
-    layout = _side_by_side_layout([names[m] for m in models], horizontal_spacing=0.08, shared_yaxes=True)
-    style = _style_layout(y_title="probability", title=title)
+    layout = side_by_side_layout([names[m] for m in models], horizontal_spacing=0.08, shared_yaxes=True)
+    style = style_layout(y_title="probability", title=title)
     layout.update({key: value for key, value in style.items() if key not in ("xaxis", "yaxis")})
     layout["showlegend"] = False
     layout.setdefault("annotations", [])
@@ -202,7 +203,7 @@ def top_tokens_bars(
         suffix = "" if index == 1 else str(index)
         x_ref, y_ref = f"x{suffix}", f"y{suffix}"
         tokens, probs = top_k(dists[model], k)
-        color = (colors or {}).get(model, _color(model, index - 1))
+        color = (colors or {}).get(model, model_color(model, index - 1))
         is_expected = [target is not None and int(t) == target for t in tokens]
         data.append(
             dict(
@@ -231,7 +232,7 @@ def top_tokens_bars(
             automargin=True,
         )
         layout[f"yaxis{suffix}"].update(
-            range=[0, _HEADROOM], tickmode="array", tickvals=_UNIT_TICKS, tickfont=axis_font, automargin=True
+            range=[0, _HEADROOM], tickmode="array", tickvals=UNIT_TICKS, tickfont=axis_font, automargin=True
         )
         if target is None:
             continue

@@ -3,6 +3,17 @@
 Model colours and legend names come from :mod:`seqattn.model.registry`, so every
 figure agrees with the rest of the app. Importing this module makes
 ``plotly_white`` plotly's default template.
+
+The helpers the figure modules share are public here:
+
+* models: :func:`model_color`, :func:`model_label`, :func:`ordered_models`, :func:`rgba`;
+* layout: :func:`style_layout` (the house style as a dict), :func:`styled` (applied to
+  a figure), :func:`side_by_side_layout` (panels in a row), :func:`note` (the
+  "nothing yet" message);
+* axes and marks: :func:`percent_axis`, :func:`loss_axis`, :func:`sparse_ticks`,
+  :data:`UNIT_TICKS`, :func:`chance_line`, :func:`spread` and :func:`mean_in_band`
+  (a mean line in a min-max band);
+* :func:`apply_presentation`, presentation mode.
 """
 
 from __future__ import annotations
@@ -34,8 +45,8 @@ MODEL_LABELS: dict[str, str] = {kind.name: kind.label for kind in MODEL_KINDS}
 # Cividis is perceptually uniform and readable with every common colour-vision deficiency.
 HEATMAP_COLORSCALE = "Cividis"
 TEMPLATE = "plotly_white"
-# Assigning a template to every figure costs ~7 ms of validation, most of the
-# Explore page's per-keystroke budget; as the default it is applied for free.
+# Set as plotly's default rather than assigned to every figure: assigning it makes plotly
+# validate the whole template each time, on a page that redraws on every keystroke.
 pio.templates.default = TEMPLATE
 
 LARGE_FONT_SIZE = 22
@@ -43,8 +54,8 @@ LARGE_SCALE = 1.4
 DEFAULT_HEIGHT = 420
 # Beyond this many ticks the labels overlap, so only every k-th one is written.
 MAX_TICK_LABELS = 30
-# Ticks of a 0..1 axis (percent or score).
-_UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+# Ticks of a 0..1 axis (percent, score, weight or probability).
+UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
 # Blue (less attention) - white (no change) - red (more attention), for differences centred at 0.
 DIFFERENCE_COLORSCALE = "RdBu_r"
@@ -57,22 +68,28 @@ _PRESENTATION_FLAG = "seqattn_presentation"
 # --------------------------------------------------------------------------- models
 
 
-def _color(model: str, index: int = 0) -> str:
+def model_color(model: str, index: int = 0) -> str:
+    """The colour of model ``model`` (a hex string); an unknown model gets fallback colour ``index`` (cycled)."""
     return MODEL_COLORS.get(model, _FALLBACK_COLORS[index % len(_FALLBACK_COLORS)])
 
 
-def _label(model: str) -> str:
+def model_label(model: str) -> str:
+    """The legend name of model ``model``; an unknown model is named by itself."""
     return MODEL_LABELS.get(model, str(model))
 
 
-def _rgba(hex_color: str, alpha: float) -> str:
+def rgba(hex_color: str, alpha: float) -> str:
+    """``"#RRGGBB"`` with opacity ``alpha`` (0..1) as a CSS ``"rgba(r,g,b,alpha)"`` string, e.g. for a translucent fill."""
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _ordered_models(models: Sequence[str]) -> list[str]:
-    """Known models in MODEL_COLORS order first, so colours and legend order never swap between figures."""
+def ordered_models(models: Sequence[str]) -> list[str]:
+    """``models`` without repeats, the known ones in :data:`MODEL_COLORS` order first, then the others as given.
+
+    So colours and legend order never swap between figures.
+    """
     present = list(dict.fromkeys(models))
     known = [m for m in MODEL_COLORS if m in present]
     return known + [m for m in present if m not in MODEL_COLORS]
@@ -81,14 +98,19 @@ def _ordered_models(models: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- layout
 
 
-def _style_layout(
+def style_layout(
     *,
     x_title: str | None = None,
     y_title: str | None = None,
     height: int = DEFAULT_HEIGHT,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """The house style as a layout dict: projector-size fonts, legend above the plot."""
+    """The house style as a layout dict: projector-size fonts, legend above the plot.
+
+    Has ``xaxis`` and ``yaxis`` entries titled ``x_title``/``y_title``, ``height``
+    and, when given, ``title``; pass it to ``go.Figure(layout=...)`` or merge into
+    another layout.
+    """
     axis_font = dict(size=BASE_FONT_SIZE - 2)
     layout: dict[str, Any] = dict(
         height=height,
@@ -111,7 +133,7 @@ def _style_layout(
     return layout
 
 
-def _style(
+def styled(
     fig: go.Figure,
     *,
     x_title: str | None = None,
@@ -119,16 +141,17 @@ def _style(
     height: int = DEFAULT_HEIGHT,
     title: str | None = None,
 ) -> go.Figure:
-    """Apply the house style (:func:`_style_layout`) to a figure, in one layout update."""
-    fig.update_layout(_style_layout(x_title=x_title, y_title=y_title, height=height, title=title))
+    """Apply the house style (:func:`style_layout`) to ``fig``, in one layout update; returns ``fig``."""
+    fig.update_layout(style_layout(x_title=x_title, y_title=y_title, height=height, title=title))
     return fig
 
 
-def _side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08, **subplots: Any) -> dict[str, Any]:
+def side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08, **subplots: Any) -> dict[str, Any]:
     """The axes (``xaxis``, ``xaxis2``, ...) and panel titles of ``len(titles)`` panels side by side, as a dict.
 
-    Taken from :func:`plotly.subplots.make_subplots` without its template, so
-    the house default applies; merge the house style over it.
+    Taken from :func:`plotly.subplots.make_subplots` (``subplots`` goes to it,
+    e.g. ``shared_yaxes=True``) without its template, so the house default
+    applies; merge the house style (:func:`style_layout`) over it.
     """
     from plotly.subplots import make_subplots
 
@@ -140,8 +163,8 @@ def _side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08
     return layout
 
 
-def _note(fig: go.Figure, text: str) -> go.Figure:
-    """Centre a grey message on an otherwise empty plot."""
+def note(fig: go.Figure, text: str) -> go.Figure:
+    """Centre a grey message ``text`` on an otherwise empty plot (an annotation); returns ``fig``."""
     fig.add_annotation(
         text=text,
         xref="paper",
@@ -157,12 +180,13 @@ def _note(fig: go.Figure, text: str) -> go.Figure:
 # --------------------------------------------------------------------------- axes and shared marks
 
 
-def _percent_axis(fig: go.Figure, top: float = 1.0) -> None:
-    """0..1 as percent; ``top`` > 1 leaves headroom for labels while ticks stop at 100 %."""
-    fig.update_yaxes(range=[0, top], tickformat=".0%", tickmode="array", tickvals=_UNIT_TICKS)
+def percent_axis(fig: go.Figure, top: float = 1.0) -> None:
+    """Make ``fig``'s y axis 0..``top`` written as percent; ``top`` > 1 leaves headroom for labels, ticks stop at 100 %."""
+    fig.update_yaxes(range=[0, top], tickformat=".0%", tickmode="array", tickvals=UNIT_TICKS)
 
 
-def _loss_axis(fig: go.Figure, log_y: bool) -> None:
+def loss_axis(fig: go.Figure, log_y: bool) -> None:
+    """Make ``fig``'s y axis a loss axis: logarithmic with 1-2-5 ticks when ``log_y``, else linear."""
     if log_y:
         # Only 1-2-5 ticks, written in full: every minor digit of each decade is noise on a projector.
         fig.update_yaxes(type="log", dtick="D2", minorloglabels="complete")
@@ -170,13 +194,13 @@ def _loss_axis(fig: go.Figure, log_y: bool) -> None:
         fig.update_yaxes(type="linear")
 
 
-def _sparse_ticks(values: Sequence[Any], labels: Sequence[str]) -> tuple[list[Any], list[str]]:
-    """Every label if they fit, else every k-th one (always the first)."""
+def sparse_ticks(values: Sequence[Any], labels: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """``(tick values, tick labels)``: all of them if at most :data:`MAX_TICK_LABELS`, else every k-th (always the first)."""
     step = max(1, math.ceil(len(values) / MAX_TICK_LABELS))
     return list(values)[::step], list(labels)[::step]
 
 
-def _chance_line(fig: go.Figure, y: float, text: str) -> None:
+def chance_line(fig: go.Figure, y: float, text: str) -> None:
     """A dashed grey line across the plot at ``y`` on the first y axis: a layout shape named ``"chance"``.
 
     A shape, not an annotation: shape labels stay on the line on a log axis too,
@@ -201,33 +225,36 @@ def _chance_line(fig: go.Figure, y: float, text: str) -> None:
     )
 
 
-def _spread(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
-    """Per value of ``by`` (sorted), the ``mean``, ``min``, ``max`` and ``count`` of ``value``, ``by`` as a column."""
+def spread(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """A frame with, per value of column ``by`` (sorted), the ``mean``, ``min``, ``max`` and ``count`` of column ``value``.
+
+    ``by`` stays a column (not the index), ready for :func:`mean_in_band`.
+    """
     return frame.groupby(by, sort=True)[value].agg(["mean", "min", "max", "count"]).reset_index()
 
 
-def _mean_in_band(
-    spread: pd.DataFrame, by: str, *, model: str, color: str, name: str, **mean_line: Any
+def mean_in_band(
+    stats: pd.DataFrame, by: str, *, model: str, color: str, name: str, **mean_line: Any
 ) -> list[go.Scatter]:
     """A mean line inside a translucent min-max band, as three traces in drawing order.
 
-    ``spread`` has columns ``by`` (x), ``mean``, ``min`` and ``max`` (see
-    :func:`_spread`). The band's lower edge (``"<label> min"``) and upper edge
+    ``stats`` has columns ``by`` (x), ``mean``, ``min`` and ``max`` (see
+    :func:`spread`). The band's lower edge (``"<label> min"``) and upper edge
     (``"<label> max"``, filled down to the lower one in ``color`` at low
     opacity) have no line, no legend entry and no hover; the mean is a solid
     line named ``name``. All three share the legend group ``model``, so they
     toggle together. ``mean_line`` adds to or overrides the mean trace's
     settings (``mode``, ``customdata``, ``hovertemplate``, ...).
     """
-    label = _label(model)
-    x = spread[by].to_numpy()
+    label = model_label(model)
+    x = stats[by].to_numpy()
     edge = dict(mode="lines", legendgroup=model, line=dict(width=0, color=color), showlegend=False, hoverinfo="skip")
     line = dict(mode="lines", legendgroup=model, line=dict(color=color, width=3)) | mean_line
     return [
-        go.Scatter(x=x, y=spread["min"].to_numpy(), name=f"{label} min", **edge),
-        go.Scatter(x=x, y=spread["max"].to_numpy(), name=f"{label} max", fill="tonexty", fillcolor=_rgba(color, 0.2),
+        go.Scatter(x=x, y=stats["min"].to_numpy(), name=f"{label} min", **edge),
+        go.Scatter(x=x, y=stats["max"].to_numpy(), name=f"{label} max", fill="tonexty", fillcolor=rgba(color, 0.2),
                    **edge),
-        go.Scatter(x=x, y=spread["mean"].to_numpy(), name=name, **line),
+        go.Scatter(x=x, y=stats["mean"].to_numpy(), name=name, **line),
     ]
 
 
@@ -235,6 +262,7 @@ def _mean_in_band(
 
 
 def _scaled(size: float | None, default: float) -> float:
+    """A font size (``default`` when unset) enlarged for presentation mode."""
     return round((size if size is not None else default) * LARGE_SCALE, 1)
 
 

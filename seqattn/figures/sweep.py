@@ -13,19 +13,19 @@ import numpy as np
 import plotly.graph_objects as go
 
 from seqattn.figures.style import (
-    _UNIT_TICKS,
     BASE_FONT_SIZE,
     DEFAULT_HEIGHT,
-    _chance_line,
-    _color,
-    _label,
-    _mean_in_band,
-    _note,
-    _ordered_models,
-    _percent_axis,
-    _sparse_ticks,
-    _spread,
-    _style,
+    UNIT_TICKS,
+    chance_line,
+    model_color,
+    model_label,
+    mean_in_band,
+    note,
+    ordered_models,
+    percent_axis,
+    sparse_ticks,
+    spread,
+    styled,
 )
 from seqattn.model.registry import attending_names
 
@@ -98,23 +98,23 @@ def sweep_figure(
     """
     x_title = axis_label or ("input length" if axis == "n_in" else axis)
     fig = go.Figure()
-    _style(fig, x_title=x_title, y_title="held-out exact match", height=DEFAULT_HEIGHT + 40,
+    styled(fig, x_title=x_title, y_title="held-out exact match", height=DEFAULT_HEIGHT + 40,
            title=title or f"Exact match against {x_title}")
-    _percent_axis(fig)
+    percent_axis(fig)
     if chance is not None:
-        _chance_line(fig, float(chance), "chance")
+        chance_line(fig, float(chance), "chance")
     frame = _done_cells(cells, axis)
     scored = frame.dropna(subset=["exact_match"])
     if scored.empty:
-        return _note(fig, "No results yet")
+        return note(fig, "No results yet")
 
     x_hover = f"{x_title} %{{x}}"
-    for k, model in enumerate(_ordered_models(list(scored["model"]))):
-        color, label = _color(model, k), _label(model)
-        stats = _spread(scored[scored["model"] == model], axis, "exact_match")
+    for k, model in enumerate(ordered_models(list(scored["model"]))):
+        color, label = model_color(model, k), model_label(model)
+        stats = spread(scored[scored["model"] == model], axis, "exact_match")
         seeds = _seeds(stats["count"])
         fig.add_traces(
-            _mean_in_band(
+            mean_in_band(
                 stats, axis, model=model, color=color, name=label,
                 mode="lines+markers",
                 marker=dict(size=9, color=color),
@@ -127,9 +127,9 @@ def sweep_figure(
         )
 
     aligned = frame.dropna(subset=["alignment"])
-    for model in attending_names(_ordered_models(list(aligned["model"]))):
-        color, label = _color(model), _label(model)
-        stats = _spread(aligned[aligned["model"] == model], axis, "alignment")
+    for model in attending_names(ordered_models(list(aligned["model"]))):
+        color, label = model_color(model), model_label(model)
+        stats = spread(aligned[aligned["model"] == model], axis, "alignment")
         fig.add_trace(
             go.Scatter(
                 x=stats[axis].to_numpy(),
@@ -155,7 +155,7 @@ def sweep_figure(
                 range=[0, 1],
                 # The same ticks as the left axis, so both share its grid lines.
                 tickmode="array",
-                tickvals=_UNIT_TICKS,
+                tickvals=UNIT_TICKS,
                 tickformat=".1f",
                 showgrid=False,
                 zeroline=False,
@@ -164,6 +164,6 @@ def sweep_figure(
         )
 
     values = sorted(frame.loc[frame["exact_match"].notna() | frame["alignment"].notna(), axis].unique())
-    tickvals, ticktext = _sparse_ticks(values, [str(v) for v in values])
+    tickvals, ticktext = sparse_ticks(values, [str(v) for v in values])
     fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext)
     return fig

@@ -163,7 +163,7 @@ def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: st
         ValueError: the job is over the memory or time budget, or its grid is refused.
     """
     from seqattn.training.budget import check_budget
-    from seqattn.training.loop import TrainConfig
+    from seqattn.training.config import TrainConfig
 
     train_config = train if isinstance(train, TrainConfig) else TrainConfig.from_dict(train)
     model_config = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model or {})
@@ -227,7 +227,7 @@ def start(
 
     Args:
         problem: the echo problem.
-        train: a :class:`seqattn.training.loop.TrainConfig` (or its dict).
+        train: a :class:`seqattn.training.config.TrainConfig` (or its dict).
         model: a :class:`seqattn.model.config.ModelConfig` (default its defaults).
         kind: ``train`` (one run of both models), ``compare`` (``extra['repeats']`` runs)
             or ``sweep`` (``extra['sweep']``, a :class:`seqattn.sweeps.grid.SweepConfig` dict).

@@ -2,7 +2,7 @@
 
 A task takes a :class:`TaskContext` and returns the run's final state
 (``done`` or ``cancelled``); it raises on failure. Sinks are plain callables,
-called with every :class:`~seqattn.training.loop.Progress` of a training and every
+called with every :class:`~seqattn.training.progress.Progress` of a training and every
 :class:`~seqattn.sweeps.cells.CellResult` of a run of cells; the run's own files are
 one sink, the CLI's printer another.
 """
@@ -20,8 +20,13 @@ from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.runs import CellLogWriter, RunWriter, model_path, save_model_atomic, save_result, update_status
+from seqattn.sweeps import cluster
+from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
 from seqattn.sweeps.grid import SweepConfig, grid_cells
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
+from seqattn.training.session import SetupSource, train
+from seqattn.training.setup import build_setup
+from seqattn.training.threads import fit_threads_to_process
 
 Sink = Callable[[Any], None]
 CHECKPOINT_SECONDS = 5.0  # a training saves its models at an evaluation at most this often
@@ -36,12 +41,15 @@ class TaskContext:
         meta: the run's ``run.json``.
         stop: the stop check; true once the job was cancelled.
         sinks: extra progress sinks beside the run's files.
+        setups: where training setups may come from besides building them (None: always built;
+            the speed machinery passes its own, :class:`~seqattn.training.session.SetupSource`).
     """
 
     directory: Path
     meta: dict[str, Any]
     stop: Callable[[], bool]
     sinks: list[Sink] = field(default_factory=list)
+    setups: SetupSource | None = None
 
     @property
     def problem(self) -> ProblemConfig:
@@ -79,6 +87,14 @@ def save_checkpoint(directory: Path, models: dict[str, Any], progress: Any) -> N
                                          "time": time.time()})
 
 
+def setup_for(ctx: TaskContext) -> Any:
+    """The job's training setup: the one its ``setups`` has ready (a warm process's, say), else a fresh one."""
+    ready = ctx.setups.take(ctx.problem, ctx.train, ctx.model, ctx.names) if ctx.setups is not None else None
+    if ready is not None:
+        return ready
+    return build_setup(ctx.problem, ctx.train, ctx.names, ctx.model)
+
+
 def run_training(ctx: TaskContext) -> str:
     """One training of the run's models; progress, evaluations and models go into the run.
 
@@ -86,18 +102,10 @@ def run_training(ctx: TaskContext) -> str:
     (:func:`save_checkpoint`), so an interrupted, failed or cancelled run still
     has them as they were then.
     """
-    from seqattn.speed import warm_start
-    from seqattn.sweeps.cells import fit_threads_to_process
-    from seqattn.training.loop import build_models, train
-
     fit_threads_to_process()  # leaves a core to the dashboard on small machines
     writer = RunWriter(ctx.directory, ctx.names)
-    config = ctx.train
-    # A warm training process may have made this very job ready while it waited.
-    prepared = warm_start.take(ctx.problem, config, ctx.model, ctx.names)
-    update_status(ctx.directory, prepared=prepared is not None)
-    models = prepared.models if prepared is not None else build_models(ctx.problem, config, ctx.names, ctx.model)
-
+    setup = setup_for(ctx)
+    update_status(ctx.directory, prepared=bool(getattr(setup, "ahead", False)))
     last_checkpoint = time.monotonic()
 
     def report(progress: Any) -> None:
@@ -106,13 +114,13 @@ def run_training(ctx: TaskContext) -> str:
         # The final models are saved with the result; between, at most every CHECKPOINT_SECONDS
         # (a short run's first seconds are not spent saving models).
         if progress.accuracy is not None and not progress.final and time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
-            save_checkpoint(ctx.directory, models, progress)
+            save_checkpoint(ctx.directory, setup.models, progress)
             last_checkpoint = time.monotonic()
         ctx.emit(progress)
 
     try:
-        result = train(ctx.problem, config, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop,
-                       models=models, prepared=prepared)
+        result = train(ctx.problem, ctx.train, model=ctx.model, names=ctx.names, on_progress=report, stop=ctx.stop,
+                       setup=setup)
     finally:
         writer.close()
     save_result(ctx.directory, result)
@@ -129,11 +137,6 @@ def sweep_of(meta: dict[str, Any]) -> SweepConfig:
 def backend_for(meta: dict[str, Any]) -> Any:
     """Where a run's cells go: the Dask scheduler in ``meta`` (or the environment's),
     a local Dask cluster for sweeps, this process for comparisons."""
-    from seqattn.sweeps import cluster
-    from seqattn.sweeps.executors import dask_backend, local_backend
-
-    from seqattn.sweeps.cells import fit_threads_to_process
-
     address = cluster.scheduler_address(meta.get("scheduler"))
     if address is None and meta.get("kind") != "sweep":
         fit_threads_to_process()  # cells train here: leave a core to the dashboard
@@ -143,8 +146,6 @@ def backend_for(meta: dict[str, Any]) -> Any:
 
 def run_cells_task(ctx: TaskContext) -> str:
     """Every cell of a comparison or sweep; each finished cell is stored as it arrives."""
-    from seqattn.sweeps.executors import run_cells
-
     train = ctx.train
     cells = grid_cells(ctx.problem, train, sweep_of(ctx.meta), ctx.names, model=ctx.model)
     log = CellLogWriter(ctx.directory, len(cells), train.updates)
@@ -161,7 +162,8 @@ def run_cells_task(ctx: TaskContext) -> str:
         ctx.emit(dataclasses.replace(progress, final=False))
 
     try:
-        _, cancelled = run_cells(cells, backend, on_result=on_result, on_progress=on_progress, stop=ctx.stop)
+        _, cancelled = run_cells(cells, backend, on_result=on_result, on_progress=on_progress, stop=ctx.stop,
+                                  setups=ctx.setups)
     finally:
         backend.close()
     return "cancelled" if cancelled else "done"

@@ -2,8 +2,7 @@
 
 Launched by :func:`seqattn.jobs.control.start`. It checks the job against the budget
 (:mod:`seqattn.training.budget`), waits for a slot (:mod:`seqattn.jobs.slots`) before
-importing TensorFlow (a queued job costs about 100 MiB, not a TensorFlow
-process), trains at a lower scheduling priority so the dashboard stays
+loading TensorFlow (a queued job stays a small process), trains at a lower scheduling priority so the dashboard stays
 responsive, runs the task of the run's kind (:mod:`seqattn.jobs.tasks`), and ends in
 ``done``, ``cancelled``, ``failed`` or ``interrupted``.
 
@@ -48,11 +47,14 @@ class Worker:
     Args:
         directory: the run directory.
         sinks: extra progress sinks (the CLI prints with one).
+        setups: where the job's training setups may come from besides building them
+            (:class:`~seqattn.training.session.SetupSource`; None: always built).
     """
 
-    def __init__(self, directory: Path, sinks: Sequence[Callable[[Any], None]] = ()) -> None:
+    def __init__(self, directory: Path, sinks: Sequence[Callable[[Any], None]] = (), setups: Any = None) -> None:
         self.directory = directory
         self.sinks = list(sinks)
+        self.setups = setups
         self.meta = read_meta(directory)
         self.stop = threading.Event()
         self.acknowledged = False  # the task saw the stop request and is winding down
@@ -171,7 +173,7 @@ class Worker:
             from seqattn.jobs.tasks import TASKS, TaskContext
 
             task = TASKS[self.meta.get("kind", "train")]
-            state = task(TaskContext(self.directory, self.meta, self.should_stop, self.sinks))
+            state = task(TaskContext(self.directory, self.meta, self.should_stop, self.sinks, self.setups))
             if self.stop_reason is not None:
                 self.finish(self.stop_reason[0], error=self.stop_reason[1])
             self.finish(state, error=None)
@@ -182,13 +184,18 @@ class Worker:
             self.finish("failed", error=f"Training failed: {exc.__class__.__name__}: {exc}"[:500])
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, setups: Any = None) -> int:
+    """``python -m seqattn.jobs.worker RUN_DIRECTORY``: run the job to a final state; 2 if refused by the budget.
+
+    ``setups`` is handed to :class:`Worker` (an entry point that brings its own, such as
+    :mod:`seqattn.speed.worker`, calls this).
+    """
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m seqattn.jobs.worker RUN_DIRECTORY", file=sys.stderr)
         return 2
     try:
-        Worker(Path(args[0])).run()
+        Worker(Path(args[0]), setups=setups).run()
     except ValueError as exc:  # refused by the budget; the run says so
         print(exc, file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ session between script runs, which would otherwise make names collide).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
@@ -16,12 +16,24 @@ import tensorflow as tf
 from seqattn.model.attention import AttentionDecoder
 from seqattn.configuration import check_choice, check_int_range
 from seqattn.model.prediction import NO_ATTENTION, Prediction, forced_rows, one_hot_inputs
-from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import model_kind
 from seqattn.model.config import ENCODERS, MAX_UNITS
 
-# Unrolling short LSTMs lets XLA fuse the steps (about 1.6x faster updates on
-# the seed problem); long inputs would make the compiled graph too large.
+
+class ProblemShape(Protocol):
+    """What a builder needs of a problem (a :class:`seqattn.problem.echo.ProblemConfig` has it)."""
+
+    cardinality: int
+    n_in: int
+    n_out: int
+    pad_target: bool
+
+    @property
+    def target_len(self) -> int: ...
+
+
+# Unrolling short LSTMs lets XLA fuse the steps (faster updates, docs/performance.md);
+# long inputs would make the compiled graph too large.
 MAX_UNROLL = 20
 
 
@@ -33,7 +45,7 @@ def _compile(model: keras.Model, learning_rate: float) -> keras.Model:
     return model
 
 
-def build_baseline(problem: ProblemConfig, units: int = 150, learning_rate: float = 1e-3) -> keras.Model:
+def build_baseline(problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3) -> keras.Model:
     """Encoder-decoder without attention (the seed's baseline).
 
     LSTM(units) -> RepeatVector(steps) -> LSTM(units, return_sequences) ->
@@ -53,7 +65,7 @@ def build_baseline(problem: ProblemConfig, units: int = 150, learning_rate: floa
     return _compile(keras.Model(inputs, outputs, name="baseline"), learning_rate)
 
 
-def build_attention(problem: ProblemConfig, units: int = 150, learning_rate: float = 1e-3,
+def build_attention(problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3,
                     encoder: str = "unidirectional") -> keras.Model:
     """Encoder-decoder with the attention decoder (the seed's attention model).
 
@@ -86,7 +98,7 @@ def build_attention(problem: ProblemConfig, units: int = 150, learning_rate: flo
     return _compile(keras.Model(inputs, outputs, name="attention"), learning_rate)
 
 
-def build_model(kind: str, problem: ProblemConfig, units: int = 150, learning_rate: float = 1e-3,
+def build_model(kind: str, problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3,
                 encoder: str = "unidirectional") -> keras.Model:
     """The model of a registered kind (:mod:`seqattn.model.registry`), built by its builder here.
 

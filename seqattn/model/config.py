@@ -1,6 +1,6 @@
 """What the models are, apart from how they are trained: :class:`ModelConfig`.
 
-The recipe (protocol, updates, optimizer) is :class:`seqattn.training.loop.TrainConfig`;
+The recipe (protocol, updates, optimizer) is :class:`seqattn.training.config.TrainConfig`;
 this is the architecture's side (its size and the attention model's encoder), so
 a sweep or a saved run can vary or record one without the other.
 """

@@ -167,7 +167,7 @@ class ArrayPredictor:
             UnsupportedModel: a layer or setting not listed in this module's docstring.
             OSError, KeyError, ValueError, zipfile.BadZipFile: a damaged archive.
         """
-        import h5py  # about 0.05 s to import; only a load needs it
+        import h5py  # only a load needs it: pages import this module before any run is chosen
 
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))

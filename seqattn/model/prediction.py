@@ -13,7 +13,6 @@ from typing import Protocol
 
 import numpy as np
 
-from seqattn.problem.echo import one_hot
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def one_hot_inputs(inputs: np.ndarray, n_in: int, cardinality: int) -> np.ndarra
         raise ValueError(f"inputs must have shape (batch, {n_in}); got {inputs.shape}")
     if inputs.size and (inputs.min() < 0 or inputs.max() >= cardinality):
         raise ValueError(f"input tokens must be in 0..{cardinality - 1}")
-    return one_hot(inputs, cardinality)
+    return np.eye(cardinality, dtype=np.float32)[inputs]
 
 
 def forced_rows(batch: int, steps: int, n_in: int, step: int, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

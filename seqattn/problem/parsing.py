@@ -95,3 +95,35 @@ def parse_sequence(text: str, config: ProblemConfig) -> list[int]:
             f"Expected {config.n_in} values, got {len(values)}. {hint}"
         )
     return values
+
+
+def parse_whole_numbers(text: str, name: str, *, distinct: bool = True, example: str = "5, 10, 15") -> list[int]:
+    """Parse a typed list of whole numbers such as ``5, 10, 15`` (commas, semicolons or spaces between them).
+
+    ``name`` is what one value is called in the messages (``input length``); with
+    ``distinct`` a value given twice is refused.
+
+    Raises:
+        ValueError: empty, too long, a token that is not a whole number, or (``distinct``)
+            a repeated value; the message names it and says what is accepted.
+    """
+    hint = f"Type {'distinct ' if distinct else ''}whole numbers separated by commas, e.g. {example}."
+    if not isinstance(text, str):
+        raise ValueError(f"the values must be text; got {type(text).__name__}. {hint}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"the values are too long ({len(text):,} characters; at most {MAX_TEXT_CHARS:,}). {hint}")
+    tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    if not tokens:
+        raise ValueError(f"give at least one {name}. {hint}")
+    for token in tokens:
+        if not _INTEGER.fullmatch(token):
+            raise ValueError(f"'{_shorten(token)}' is not a whole number. {hint}")
+    values = [int(t) for t in tokens]
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    for value in values:
+        (repeated if value in seen else seen).add(value)
+    if distinct and repeated:
+        raise ValueError(f"{', '.join(map(str, sorted(repeated)))} appear{'s' if len(repeated) == 1 else ''} more than once; "
+                         f"give each value once. {hint}")
+    return values

@@ -53,7 +53,7 @@ def _check_header(columns: tuple[str, ...]) -> None:
 class RunWriter:
     """Appends a training's progress to its run directory.
 
-    ``on_progress`` takes a :class:`seqattn.training.loop.Progress`; status.json is
+    ``on_progress`` takes a :class:`seqattn.training.progress.Progress`; status.json is
     rewritten at most every ``status_interval`` seconds (and at final reports).
     """
 

@@ -49,7 +49,7 @@ def save_model_atomic(model: Any, path: Path) -> None:
 
 
 def save_result(directory: Path, result: Any) -> None:
-    """Save a :class:`seqattn.training.loop.TrainResult`: models first, then result.json."""
+    """Save a :class:`seqattn.training.session.TrainResult`: models first, then result.json."""
     if result.updates_done > 0:
         for name, model in result.models.items():
             save_model_atomic(model, model_path(directory, name))

@@ -2,7 +2,7 @@
 
 - A launcher for :func:`seqattn.jobs.control.start` (``launcher=``): a warm training process
   (:mod:`~seqattn.speed.warm_pool`) that has loaded TensorFlow and prepared the likely job.
-- Training setups for :func:`seqattn.training.loop.train` (``setup=``): prepared ahead
+- Training setups for :func:`seqattn.training.session.train` (``setup=``): prepared ahead
   (:mod:`~seqattn.speed.warm_start`) or reused from the last cell of the same shapes.
 - :mod:`~seqattn.speed.xla_cache`: XLA's compilation cache on disk, turned on by entry points.
 

@@ -26,6 +26,7 @@ writes ``<runs root>/.warm/<pid>.ready``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -36,7 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from seqattn.jobs.control import launch_worker, worker_env
-from seqattn.processes import reap_in_background
+from seqattn.jobs.worker import NICENESS
+from seqattn.jobs.worker import main as run_worker
+from seqattn.model.config import ModelConfig, model_config_of
+from seqattn.model.registry import MODEL_NAMES, check_names
+from seqattn.problem.echo import ProblemConfig
+from seqattn.processes import lower_priority_to, process_alive, reap_in_background
+from seqattn.runs import ensure_root, open_log, read_meta
+from seqattn.speed import warm_start, xla_cache
+from seqattn.speed.setups import FastSetups
+from seqattn.training.config import TrainConfig
+from seqattn.training.threads import fit_threads_to_process
 
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
@@ -50,19 +61,11 @@ def enabled() -> bool:
 
 def default_job() -> dict[str, Any]:
     """The job a warm process prepares unless told otherwise: the Train form's defaults, as plain dicts."""
-    from seqattn.model.config import ModelConfig
-    from seqattn.problem.echo import ProblemConfig
-    from seqattn.model.registry import MODEL_NAMES
-    from seqattn.training.loop import TrainConfig
-
     return {"problem": ProblemConfig().to_dict(), "train": TrainConfig(protocol="batched").to_dict(),
             "model": ModelConfig().to_dict(), "names": list(MODEL_NAMES)}
 
 
 def _job_configs(job: dict[str, Any]) -> tuple[Any, Any, Any, tuple[str, ...]]:
-    from seqattn.model.config import ModelConfig
-    from seqattn.problem.echo import ProblemConfig
-    from seqattn.training.loop import TrainConfig
 
     return (ProblemConfig.from_dict(job["problem"]), TrainConfig.from_dict(job["train"]),
             ModelConfig.from_dict(job.get("model") or {}), tuple(job["names"]))
@@ -70,8 +73,6 @@ def _job_configs(job: dict[str, Any]) -> tuple[Any, Any, Any, tuple[str, ...]]:
 
 def ready_files(root: str | os.PathLike[str] | None = None) -> list[Path]:
     """The ready markers of warm processes waiting for a job under ``root`` (default the runs root)."""
-    from seqattn.runs import ensure_root
-
     return sorted((ensure_root(root) / POOL_DIR).glob("*.ready"))
 
 
@@ -84,8 +85,6 @@ class WarmPool:
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, job: dict[str, Any] | None = None) -> None:
-        from seqattn.runs import ensure_root
-
         self.folder = ensure_root(root) / POOL_DIR
         self.job = job or default_job()
         self._lock = threading.Lock()
@@ -141,7 +140,7 @@ class WarmPool:
     def launch(self, directory: Path) -> int:
         """A launcher for :func:`seqattn.jobs.control.start`: the warm process takes the run, else a new one starts."""
         pid = self.hand_off(directory)
-        return pid if pid is not None else launch_worker(directory)
+        return pid if pid is not None else launch_worker(directory, module="seqattn.speed.worker")
 
     def close(self) -> None:
         """Let the waiting process exit (its stdin closes)."""
@@ -179,7 +178,6 @@ def start(root: str | os.PathLike[str] | None = None, job: dict[str, Any] | None
 
 
 def _wait_for(pid: int | None, job_arrived: threading.Event) -> None:
-    from seqattn.processes import process_alive
 
     while pid is not None and process_alive(pid) and not job_arrived.is_set():
         time.sleep(WAIT_POLL)
@@ -187,10 +185,6 @@ def _wait_for(pid: int | None, job_arrived: threading.Event) -> None:
 
 def _job_of_run(directory: Path) -> dict[str, Any] | None:
     """The training job of the run in ``directory`` in :func:`default_job`'s form (None: not a training, unreadable)."""
-    from seqattn.model.config import model_config_of
-    from seqattn.model.registry import MODEL_NAMES, check_names
-    from seqattn.runs import read_meta
-
     try:
         meta = read_meta(directory)
         if meta.get("kind", "train") != "train":
@@ -203,19 +197,16 @@ def _job_of_run(directory: Path) -> dict[str, Any] | None:
 
 def _key_of_run(directory: Path) -> str:
     """The :func:`seqattn.speed.warm_start.job_key` of the run in ``directory`` ("" if it is not a readable training)."""
-    from seqattn.speed.warm_start import job_key
-
     job = _job_of_run(directory)
     if job is None:
         return ""
     try:
-        return job_key(*_job_configs(job))
+        return warm_start.job_key(*_job_configs(job))
     except (KeyError, TypeError, ValueError):
         return ""
 
 
 def _redirect_output(directory: Path) -> None:
-    from seqattn.runs import open_log
 
     log = open_log(directory)
     sys.stdout.flush()
@@ -227,25 +218,19 @@ def _redirect_output(directory: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m seqattn.speed.warm_pool POOL_FOLDER [--after PID] [--job JSON]``: get ready, wait for one job, run it."""
-    import argparse
-
-    from seqattn.speed import warm_start
-    from seqattn.processes import lower_priority_to
-    from seqattn.jobs.worker import NICENESS
-
     parser = argparse.ArgumentParser(prog="python -m seqattn.speed.warm_pool")
     parser.add_argument("folder", type=Path, help="the pool's folder (ready markers)")
     parser.add_argument("--after", type=int, help="load nothing before this process ends")
     parser.add_argument("--job", type=json.loads, help="the job to prepare, as JSON (default_job's form)")
     args = parser.parse_args(argv)
     folder, after = args.folder, args.after
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
     lower_priority_to(NICENESS)  # what the job would run at; the dashboard comes first
     marker = folder / f"{os.getpid()}.ready"
     job_arrived = threading.Event()
 
     def load() -> None:
-        from seqattn.sweeps.cells import fit_threads_to_process
-
         _wait_for(after, job_arrived)
         fit_threads_to_process()  # before the first op: TensorFlow fixes its thread pools then
 
@@ -280,9 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(message["env"])
     directory = Path(message["directory"])
     _redirect_output(directory)
-    from seqattn.jobs.worker import main as run_worker
-
-    return run_worker([str(directory)])
+    return run_worker([str(directory)], setups=FastSetups())
 
 
 if __name__ == "__main__":

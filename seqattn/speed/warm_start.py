@@ -1,9 +1,9 @@
 """A training made ready ahead of time: models built, update step and predictors traced.
 
 The first update of a fresh training costs seconds before any loss exists:
-tracing the update step (about 2 s) and compiling it with XLA (4-6 s, or
-about 1 s from :mod:`seqattn.speed.xla_cache`), then tracing the predictors at the
-first evaluation. A warm training process (:mod:`seqattn.speed.warm_pool`) pays this
+tracing the update step and compiling it with XLA (less when
+:mod:`seqattn.speed.xla_cache` holds the program), then tracing the predictors at the
+first evaluation (docs/performance.md has the figures). A warm training process (:mod:`seqattn.speed.warm_pool`) pays this
 while it waits, for the job it expects (the Train form's defaults), with
 :func:`prepare`; the job then takes it with :func:`take` and its first update
 is a plain update.
@@ -11,10 +11,10 @@ is a plain update.
 Running the step once to compile it changes the weights and the optimizer, so
 :func:`prepare` snapshots every variable of the models and their optimizers
 first and assigns the snapshot back after: the job starts from exactly the
-weights :func:`seqattn.training.loop.build_models` gives for its seed, with a fresh
+weights :func:`seqattn.training.setup.build_models` gives for its seed, with a fresh
 optimizer (step 0, zero moments). Nothing else carries state between the
 warm-up call and the job (the data stream and held-out set are made by
-:func:`seqattn.training.loop.train` from the seed), so a prepared training gives
+:func:`seqattn.training.session.train` from the seed), so a prepared training gives
 the same numbers, bit for bit, as a cold one (``tests/test_warm_worker.py``).
 """
 
@@ -22,36 +22,36 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable
 
 import numpy as np
 
+from seqattn.evaluation.held_out import EVAL_SLICE
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig, make_batch
 from seqattn.model.registry import MODEL_NAMES, check_names
+from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.training.setup import TrainingSetup, build_models, make_update_step
 
 __all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
 
 
 @dataclass
-class PreparedTraining:
-    """What :func:`seqattn.training.loop.train` would otherwise make on its first update and evaluation.
+class PreparedTraining(TrainingSetup):
+    """A :class:`~seqattn.training.setup.TrainingSetup` made before its job, step compiled and predictors traced.
 
-    Attributes:
+    Attributes (beyond the setup's):
         key: the job it was made for (:func:`job_key`).
-        models: fresh models by name (weights as built, optimizers at step 0).
-        step: the traced (and compiled) update step, ``step(x, y) -> losses``.
-        predictors: traced :class:`seqattn.model.builders.Predictor` by name.
         seconds: how long preparing took.
+        ahead: True when made before the job arrived (a warm process's); False when
+            reseeded from another job's setup of the same shapes.
     """
 
-    key: str
-    models: dict[str, Any]
-    step: Callable[..., Any]
-    predictors: dict[str, Any]
+    key: str = ""
     seconds: float = 0.0
+    ahead: bool = True
 
 
 # What a preparation depends on, of a TrainConfig: the weights (seed), the optimizer (rate) and the
@@ -64,7 +64,7 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     """A string equal for two jobs exactly when a preparation made for one serves the other.
 
     They have the same problem, models and names, and agree on ``PREPARED_FIELDS``
-    of their recipe (``config``, a :class:`seqattn.training.loop.TrainConfig`).
+    of their recipe (``config``, a :class:`seqattn.training.config.TrainConfig`).
     """
     settings = config.to_dict()
     recipe = {name: settings[name] for name in PREPARED_FIELDS}
@@ -73,9 +73,7 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
 
 def _fresh_models(problem: ProblemConfig, config: Any, model: ModelConfig | None,
                   names: tuple[str, ...]) -> dict[str, Any]:
-    """The job's models as :func:`seqattn.training.loop.build_models` gives them, optimizers built (step 0)."""
-    from seqattn.training.loop import build_models
-
+    """The job's models as :func:`seqattn.training.setup.build_models` gives them, optimizers built (step 0)."""
     models = build_models(problem, config, names, model)
     for name in names:
         models[name].optimizer.build(models[name].trainable_variables)
@@ -97,23 +95,21 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     """Build the job's models and trace its update step and predictors, leaving every variable as built.
 
     Args:
-        problem, config, model, names: the job, as :func:`seqattn.training.loop.train` takes it
-            (``config`` a :class:`seqattn.training.loop.TrainConfig`).
+        problem, config, model, names: the job, as :func:`seqattn.training.session.train` takes it
+            (``config`` a :class:`seqattn.training.config.TrainConfig`).
         keep_going: asked between the stages (building, tracing the step, compiling it,
             tracing each predictor); ``False`` stops the preparation there.
 
     Returns:
-        A :class:`PreparedTraining` for ``train(..., prepared=...)``.
+        A :class:`PreparedTraining` for ``train(..., setup=...)``.
 
     Raises:
         Abandoned: ``keep_going()`` said ``False``; nothing is left prepared.
     """
-    import time
-
+    # TensorFlow loads here: a warm process imports this module before the job it follows has ended.
     import tensorflow as tf
 
     from seqattn.model.builders import Predictor
-    from seqattn.training.loop import EVAL_SLICE, make_update_step
 
     def checkpoint() -> None:
         # A stage once begun runs to its end (TensorFlow cannot interrupt a trace or an XLA compile).
@@ -141,8 +137,8 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
         for predictor in predictors.values():
             checkpoint()
             predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
-    return PreparedTraining(job_key(problem, config, model, names), models, step, predictors,
-                            time.perf_counter() - started)
+    return PreparedTraining(models, step, predictors, key=job_key(problem, config, model, names),
+                            seconds=time.perf_counter() - started)
 
 
 def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
@@ -151,7 +147,7 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
 
     The job may differ from the one ``prepared`` was made for only in its
     seed (and in fields outside ``PREPARED_FIELDS``). Every variable of the
-    prepared models and optimizers is set to what :func:`seqattn.training.loop.build_models`
+    prepared models and optimizers is set to what :func:`seqattn.training.setup.build_models`
     gives for ``config.seed`` (weights as built, optimizers at step 0), so
     training with the result gives the same numbers, bit for bit, as a cold
     training; only the tracing and compiling are saved. ``prepared`` is used
@@ -160,8 +156,6 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
     Raises:
         ValueError: the job needs another shape of models or step.
     """
-    import time
-
     started = time.perf_counter()
     names = check_names(names)
     key = job_key(problem, config, model, names)
@@ -172,7 +166,8 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
         raise ValueError("the models' variables do not match their preparation's")
     for v, value in zip(target, source):
         v.assign(value)
-    return PreparedTraining(key, prepared.models, prepared.step, prepared.predictors, time.perf_counter() - started)
+    return PreparedTraining(prepared.models, prepared.step, prepared.predictors, key=key,
+                            seconds=time.perf_counter() - started, ahead=False)
 
 
 def shape_key(key: str) -> str:
@@ -245,3 +240,4 @@ def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
     with _lock:
         made, _prepared = _prepared, None
     return made if made is not None and made.key == key else None
+

@@ -1,14 +1,17 @@
 """XLA's persistent compilation cache, shared by every process that trains.
 
-Compiling one training step with XLA costs 4-6 s on a 2-core machine, paid
-again by every new process (a training job, a sweep cell on a Dask worker, a
-test) for the same shapes. TensorFlow can keep compiled programs on disk
+Compiling one training step with XLA takes seconds, paid again by every new
+process (a training job, a sweep cell on a Dask worker, a test) for the same
+shapes. TensorFlow can keep compiled programs on disk
 (``--tf_xla_persistent_cache_directory`` in ``TF_XLA_FLAGS``): the next process
-with the same program loads it instead (about 1 s). The cached program is the
-one XLA would compile, so results do not change.
+with the same program loads it instead, in a fraction of the time
+(docs/performance.md). The cached program is the one XLA would compile, so
+results do not change.
 
 :func:`enable` must run before TensorFlow is imported (TensorFlow reads
-``TF_XLA_FLAGS`` once); ``import seqattn`` calls it. ``SEQATTN_XLA_CACHE``
+``TF_XLA_FLAGS`` once); the entry points call it (the dashboard, the CLI, the
+processes :mod:`seqattn.speed` starts, the test session), and the processes they
+start inherit the flag. ``SEQATTN_XLA_CACHE``
 names the folder (default ``$XDG_CACHE_HOME/seqattn/xla``, else
 ``~/.cache/seqattn/xla``); ``SEQATTN_XLA_CACHE=off`` turns the cache off.
 """

@@ -9,8 +9,6 @@ this process, in a worker process, or on any Dask worker.
 from __future__ import annotations
 
 import math
-import os
-import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -22,7 +20,9 @@ import numpy as np
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
-from seqattn.training.loop import Progress, TrainConfig
+from seqattn.training.progress import Progress
+from seqattn.training.session import SetupSource, train
+from seqattn.training.config import TrainConfig
 
 MAX_LOSS_POINTS = 1000
 CELL_STATES = ("done", "cancelled", "failed")
@@ -119,52 +119,11 @@ def downsample_losses(losses: np.ndarray, max_points: int = MAX_LOSS_POINTS) -> 
     return [int(b) for b in edges[1:]], means
 
 
-def fit_threads_to_process(threads: int | None = None) -> None:
-    """Give TensorFlow ``threads`` intra-op threads (default: cores - 1) and one inter-op thread.
-
-    TensorFlow fixes its thread pools when it first runs an op; later calls are
-    ignored here rather than raising.
-    """
-    import tensorflow as tf
-
-    threads = threads or max(1, (os.cpu_count() or 2) - 1)
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass
-
-
-# The last cell's models and traced step in this process, lent to the next cell of the same shapes.
-_kept_lock = threading.Lock()
-_kept: Any = None
-
-
-def _take_preparation(spec: CellSpec, names: tuple[str, ...]) -> Any:
-    """A :class:`~seqattn.speed.warm_start.PreparedTraining` for the cell: the kept one reseeded if its shapes fit.
-
-    In one process, TensorFlow names every traced step anew, so XLA's disk
-    cache never serves a second training. Reusing the traced step spares the
-    next cell of a shape (the next seed) its tracing and compiling: with XLA a
-    cell's fixed cost on a worker falls from 11.7 s to 3.7 s (bench/sweep_scaling.py).
-    Its numbers stay those of a cold cell, bit for bit (:func:`seqattn.speed.warm_start.reseed`).
-    """
-    global _kept
-    from seqattn.speed import warm_start
-
-    with _kept_lock:  # a worker with several threads: each cell takes the kept one, or prepares its own
-        kept, _kept = _kept, None
-    key = warm_start.job_key(spec.problem, spec.train, spec.model, names)
-    if kept is not None and warm_start.shape_key(kept.key) == warm_start.shape_key(key):
-        return warm_start.reseed(kept, spec.problem, spec.train, spec.model, names)
-    del kept  # another shape's models: free them before building this cell's
-    return warm_start.prepare(spec.problem, spec.train, spec.model, names)
-
-
 def train_cell(
     spec: CellSpec,
     stop: Callable[[], bool] | Any = None,
     on_progress: Callable[[Progress], None] | None = None,
+    setups: SetupSource | None = None,
 ) -> CellResult:
     """Train both models of one cell and return its small result.
 
@@ -174,27 +133,24 @@ def train_cell(
             stops after the current update and comes back ``cancelled``.
         on_progress: optional per-report callback (only where the caller shares
             this process).
+        setups: where the cell's training setup may come from (e.g. the last cell's of the
+            same shapes, reseeded: :mod:`seqattn.speed`); None builds a fresh one. The
+            cell's setup is given back to it at the end.
 
     Returns:
         A :class:`CellResult`; an exception inside training is caught and
         returned as ``status="failed"`` with the reason, so one bad cell never
-        takes a sweep down. The cell's models and traced step stay in this
-        process for the next cell of the same shapes (:func:`_take_preparation`).
+        takes a sweep down.
     """
     started = time.perf_counter()
     base = dict(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
                 problem=spec.problem.to_dict(), model=spec.model.to_dict())
-    global _kept
     check = stop.is_set if hasattr(stop, "is_set") else stop
     try:
-        import keras
-
-        from seqattn.training.loop import train
-
         names = check_names(spec.names)
-        prepared = _take_preparation(spec, names)
+        setup = setups.take(spec.problem, spec.train, spec.model, names) if setups is not None else None
         result = train(spec.problem, spec.train, model=spec.model, names=names, on_progress=on_progress, stop=check,
-                       prepared=prepared)
+                       setup=setup)
         final = result.reports[-1]
         points, means = downsample_losses(result.losses)
         cell = CellResult(
@@ -207,12 +163,19 @@ def train_cell(
             losses={name: [float(x) for x in means[:, i]] for i, name in enumerate(result.names)},
             updates_done=result.updates_done,
         )
-        with _kept_lock:
-            _kept = prepared
-        # Free the graphs of this cell's build before the next cell builds models in this process.
-        keras.backend.clear_session()
+        if setups is not None and result.setup is not None:
+            setups.give_back(result.setup)
+        clear_session()
     except Exception as exc:  # a failed cell is a result, not a crash
         traceback.print_exc()
         cell = CellResult(**base, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:500])
     cell.seconds = time.perf_counter() - started
     return cell
+
+
+def clear_session() -> None:
+    """Free the graphs of this cell's build before the next cell builds models in this process."""
+    # Keras is imported here, not on import: grids and pages use this module without TensorFlow.
+    import keras
+
+    keras.backend.clear_session()

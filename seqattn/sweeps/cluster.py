@@ -14,7 +14,9 @@ import os
 import threading
 from typing import Any
 
-from seqattn.sweeps.cells import CellResult, CellSpec, fit_threads_to_process, train_cell
+from seqattn.sweeps.cells import CellResult, CellSpec, train_cell
+from seqattn.training.session import SetupSource
+from seqattn.training.threads import fit_threads_to_process
 from seqattn.processes import lower_priority_to
 
 SCHEDULER_ENV = "SEQATTN_DASK_SCHEDULER"
@@ -86,7 +88,7 @@ def close_local_cluster() -> None:
             _local = None
 
 
-def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
+def train_cell_on_worker(spec: CellSpec, stop: Any = None, setups: SetupSource | None = None) -> CellResult:
     """:func:`~seqattn.sweeps.cells.train_cell` as a Dask task: the worker's process is set up once first.
 
     TensorFlow's threads are fitted to a single-threaded worker, and the
@@ -100,7 +102,7 @@ def train_cell_on_worker(spec: CellSpec, stop: Any = None) -> CellResult:
         if nice.isdigit():
             lower_priority_to(int(nice))
         fit_threads_to_process(1)
-    return train_cell(spec, stop)
+    return train_cell(spec, stop, setups=setups)
 
 
 class ClusterProcess:

@@ -13,7 +13,9 @@ from seqattn.sweeps.executors import Backend, local_backend, run_cells
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.sweeps.grid import SweepConfig, grid_cells, losses_frame, results_frame
-from seqattn.training.loop import Progress, TrainConfig
+from seqattn.training.progress import Progress
+from seqattn.training.session import SetupSource
+from seqattn.training.config import TrainConfig
 
 # Means over 10 repeats reported by the tutorial (seed problem, tutorial protocol).
 TUTORIAL_REFERENCE = {"baseline": 0.231, "attention": 0.957}
@@ -70,17 +72,19 @@ def compare(
     on_progress: Callable[[int, Progress], None] | None = None,
     on_repeat: Callable[[int, pd.DataFrame], None] | None = None,
     stop: threading.Event | Callable[[], bool] | None = None,
+    setups: SetupSource | None = None,
 ) -> ComparisonResult:
     """Train both models ``repeats`` times with seeds ``config.seed + i``: a sweep of one problem over seeds.
 
     Args:
-        problem, config: as for :func:`seqattn.training.loop.train`.
+        problem, config: as for :func:`seqattn.training.session.train`.
         repeats: how many independent repeats (1..100).
         model: the models' settings (default :class:`ModelConfig`'s).
         backend: where the repeats run (default: one after another in this process).
         on_progress: called with (repeat index, Progress) during each repeat (in-process backends).
         on_repeat: called with (repeat index, that repeat's result rows) as each finishes.
         stop: ends the comparison; finished repeats are kept.
+        setups: where each repeat's training setup may come from (see :func:`~seqattn.sweeps.cells.train_cell`).
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= 100:
         raise ValueError(f"repeats must be a whole number from 1 to 100; got {repeats!r}.")
@@ -94,7 +98,7 @@ def compare(
 
     try:
         results, cancelled = run_cells(
-            cells, backend, on_result=report, stop=stop,
+            cells, backend, on_result=report, stop=stop, setups=setups,
             on_progress=(lambda spec, p: on_progress(spec.repeat, p)) if on_progress else None,
         )
     finally:

@@ -22,7 +22,9 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 from seqattn.sweeps.cells import CellResult, CellSpec, train_cell
-from seqattn.training.loop import Progress
+from seqattn.sweeps.cluster import train_cell_on_worker
+from seqattn.training.progress import Progress
+from seqattn.training.session import SetupSource
 
 StopCheck = Callable[[], bool]
 
@@ -111,8 +113,6 @@ def dask_backend(client: Any, retries: int = 1) -> Backend:
     with the reason; ``retries`` covers only errors raised outside the cell, since
     a cell's own exceptions are results (:func:`train_cell`).
     """
-    from seqattn.sweeps.cluster import train_cell_on_worker
-
     workers = max(1, sum(client.nthreads().values()))
     flag = DaskStopFlag(f"seqattn-stop-{secrets.token_hex(6)}")
     executor = client.get_executor(pure=False, retries=retries)
@@ -134,6 +134,7 @@ def run_cells(
     on_progress: Callable[[CellSpec, Progress], None] | None = None,
     stop: StopCheck | threading.Event | None = None,
     poll: float = 0.2,
+    setups: SetupSource | None = None,
 ) -> tuple[list[CellResult], bool]:
     """Run every cell on ``backend``; return (results in grid order, cancelled).
 
@@ -144,6 +145,8 @@ def run_cells(
         on_progress: per-report progress of a running cell (in-process backends only).
         stop: polled every ``poll`` seconds; once true, pending cells are cancelled,
             running ones asked to stop, and cancelled cells are not reported.
+        setups: where each cell's training setup may come from (it travels with the cell;
+            see :func:`~seqattn.sweeps.cells.train_cell`).
 
     A cell that raises inside the executor (a dead worker, a lost connection)
     becomes a ``failed`` result with the reason; the other cells go on.
@@ -154,9 +157,9 @@ def run_cells(
     for spec in cells:
         if backend.in_process and on_progress is not None:
             callback: Any = lambda progress, spec=spec: on_progress(spec, progress)  # noqa: E731
-            future = backend.executor.submit(backend.task, spec, backend.stop_flag, callback)
+            future = backend.executor.submit(backend.task, spec, backend.stop_flag, callback, setups=setups)
         else:
-            future = backend.executor.submit(backend.task, spec, backend.stop_flag)
+            future = backend.executor.submit(backend.task, spec, backend.stop_flag, setups=setups)
         pending[future] = spec
     cancelled = False
     while pending:

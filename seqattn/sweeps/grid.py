@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from seqattn.training.budget import budget_problem
+from seqattn.training.cost import estimate_cell_seconds
 from seqattn.sweeps.cells import CellResult, CellSpec
 from seqattn.configuration import DictConfig, check_int_range
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names
-from seqattn.training.loop import TrainConfig
+from seqattn.training.config import TrainConfig
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:
@@ -31,49 +32,11 @@ AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardina
 N_OUT_RULES = ("fixed", "half")
 MAX_CELLS = 200
 MAX_SEEDS = 100
-# A cell (or a training) estimated above this many seconds on the reference machine is
-# refused (:mod:`seqattn.training.budget`, unless $SEQATTN_TIME_BUDGET_S says otherwise).
-MAX_CELL_SECONDS = 1800.0
 DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
-
-# Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched
-# protocol's 500 updates, compiling costs more than it saves. At 150 units it takes 4-25 s,
-# and a compiled update is at most 7 % faster (n_in 5) and up to 1.5x slower (n_in 20):
-# 3 seeds at lengths 5, 10 and 20 take 1.28x longer with XLA (``bench/sweep_xla.py``).
+# Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched protocol's
+# 500 updates, compiling costs more than it saves (measured by bench/sweep_xla.py, docs/performance.md).
 # The Train page keeps XLA: its warm process compiles ahead of the click.
 CELL_XLA = False
-
-
-@dataclass(frozen=True)
-class CostModel:
-    """Seconds of one cell on a single-threaded sweep worker, fitted on the 2-core reference machine
-    by ``bench/sweep_scaling.py --calibrate`` (once with XLA, once without).
-
-    One update of both models costs a part per time step (encoder plus decoder steps) and a
-    part proportional to the LSTM work; each cell also pays a fixed cost that grows with its
-    steps (build, tracing, with XLA compiling, evaluations). Estimates are for planning; the
-    pages say they are estimates.
-    """
-
-    update_floor: float
-    update_fixed: float
-    update_per_step: float
-    update_per_work: float
-    cell_floor: float
-    cell_fixed: float
-    cell_per_step: float
-
-
-XLA_COSTS = CostModel(update_floor=1.0e-3, update_fixed=-1.0e-2, update_per_step=1.5e-3, update_per_work=8.4e-10,
-                      cell_floor=4.0, cell_fixed=-2.3, cell_per_step=0.89)
-GRAPH_COSTS = CostModel(update_floor=1.0e-3, update_fixed=1.1e-3, update_per_step=3.3e-4, update_per_work=1.0e-9,
-                        cell_floor=1.5, cell_fixed=1.3, cell_per_step=0.19)
-
-
-def cost_model(train: TrainConfig) -> CostModel:
-    """The cost model of a recipe: with or without XLA."""
-    return XLA_COSTS if train.jit_compile else GRAPH_COSTS
-
 
 @dataclass(frozen=True)
 class SweepConfig(DictConfig):
@@ -142,36 +105,6 @@ def cell_settings(problem: ProblemConfig, model: ModelConfig, sweep: SweepConfig
         return dataclasses.replace(problem, **changes), model
     except ValueError as exc:
         raise ValueError(f"{sweep.axis} = {value} does not make a valid cell: {exc}") from None
-
-
-def _cost_steps(problem: ProblemConfig, model: ModelConfig) -> float:
-    """Time steps of the cost model: encoder plus decoder steps of the models.
-
-    The fit counts ``n_in + target_len`` for the pair of models, so each model's
-    encoder is half of ``n_in``; a bidirectional encoder runs a second LSTM over
-    the input, about twice the attention model's encoder: half an ``n_in`` more.
-    """
-    steps = float(problem.n_in + problem.target_len)
-    if model.encoder == "bidirectional":
-        steps += 0.5 * problem.n_in
-    return steps
-
-
-def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
-    """Estimated seconds for one update of both models (:class:`CostModel`)."""
-    model = model or ModelConfig()
-    costs = cost_model(train)
-    steps = _cost_steps(problem, model)
-    work = train.batch_size * steps * model.units * (model.units + problem.cardinality)
-    return max(costs.update_floor, costs.update_fixed + costs.update_per_step * steps + costs.update_per_work * work)
-
-
-def estimate_cell_seconds(problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None) -> float:
-    """Estimated wall seconds of one cell: its fixed cost plus its updates."""
-    costs = cost_model(train)
-    steps = _cost_steps(problem, model or ModelConfig())
-    fixed = max(costs.cell_floor, costs.cell_fixed + costs.cell_per_step * steps)
-    return fixed + train.updates * estimate_update_seconds(problem, train, model)
 
 
 def grid_cells(problem: ProblemConfig, train: TrainConfig, sweep: SweepConfig,

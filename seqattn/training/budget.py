@@ -5,9 +5,9 @@ line, :mod:`seqattn.jobs.control`) asks :func:`check_budget` first, so a job tha
 swap the machine to death or run for hours is refused with a message naming
 what to reduce, and nothing starts.
 
-- Time: :func:`seqattn.sweeps.grid.estimate_cell_seconds` (the measured cost per update
+- Time: :func:`seqattn.training.cost.estimate_cell_seconds` (the measured cost per update
   plus a fixed cost per training), against ``$SEQATTN_TIME_BUDGET_S`` (default
-  :data:`seqattn.sweeps.grid.MAX_CELL_SECONDS`).
+  :data:`seqattn.training.cost.MAX_CELL_SECONDS`).
 - Memory: the peak resident memory of one training process, fitted on measured
   peaks by ``bench/job_memory.py`` (TensorFlow's baseline, plus the parameters
   with their gradients and Adam moments, plus the activations kept for the
@@ -30,6 +30,7 @@ from typing import Any
 
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
+from seqattn.training.cost import MAX_CELL_SECONDS, estimate_cell_seconds
 
 MEMORY_BUDGET_ENV = "SEQATTN_MEMORY_BUDGET_GB"
 TIME_BUDGET_ENV = "SEQATTN_TIME_BUDGET_S"
@@ -126,7 +127,6 @@ def estimate_job(problem: ProblemConfig, train: Any, model: ModelConfig | None =
 
     A comparison or a sweep runs such trainings one per cell; each cell must fit.
     """
-    from seqattn.sweeps.grid import estimate_cell_seconds
 
     model = model or ModelConfig()
     return JobEstimate(seconds=estimate_cell_seconds(problem, train, model),
@@ -161,7 +161,6 @@ def memory_budget_bytes() -> float:
 
 def time_budget_seconds() -> float:
     """Seconds one training may be estimated at: ``$SEQATTN_TIME_BUDGET_S``, else ``MAX_CELL_SECONDS``."""
-    from seqattn.sweeps.grid import MAX_CELL_SECONDS
 
     seconds = _env_float(TIME_BUDGET_ENV)
     return seconds if seconds is not None else MAX_CELL_SECONDS

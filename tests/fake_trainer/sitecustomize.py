@@ -1,10 +1,11 @@
 """A fake trainer for page tests, loaded by every Python process started with this folder on PYTHONPATH.
 
 Where the page, not the training, is under test, a worker need not import
-TensorFlow and train: this replaces :func:`seqattn.training.loop.train`,
-:func:`seqattn.training.loop.build_models` and :func:`seqattn.sweeps.cells.train_cell` with functions that report progress,
+TensorFlow and train: this replaces :func:`seqattn.training.session.train`,
+:func:`seqattn.training.setup.build_models` and :func:`seqattn.sweeps.cells.train_cell` with functions that report progress,
 evaluations and results of the real shapes, derived from the configs, in a
 fraction of a second. Nothing in the production code knows about it.
+Imported as ``fake_trainer.sitecustomize`` (by ``launcher.py``), it only lends its fakes.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import zipfile
 import numpy as np
 
 import seqattn.sweeps.cells
-import seqattn.training.loop
+import seqattn.training.session
 from seqattn.sweeps.cells import CellResult
 from seqattn.evaluation.scoring import Accuracy
 from seqattn.model.registry import MODEL_NAMES, model_kind
-from seqattn.training.loop import Progress, TrainResult
+from seqattn.training.progress import Progress
+from seqattn.training.session import TrainResult
 
 REPORTS = 8  # progress reports per fake training
 SECONDS_PER_REPORT = 0.05  # long enough for a page to see the run running
@@ -48,8 +50,8 @@ def _accuracy(name: str, fraction: float, steps: int) -> float:
 
 
 def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=None, stop=None,
-               report_every=None, models=None, prepared=None) -> TrainResult:
-    """Like :func:`seqattn.training.loop.train`, without a model: falling losses, rising accuracy."""
+               report_every=None, setup=None, callbacks=()) -> TrainResult:
+    """Like :func:`seqattn.training.session.train`, without a model: falling losses, rising accuracy."""
     started = time.monotonic()
     steps, n_in = problem.target_len, problem.n_in
     chance = math.log(problem.cardinality)
@@ -89,7 +91,7 @@ def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=No
                        elapsed=time.monotonic() - started, probe=probe)
 
 
-def fake_train_cell(spec, on_progress=None, stop=None) -> CellResult:
+def fake_train_cell(spec, stop=None, on_progress=None, setups=None) -> CellResult:
     """Like :func:`seqattn.sweeps.cells.train_cell`: a cell's result, its numbers varying with the seed."""
     time.sleep(SECONDS_PER_REPORT)
     steps = spec.problem.target_len
@@ -106,11 +108,13 @@ def fake_train_cell(spec, on_progress=None, stop=None) -> CellResult:
 
 
 def fake_build_models(problem, config, names, model=None) -> dict:
-    """Like :func:`seqattn.training.loop.build_models`, without Keras (so a fake worker never loads TensorFlow)."""
+    """Like :func:`seqattn.training.setup.build_models`, without Keras (so a fake worker never loads TensorFlow)."""
     return {name: PlaceholderModel() for name in names}
 
 
-seqattn.training.loop.train = fake_train
-seqattn.training.loop.build_models = fake_build_models
-seqattn.sweeps.cells.train_cell = fake_train_cell
-seqattn.sweeps.cells.fit_threads_to_process = lambda threads=None: None
+if __name__ == "sitecustomize":  # a process started with this folder on its path (launcher.py imports the fakes only)
+    import seqattn.training.threads
+
+    seqattn.training.session.train = fake_train
+    seqattn.sweeps.cells.train_cell = fake_train_cell
+    seqattn.training.threads.fit_threads_to_process = lambda threads=None: None

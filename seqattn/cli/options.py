@@ -1,0 +1,165 @@
+"""The command line's options: one per setting, written once beside its config field, and the parser."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from seqattn.configuration import settings_of
+from seqattn.model.config import ModelConfig
+from seqattn.model.registry import MODEL_NAMES
+from seqattn.problem.echo import ProblemConfig
+from seqattn.sweeps.grid import CELL_XLA, DEFAULT_LENGTHS, SweepConfig
+from seqattn.training.config import PROTOCOLS, TrainConfig
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line: what is wrong and where to look."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Extra spellings (each bool option also gets its --no- form: --jit, --no-jit).
+_ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
+
+
+def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **defaults: Any) -> None:
+    """One option per :func:`~seqattn.configuration.setting` field of ``cls`` (label, help, range written once there)."""
+    for name, spec in settings_of(cls).items():
+        if name in skip:
+            continue
+        default = defaults.get(name, spec.default)
+        if isinstance(spec.default, bool):
+            # --jit-compile / --no-jit-compile (and --jit / --no-jit): either way, whatever the command's default.
+            group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, action=argparse.BooleanOptionalAction,
+                               default=default, help=f"{spec.label}: {spec.help} (default {'on' if default else 'off'})")
+            continue
+        kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
+        shown = "the protocol's" if default is None else default
+        choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
+        # argparse answers a value outside the choices with a one-line usage error (exit 2).
+        extra: dict[str, Any] = {"choices": choices} if choices else {}
+        group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, type=kind, default=default,
+                           help=f"{spec.help_with_range} (default {shown})", **extra)
+
+
+def _add_problem_options(parser: argparse.ArgumentParser) -> None:
+    _add_setting_options(parser.add_argument_group("problem"), ProblemConfig)
+
+
+def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True,
+                       **defaults: Any) -> None:
+    """The model options (all but ``--units`` where a sweep takes it as a list) and the recipe's.
+
+    ``defaults`` replaces recipe defaults for this command (the sweep's ``jit_compile``).
+    """
+    _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",))
+    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol, **defaults)
+
+
+def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
+    parser.add_argument(flag, dest="runs_dir", default=None,
+                        help="runs folder (default $SEQATTN_RUNS_DIR or ./runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m seqattn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train models and save a run the dashboard can open")
+    p.add_argument("--model", choices=(*MODEL_NAMES, "both"), default="both",
+                   help="which model to train (default both: every model)")
+    _add_problem_options(p)
+    _add_train_options(p)
+    _runs_option(p, "--out")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("evaluate", help="exact-match accuracy of a saved run's models")
+    p.add_argument("run", help="run id or run directory")
+    p.add_argument("--n", type=int, default=1000, help="fresh pairs to score (default 1000)")
+    p.add_argument("--seed", type=int, default=2024, help="seed of those pairs")
+    _runs_option(p)
+
+    p = sub.add_parser("predict", help="predict one typed sequence with a saved run's models")
+    p.add_argument("run", help="run id or run directory")
+    p.add_argument("sequence", help='input, e.g. "12 20 36 40 12"')
+    _runs_option(p)
+
+    p = sub.add_parser("compare", help="the tutorial's comparison: repeat training, compare accuracy")
+    p.add_argument("--repeats", type=int, default=10)
+    _add_problem_options(p)
+    _add_train_options(p)
+    p.add_argument("--csv", default="comparison.csv", help="per-repeat results CSV (default comparison.csv)")
+    p.add_argument("--losses-csv", default=None, help="per-update losses CSV (default: <csv stem>_losses.csv)")
+
+    p = sub.add_parser("sweep", help="train both models over a grid (input lengths x seeds) on a Dask cluster")
+    group = p.add_argument_group("grid (exactly one setting may be a comma-separated list: the swept axis)")
+    group.add_argument("--n-in", default=",".join(map(str, DEFAULT_LENGTHS)),
+                       help="input length(s) (default 5,10,15,20,30,40)")
+    group.add_argument("--n-out", default="2", help="echo length, or 'half' of each input length (default 2)")
+    group.add_argument("--cardinality", default="50", help="K, number of distinct tokens (default 50)")
+    group.add_argument("--units", default="150", help="LSTM/decoder units (default 150)")
+    group.add_argument("--seeds", type=int, default=3, help="trainings per grid value (default 3)")
+    group.add_argument("--no-pad-target", dest="pad_target", action="store_false", default=True,
+                       help="target of n_out steps instead of zero-padded")
+    _add_train_options(p, default_protocol="batched", units=False, jit_compile=CELL_XLA)
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
+    p.add_argument("--csv", default="sweep.csv", help="per-cell results CSV (default sweep.csv)")
+    _runs_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("runs", help="list saved runs, newest first")
+    _runs_option(p)
+    return parser
+
+
+def from_options(cls: type, args: argparse.Namespace, **override: Any) -> Any:
+    values = {name: getattr(args, name) for name in settings_of(cls) if hasattr(args, name)}
+    return cls(**{**values, **override})
+
+
+def problem_of(args: argparse.Namespace) -> ProblemConfig:
+    return from_options(ProblemConfig, args)
+
+
+def train_config_of(args: argparse.Namespace) -> Any:
+    return from_options(TrainConfig, args)
+
+
+def model_config_of_args(args: argparse.Namespace) -> ModelConfig:
+    return from_options(ModelConfig, args)
+
+
+def _int_list(name: str, text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ValueError(f"--{name} takes whole numbers separated by commas; got {text!r}.") from None
+    if not values:
+        raise ValueError(f"--{name} needs at least one value.")
+    return values
+
+
+def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, ModelConfig, Any]:
+    """The sweep command's (problem, recipe, model settings, SweepConfig) from its options.
+
+    Raises:
+        ValueError: more than one list, or a bad value (one line for the user).
+    """
+    half = args.n_out.strip().lower() == "half"
+    lists = {"n_in": _int_list("n-in", args.n_in), "cardinality": _int_list("cardinality", args.cardinality),
+             "units": _int_list("units", args.units), "n_out": [] if half else _int_list("n-out", args.n_out)}
+    axes = [name for name, values in lists.items() if len(values) > 1]
+    if len(axes) > 1:
+        raise ValueError(f"sweep one setting at a time; got lists for {', '.join(axes)}.")
+    axis = axes[0] if axes else "n_in"
+    # The base problem only has to be valid: each cell sets the swept value itself.
+    n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
+    n_out = max(1, n_in // 2) if half else min(lists["n_out"])
+    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target)
+    config, model = train_config_of(args), ModelConfig(units=lists["units"][0], encoder=args.encoder)
+    sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
+                        n_out_rule="half" if half else "fixed")
+    return problem, config, model, sweep

@@ -1,0 +1,86 @@
+"""Evaluation during training: held-out scores and the attention probe, as callables a progress reporter calls.
+
+Each returns fields of a progress report (:class:`seqattn.training.progress.Progress`):
+:class:`HeldOutScores` the exact match, per-step accuracy and alignment score of every model on
+a fixed held-out set; :class:`AttentionProbe` the attending model's attention on one input.
+Predictors are anything that maps int inputs (batch, n_in) to a prediction with ``tokens``
+(batch, steps) and ``attention`` (batch, steps, n_in) or None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from collections.abc import Mapping
+
+import numpy as np
+
+from seqattn.evaluation.scoring import Accuracy, alignment_score, score
+
+# Held-out inputs are scored this many at a time, so their one-hot encodings stay small.
+EVAL_SLICE = 1000
+
+
+class HeldOutScores:
+    """Scores every model on a fixed held-out set; the latest scores stay in :attr:`accuracy`.
+
+    Args:
+        predictors: a predictor per model name.
+        inputs: int (n, n_in) held-out inputs; targets: int (n, steps) their targets.
+        n_out: output steps that echo an input (for the alignment score).
+    """
+
+    def __init__(self, predictors: Mapping[str, Any], inputs: np.ndarray, targets: np.ndarray, n_out: int) -> None:
+        self.predictors = predictors
+        self.inputs = inputs
+        self.targets = targets
+        self.n_out = n_out
+        self.accuracy: dict[str, Accuracy] = {}
+
+    def __call__(self) -> dict[str, Any]:
+        """``accuracy`` and ``per_position`` per model, and ``alignment`` where a model attends."""
+        out: dict[str, Any] = {"accuracy": {}, "per_position": {}}
+        for name, predictor in self.predictors.items():
+            slices = [predictor(self.inputs[i : i + EVAL_SLICE]) for i in range(0, len(self.inputs), EVAL_SLICE)]
+            acc = score(np.concatenate([p.tokens for p in slices]), self.targets)
+            self.accuracy[name] = acc
+            out["accuracy"][name] = acc.exact_match
+            out["per_position"][name] = list(acc.per_position)
+            if slices[0].attention is not None:
+                out["alignment"] = alignment_score(np.concatenate([p.attention for p in slices]), self.n_out)
+        return out
+
+
+class AttentionProbe:
+    """The attending models' attention on one probe input, to watch an alignment form.
+
+    Args:
+        predictors: a predictor per model name (models without attention are skipped).
+        probe: int (n_in,), the probe input.
+    """
+
+    def __init__(self, predictors: Mapping[str, Any], probe: np.ndarray) -> None:
+        self.predictors = predictors
+        self.probe = np.asarray(probe).reshape(1, -1)
+
+    def __call__(self) -> dict[str, Any]:
+        """``attention`` (steps, n_in) lists, ``probe`` and ``probe_tokens``; empty without an attending model."""
+        out: dict[str, Any] = {}
+        for predictor in self.predictors.values():
+            if not getattr(predictor, "with_attention", True):
+                continue  # no attention to show: spare it a prediction of another shape
+            prediction = predictor(self.probe)
+            if prediction.attention is None:
+                continue
+            out["attention"] = prediction.attention[0].round(5).tolist()
+            out["probe"] = self.probe[0].tolist()
+            out["probe_tokens"] = prediction.tokens[0].tolist()
+        return out
+
+
+def evaluate(predictor: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int = EVAL_SLICE) -> Accuracy:
+    """Exact-match and per-step accuracy of ``predictor`` on int inputs (n, n_in) against targets (n, steps).
+
+    Inputs are scored ``batch_size`` at a time (never one prediction per pair).
+    """
+    predicted = np.concatenate([predictor(inputs[i : i + batch_size]).tokens for i in range(0, len(inputs), batch_size)])
+    return score(predicted, targets)

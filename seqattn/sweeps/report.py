@@ -1,0 +1,124 @@
+"""What the Sweep page shows of a sweep, computed without Streamlit: the grid typed in its form, the
+settings a sweep sets per cell, its chance line, and its per-cell and per-value tables.
+
+The page reads its widgets, calls these and lays out what they return.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from seqattn.configuration import settings_of
+from seqattn.model.config import ModelConfig
+from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
+from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.parsing import parse_whole_numbers
+from seqattn.runs import ACTIVE_STATES, RunSummary, list_runs
+from seqattn.sweeps.grid import AXES, DEFAULT_LENGTHS, SweepConfig, chance_exact_match, summary_table
+
+# pandas is imported when first used: the home page must render without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_VALUES = ", ".join(map(str, DEFAULT_LENGTHS))
+N_OUT_RULES = {"fixed": "Fixed: the Echo length below", "half": "Half of each input length"}
+
+
+def sweep_from_form(axis: str, values: str, seeds: Any, n_out_rule: str = "fixed") -> SweepConfig:
+    """The sweep typed in the form: the swept setting, its values as typed (``5, 10, 15``), seeds per cell.
+
+    Raises:
+        ValueError: the values do not parse (the message says what is accepted) or make no valid grid.
+    """
+    parsed = tuple(parse_whole_numbers(values, AXES.get(axis, "value"), example=DEFAULT_VALUES))
+    try:
+        return SweepConfig(axis=axis, values=parsed, seeds=int(seeds), n_out_rule=n_out_rule)
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def swept_settings(sweep: SweepConfig | None) -> dict[str, int]:
+    """The form fields a sweep sets per cell, at their largest allowed value (what validation should see).
+
+    A value beyond a field's range is left to the grid check, which names the value.
+    """
+    if sweep is None or sweep.axis is None:
+        return {}
+    limits = {**settings_of(ProblemConfig), **settings_of(ModelConfig)}
+    largest = min(max(sweep.values), limits[sweep.axis].high or max(sweep.values))
+    fields = {sweep.axis: largest}
+    if sweep.axis == "n_in" and sweep.n_out_rule == "half":
+        fields["n_out"] = max(1, largest // 2)
+    return fields
+
+
+def sweep_of(summary: RunSummary) -> SweepConfig:
+    """The grid a sweep run was started with."""
+    return SweepConfig.from_dict(summary.extra["sweep"])
+
+
+def cells_total(summary: RunSummary) -> int:
+    """How many cells the sweep has (as its job counted them, else as its grid says)."""
+    return summary.cells_total or sweep_of(summary).cell_count
+
+
+def chance_of(summary: RunSummary) -> float | None:
+    """Guessing's exact match when every cell shares it (K and n_out fixed), else None (no single line)."""
+    sweep = sweep_of(summary)
+    if sweep.axis in ("n_out", "cardinality") or (sweep.axis == "n_in" and sweep.n_out_rule == "half"):
+        return None
+    return chance_exact_match(summary.problem)
+
+
+def latest_finished(root: Any = None) -> RunSummary | None:
+    """The newest sweep that has ended with at least one finished cell, if any."""
+    ended = [r for r in list_runs(root, kind="sweep") if r.state not in ACTIVE_STATES and r.cells_done]
+    return ended[0] if ended else None
+
+
+def failed_cells(cells: pd.DataFrame) -> int:
+    """How many cells failed (each cell has one row per model)."""
+    return int(cells.loc[cells["status"] == "failed", "cell"].nunique()) if not cells.empty else 0
+
+
+def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """One row per cell: its value and seed, each model's exact match, alignment, seconds, status, error."""
+    import pandas as pd
+
+    per_cell = cells.groupby("cell", sort=True)
+    table = pd.DataFrame({AXES[axis]: per_cell[axis].first(), "seed": per_cell["seed"].first()})
+    if axis == "n_in":
+        table["echo length"] = per_cell["n_out"].first()
+    for name in MODEL_NAMES:
+        rows = cells[cells["model"] == name].set_index("cell")
+        table[model_kind(name).label] = rows["exact_match"]
+    table["alignment"] = per_cell["alignment"].max()
+    table["seconds"] = per_cell["seconds"].first()
+    table["status"] = per_cell["status"].first()
+    errors = per_cell["error"].first()
+    if errors.notna().any():  # failed cells say why
+        table["error"] = errors.fillna("")
+    return table.reset_index(drop=True)
+
+
+def summary_of(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """Mean (and min, max) exact match per value and model, the mean alignment, the seeds that finished."""
+    import pandas as pd
+
+    stats = summary_table(cells, axis)
+    table = pd.DataFrame(index=pd.Index(sorted(stats[axis].unique()), name=AXES[axis]))
+    for name in MODEL_NAMES:
+        rows = stats[stats["model"] == name].set_index(axis)
+        short = model_kind(name).short
+        for column in ("mean", "min", "max"):
+            table[f"{short} {column}"] = rows[column]
+    attending = stats[stats["model"].isin(attending_names())].groupby(axis)
+    table["alignment"] = attending["alignment"].mean()
+    table["seeds"] = stats.groupby(axis)["seeds"].min()
+    return table.reset_index()
+
+
+def percent_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of :func:`cell_table` or :func:`summary_of` that hold exact match (a fraction, shown in %)."""
+    labels = {model_kind(name).label for name in MODEL_NAMES}
+    return [c for c in table.columns if c in labels or str(c).endswith((" mean", " min", " max"))]

@@ -1,0 +1,127 @@
+"""A training setup: the models, their traced update step and their predictors, ready to train.
+
+:func:`build_setup` makes one from scratch; a caller may hand :func:`seqattn.training.session.train`
+one made earlier instead (``setup=``), which is how :mod:`seqattn.speed` prepares a job ahead of
+its click or reuses the last cell's traced step. Either way the loop sees the same object.
+
+TensorFlow and Keras are imported inside the functions that build or run models: a queued
+job, a warm process waiting for the job before it, and the dashboard's pages import this
+module, and none of them may pay TensorFlow's seconds-long import (or take the CPU) early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+
+import numpy as np
+
+from seqattn.model.config import ModelConfig
+from seqattn.model.registry import check_names
+from seqattn.problem.echo import ProblemConfig
+from seqattn.training.config import TrainConfig
+
+
+@dataclass
+class TrainingSetup:
+    """What a training needs before its first update.
+
+    Attributes:
+        models: the Keras models by name, each compiled with its optimizer.
+        step: the traced update step, ``step(x, y) -> losses`` on tensors (one loss per model).
+        predictors: a :class:`~seqattn.model.builders.Predictor` per model, for held-out evaluation.
+    """
+
+    models: dict[str, Any]
+    step: Callable[..., Any]
+    predictors: dict[str, Any]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.models)
+
+    def update(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """One update of every model on the same batch: x (B, n_in, K), y (B, steps, K) -> losses (n_models,)."""
+        import tensorflow as tf
+
+        return self.step(tf.constant(x), tf.constant(y)).numpy()
+
+
+def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], jit_compile: bool) -> Callable[..., Any]:
+    """One compiled optimizer update of every model on the same (x, y) batch.
+
+    Returns a function ``step(x, y) -> losses`` with losses a (n_models,) tensor.
+    """
+    import keras
+    import tensorflow as tf
+
+    names = tuple(models)
+
+    def step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        losses = []
+        for name in names:
+            model, optimizer = models[name], optimizers[name]
+            with tf.GradientTape() as tape:
+                predicted = model(x, training=True)
+                loss = keras.ops.mean(keras.losses.categorical_crossentropy(y, predicted))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            losses.append(loss)
+        return tf.stack(losses)
+
+    return tf.function(step, jit_compile=jit_compile)
+
+
+@contextlib.contextmanager
+def _private_initializer_seeds(seed: int) -> Iterator[None]:
+    """Let Keras draw its default initializer seeds from a private ``random.Random(seed)``.
+
+    Keras takes each unseeded initializer's seed from Python's *global*
+    ``random``, which other threads of the process also draw from (a Dask
+    worker's event loop does); a private generator seeded like the global one
+    gives the same weights as before, whatever those threads do. Keras offers no public way
+    to give those draws a source of their own, hence its private ``seed_generator`` module.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
+def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
+                 model: ModelConfig | None = None) -> dict[str, Any]:
+    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate.
+
+    ``model`` gives their size and the attention model's encoder (default
+    :class:`ModelConfig`'s); the baseline keeps the tutorial's encoder.
+    """
+    import keras
+
+    from seqattn.model.builders import build_model
+
+    keras.utils.set_random_seed(config.seed)
+    with _private_initializer_seeds(config.seed):
+        settings = model or ModelConfig()
+        return {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder)
+                for name in names}
+
+
+def build_setup(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
+                model: ModelConfig | None = None) -> TrainingSetup:
+    """Fresh models (:func:`build_models`), their optimizers built, the update step and predictors (traced on first use)."""
+    from seqattn.model.builders import Predictor
+
+    names = check_names(names)
+    models = build_models(problem, config, names, model)
+    optimizers = {name: models[name].optimizer for name in names}
+    for name in names:
+        optimizers[name].build(models[name].trainable_variables)
+    step = make_update_step(models, optimizers, config.jit_compile)
+    return TrainingSetup(models, step, {name: Predictor(models[name]) for name in names})
