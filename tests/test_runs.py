@@ -313,7 +313,7 @@ def test_a_cells_line_of_invalid_utf8_is_a_corrupt_line_not_a_crash(root):
 
 
 def test_one_run_that_fails_oddly_is_broken_alone_in_the_listing(root, monkeypatch):
-    import seqattn.runs.summary as summary_module
+    import seqattn.runs.listing as summary_module  # where the listing looks summarize up
 
     good, _ = new_run(root)
     odd, _ = new_run(root)

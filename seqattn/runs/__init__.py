@@ -6,7 +6,9 @@
 - :mod:`~seqattn.runs.saved_models`: ``<model>.keras`` and ``result.json``.
 - :mod:`~seqattn.runs.cell_log`: appends the finished cells of comparisons and sweeps
   (:mod:`seqattn.sweeps.records` reads them back).
-- :mod:`~seqattn.runs.summary`: :class:`RunSummary`, listings, creating a run.
+- :mod:`~seqattn.runs.creating`: a new run's folder and files.
+- :mod:`~seqattn.runs.summary`: :class:`RunSummary`, a run read and checked (and whether its process lives).
+- :mod:`~seqattn.runs.listing`: every run, one run by id, its problem, result and models.
 - :mod:`~seqattn.runs.reading`: a run's records by id; the ``*_checked`` readers
   are the one tolerant path for pages: a damaged file becomes a sentence saying
   what is damaged and what still works, never an exception.
@@ -57,24 +59,14 @@ from seqattn.runs.reading import (
     run_checked,
 )
 from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_result
-from seqattn.runs.summary import (
-    RunSummary,
-    create_run,
-    current_state,
-    get_run,
-    list_runs,
-    load_models,
-    load_predictors,
-    read_meta,
-    read_problem,
-    read_result,
-    summarize,
-)
+from seqattn.runs.creating import create_run
+from seqattn.runs.listing import get_run, list_runs, load_models, load_predictors, read_problem, read_result
+from seqattn.runs.summary import RunSummary, current_state, read_meta, summarize
 
 __all__ = [
     "ACTIVE_STATES", "CANCEL_FILE", "CellLogWriter", "Checked", "LOG_FILE", "PROGRESS_COLUMNS",
     "ProgressTail", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "RunError", "RunSummary", "RunWriter", "STATES",
-    "append_cell", "append_line", "cancel_requested", 
+    "append_cell", "append_line", "cancel_requested",
     "check_keras_file", "checked", "create_run", "current_state",
     "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "get_run", "list_runs", "load_models", "load_predictors",
     "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",

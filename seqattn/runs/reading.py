@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from seqattn.runs.files import describe_bad_lines, os_reason, scan_json_lines
-from seqattn.runs.layout import CELLS_FILE, EVALS_FILE, PROGRESS_FILE, RunError, run_dir, runs_root
+from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError, run_dir, runs_root
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, eval_record, read_evals
 from seqattn.runs.saved_models import read_result_file
-from seqattn.runs.summary import RunSummary, get_run
+from seqattn.runs.listing import get_run
+from seqattn.runs.summary import RunSummary
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:

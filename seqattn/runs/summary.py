@@ -1,9 +1,12 @@
-"""What a listing shows of a run: :class:`RunSummary`, read without writing anything."""
+"""What a listing shows of a run: :class:`RunSummary`, read and checked without writing anything.
+
+A queued or running run whose process is gone reads as ``interrupted`` (:func:`current_state`);
+finished runs' summaries are kept until one of their files changes.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,26 +15,20 @@ from typing import Any
 from seqattn.model.config import model_config_of
 from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import process_alive
-from seqattn.runs.files import read_json, write_json
+from seqattn.runs.files import read_json
 from seqattn.runs.layout import (
     ACTIVE_STATES,
     EVALS_FILE,
     PROGRESS_FILE,
     RESULT_FILE,
     RUN_FILE,
-    RUN_ID_PATTERN,
     STATES,
     STATUS_FILE,
     RunError,
-    ensure_root,
-    existing_run_dir,
     model_path,
-    new_run_id,
-    run_dir,
-    runs_root,
 )
 from seqattn.runs.progress import final_reported
-from seqattn.runs.saved_models import check_keras_file, load_model_files, load_predictor_files, read_result_file
+from seqattn.runs.saved_models import check_keras_file, read_result_file
 from seqattn.model.registry import MODEL_NAMES
 
 # A queued run that no worker picked up for this long was lost with its server.
@@ -116,46 +113,6 @@ def current_state(status: dict[str, Any]) -> tuple[str, str | None]:
     elif state in ACTIVE_STATES and time.time() - float(status.get("updated") or 0) > UNCLAIMED_SECONDS:
         return "interrupted", "No training process picked this run up."
     return state, error
-
-
-def create_run(
-    problem: ProblemConfig,
-    train: dict[str, Any],
-    *,
-    model: dict[str, Any] | None = None,
-    kind: str = "train",
-    names: tuple[str, ...] = MODEL_NAMES,
-    extra: dict[str, Any] | None = None,
-    root: str | os.PathLike[str] | None = None,
-) -> str:
-    """Create a run directory in state ``queued`` and return its id.
-
-    ``train`` and ``model`` are the recipe's and the models' settings as dicts.
-    """
-    base = ensure_root(root)
-    for _ in range(5):
-        run_id = new_run_id()
-        directory = base / run_id
-        try:
-            directory.mkdir()
-            break
-        except FileExistsError:
-            continue
-    else:  # pragma: no cover - five collisions of 24 random bits in one second
-        raise RunError("could not allocate a run id")
-    meta = {
-        "id": run_id,
-        "kind": kind,
-        "created": time.time(),
-        "problem": problem.to_dict(),
-        "train": train,
-        "model": dict(model or {}),
-        "names": list(names),
-        **(extra or {}),
-    }
-    write_json(directory / RUN_FILE, meta)
-    write_json(directory / STATUS_FILE, {"state": "queued", "pid": None, "update": 0, "total": None, "updated": time.time()})
-    return run_id
 
 
 def planned_cells(meta: dict[str, Any]) -> int | None:
@@ -321,7 +278,7 @@ def _read_summary(directory: Path) -> RunSummary:
         reason = str(exc)
     except Exception as exc:  # noqa: BLE001 - one odd run must never take a listing down
         reason = f"it could not be read ({exc.__class__.__name__}: {str(exc)[:120]})"
-    broken = RunSummary(id=run_id, created=_safe_mtime(directory), state="broken", broken=reason)
+    broken = RunSummary(id=run_id, created=safe_mtime(directory), state="broken", broken=reason)
     if meta is not None:  # run.json is fine: say what the run was, for listings and the CLI
         broken.created = float(meta["created"])
         broken.kind = str(meta.get("kind", "train"))
@@ -337,95 +294,9 @@ def _planned(meta: dict[str, Any]) -> int | None:
         raise RunError("run.json has invalid repeats or sweep settings") from None
 
 
-def _safe_mtime(path: Path) -> float:
+def safe_mtime(path: Path) -> float:
+    """A file's modification time, 0 if it cannot be read (a listing sorts by it)."""
     try:
         return path.stat().st_mtime
     except OSError:
         return 0.0
-
-
-def _summarize_safely(directory: Path) -> RunSummary:
-    """:func:`summarize`, but any failure is that run's problem, never the listing's."""
-    try:
-        return summarize(directory)
-    except Exception as exc:  # noqa: BLE001
-        return RunSummary(id=directory.name, created=_safe_mtime(directory), state="broken",
-                          broken=f"it could not be read ({exc.__class__.__name__}: {str(exc)[:120]})")
-
-
-def list_runs(root: str | os.PathLike[str] | None = None, kind: str | None = None) -> list[RunSummary]:
-    """Every run under the root, newest first; unreadable ones marked ``broken``.
-
-    A missing root gives an empty list. Hidden entries and files are skipped; a
-    folder whose name is not a run id is listed as broken. With ``kind``, only
-    readable runs of that kind (a broken run's kind is unknown).
-    """
-    base = runs_root(root)
-    try:
-        entries = [p for p in base.iterdir() if not p.name.startswith(".") and p.is_dir()]
-    except OSError:
-        return []
-    summaries = [
-        _summarize_safely(entry) if RUN_ID_PATTERN.fullmatch(entry.name)
-        else RunSummary(id=entry.name, created=_safe_mtime(entry), state="broken",
-                        broken="not a seqattn run folder (unexpected name)")
-        for entry in entries
-    ]
-    if kind is not None:
-        summaries = [s for s in summaries if s.kind == kind and not s.broken]
-    summaries.sort(key=lambda s: (s.created, s.id), reverse=True)
-    return summaries
-
-
-def get_run(run_id: str, root: str | os.PathLike[str] | None = None) -> RunSummary:
-    """Summary of one run by id.
-
-    Raises:
-        ValueError: the id is malformed.
-        RunError: no such run.
-    """
-    return summarize(existing_run_dir(run_id, root))
-
-
-def read_problem(run_id: str, root: str | os.PathLike[str] | None = None) -> ProblemConfig:
-    """A run's problem, from its run.json alone (so a damaged status or result does not hide it).
-
-    Raises:
-        ValueError: malformed id. RunError: no such run, or run.json is damaged (the message says how).
-    """
-    meta, _ = _meta_of(existing_run_dir(run_id, root))
-    return ProblemConfig.from_dict(meta["problem"])
-
-
-def read_result(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The final ``result.json`` of a finished run."""
-    return read_result_file(run_dir(run_id, root))
-
-
-def _usable_models(run_id: str, root: str | os.PathLike[str] | None) -> RunSummary:
-    summary = get_run(run_id, root)
-    if summary.broken:
-        raise RunError(f"Run {run_id} cannot be used: {summary.broken}.")
-    if not summary.has_models:
-        raise RunError(f"Run {run_id} has no saved models (state: {summary.state}).")
-    return summary
-
-
-def load_models(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Load a finished run's models with Keras, by name (``baseline``, ``attention``).
-
-    Raises:
-        RunError: the run is broken, still training, or has no models.
-    """
-    summary = _usable_models(run_id, root)
-    return load_model_files(run_dir(run_id, root), summary.names, run_id)
-
-
-def load_predictors(run_id: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """A finished run's predictors by name, answering in NumPy (:func:`~seqattn.runs.saved_models.load_predictor_files`).
-
-    Raises:
-        RunError: the run is broken, still training, has no models, or a model file cannot be read.
-    """
-    summary = _usable_models(run_id, root)
-    return load_predictor_files(run_dir(run_id, root), summary.names, run_id)
