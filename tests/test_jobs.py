@@ -304,14 +304,12 @@ def _status_file(run_id: str) -> dict:
 def test_running_job_over_its_memory_budget_stops_itself_with_a_reason(root, monkeypatch, tmp_path):
     # A budget below what TensorFlow alone takes; the start check (an estimate) is
     # turned off in both processes so the running job meets the budget.
-    import seqattn.training.budget
-
-    monkeypatch.setattr(seqattn.training.budget, "check_budget", lambda *args, **kwargs: None)
+    monkeypatch.setattr(jobs, "check_budget", lambda *args, **kwargs: None)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
-        "import seqattn.training.budget\n"
-        "seqattn.training.budget.check_budget = lambda *args, **kwargs: None\n"
+        "import seqattn.jobs.control\n"
+        "seqattn.jobs.control.check_budget = lambda *args, **kwargs: None\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     monkeypatch.setenv("SEQATTN_MEMORY_BUDGET_GB", "0.3")

@@ -39,6 +39,9 @@ from seqattn.runs import (
     run_dir,
     update_status,
 )
+from seqattn.sweeps.grid import SweepConfig, grid_cells
+from seqattn.training.budget import check_budget
+from seqattn.training.config import TrainConfig
 from seqattn.jobs.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
 __all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
@@ -162,14 +165,9 @@ def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: st
     Raises:
         ValueError: the job is over the memory or time budget, or its grid is refused.
     """
-    from seqattn.training.budget import check_budget
-    from seqattn.training.config import TrainConfig
-
     train_config = train if isinstance(train, TrainConfig) else TrainConfig.from_dict(train)
     model_config = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model or {})
     if kind == "sweep":
-        from seqattn.sweeps.grid import SweepConfig, grid_cells
-
         sweep = (extra or {}).get("sweep")
         grid_cells(problem, train_config, sweep if isinstance(sweep, SweepConfig) else SweepConfig.from_dict(sweep or {}),
                    model=model_config)

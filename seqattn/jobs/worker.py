@@ -29,6 +29,9 @@ from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import lower_priority_to, process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status
 from seqattn.jobs.slots import HEARTBEAT_SECONDS, wait_for_slot
+from seqattn.jobs.control import check_job
+from seqattn.jobs.tasks import TASKS, TaskContext
+from seqattn.training.budget import GIB, memory_budget_bytes, process_tree_rss
 
 POLL_SECONDS = 0.1
 GRACE_SECONDS = 1.0
@@ -83,8 +86,6 @@ class Worker:
             self.stop.set()
 
     def _check_memory(self) -> None:
-        from seqattn.training.budget import GIB, memory_budget_bytes, process_tree_rss
-
         if self.memory_budget is None:
             self.memory_budget = memory_budget_bytes()
         used = process_tree_rss()
@@ -144,8 +145,6 @@ class Worker:
         Raises:
             ValueError: the refusal (the command line turns it into exit status 2).
         """
-        from seqattn.jobs.control import check_job
-
         try:
             check_job(ProblemConfig.from_dict(self.meta["problem"]), self.meta.get("train") or {},
                       model_config_of(self.meta), kind=self.meta.get("kind", "train"), extra=self.meta)
@@ -169,9 +168,6 @@ class Worker:
         total = self.meta.get("train", {}).get("updates") if self.meta.get("kind", "train") == "train" else None
         update_status(self.directory, state="running", started=time.time(), phase="preparing", total=total)
         try:
-            # Imported once the slot is ours: the tasks load TensorFlow.
-            from seqattn.jobs.tasks import TASKS, TaskContext
-
             task = TASKS[self.meta.get("kind", "train")]
             state = task(TaskContext(self.directory, self.meta, self.should_stop, self.sinks, self.setups))
             if self.stop_reason is not None:

@@ -11,7 +11,12 @@ worker process per core) and reused by every sweep after it.
 from __future__ import annotations
 
 import os
+import select
+import subprocess
+import sys
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 from seqattn.sweeps.cells import CellResult, CellSpec, train_cell
@@ -56,6 +61,7 @@ def local_cluster() -> Any:
     global _local
     with _lock:
         if _local is None or _local.status.name in ("closed", "closing", "failed"):
+            # distributed is imported where a cluster is needed: it is slow to import, and pages import this module.
             from distributed import LocalCluster
 
             _local = LocalCluster(
@@ -118,12 +124,6 @@ class ClusterProcess:
     """
 
     def __init__(self, timeout: float = 90.0) -> None:
-        import select
-        import subprocess
-        import sys
-        import tempfile
-        from pathlib import Path
-
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -155,8 +155,6 @@ class ClusterProcess:
 
 def serve() -> None:
     """Entry point of :class:`ClusterProcess`: start the local cluster, print its address, wait for stdin to close."""
-    import sys
-
     cluster = local_cluster()
     print(cluster.scheduler_address, flush=True)
     sys.stdin.read()  # returns at EOF: the parent closed the pipe or exited

@@ -28,6 +28,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
+
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.training.cost import MAX_CELL_SECONDS, estimate_cell_seconds
@@ -146,8 +148,6 @@ def _env_float(name: str) -> float | None:
 
 def physical_memory_bytes() -> float:
     """The machine's physical memory (psutil)."""
-    import psutil
-
     return float(psutil.virtual_memory().total)
 
 
@@ -220,8 +220,6 @@ def check_budget(problem: ProblemConfig, train: Any, model: ModelConfig | None =
 
 def process_tree_rss(pid: int | None = None) -> int:
     """Resident memory of a process and all its children, in bytes (0 if it is gone)."""
-    import psutil
-
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
