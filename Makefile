@@ -19,8 +19,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+# The pinned requirements, then this project in editable mode (its dependencies are those pins),
+# so `import seqattn` works from any folder and any process started from the venv (Dask, notebooks).
+$(VENV)/.run-deps: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 $(VENV)/.test-deps: requirements-test.txt $(VENV)/.run-deps

@@ -64,7 +64,7 @@ def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m seqattn", description=__doc__)
+    parser = _Parser(prog="python -m seqattn", description="Train, evaluate, compare and sweep the models; list saved runs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("train", help="train models and save a run the dashboard can open")

@@ -49,7 +49,7 @@ __all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SE
            "start_sweep", "status", "worker_env"]
 MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
 DEFAULT_MAX_QUEUED = 5
-_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the checkout holding seqattn/
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class ClusterProcess:
     """
 
     def __init__(self, timeout: float = 90.0) -> None:
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])  # the checkout holding seqattn/
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.log_path = Path(tempfile.gettempdir()) / f"seqattn-cluster-{os.getpid()}.log"
