@@ -19,7 +19,7 @@ import numpy as np
 
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
-from seqattn.model.registry import MODEL_NAMES, check_names
+from seqattn.model.registry import MODEL_NAMES
 from seqattn.training.progress import Progress
 from seqattn.training.session import SetupSource, train
 from seqattn.training.config import TrainConfig
@@ -147,10 +147,9 @@ def train_cell(
                 problem=spec.problem.to_dict(), model=spec.model.to_dict())
     check = stop.is_set if hasattr(stop, "is_set") else stop
     try:
-        names = check_names(spec.names)
-        setup = setups.take(spec.problem, spec.train, spec.model, names) if setups is not None else None
-        result = train(spec.problem, spec.train, model=spec.model, names=names, on_progress=on_progress, stop=check,
-                       setup=setup)
+        setup = setups.take(spec.problem, spec.train, spec.model, spec.names) if setups is not None else None
+        result = train(spec.problem, spec.train, model=spec.model, names=spec.names, on_progress=on_progress,
+                       stop=check, setup=setup)
         final = result.reports[-1]
         points, means = downsample_losses(result.losses)
         cell = CellResult(

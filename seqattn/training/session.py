@@ -18,7 +18,7 @@ import numpy as np
 from seqattn.evaluation.held_out import AttentionProbe, HeldOutScores
 from seqattn.evaluation.scoring import Accuracy
 from seqattn.model.config import ModelConfig
-from seqattn.model.registry import MODEL_NAMES, check_names
+from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import ProblemConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.data import DataStream, held_out_set
@@ -109,15 +109,14 @@ def train(
         A :class:`TrainResult` with the models, per-update losses, reports and
         the final held-out accuracy.
     """
-    names = check_names(names)
-    if setup is None:
-        setup = build_setup(problem, config, names, model)
+    setup = setup if setup is not None else build_setup(problem, config, names, model)
+    names = setup.names  # checked by build_setup, or those the setup was made for
     inputs, targets = held_out_set(problem, config.eval_size, config.seed)
-    scores = HeldOutScores(setup.predictors, inputs, targets, problem.n_out)
-    reporter = ProgressReporter(names, config.updates, config.batch_size, config.eval_every,
-                                (scores, AttentionProbe(setup.predictors, inputs[0])), on_progress,
-                                report_every or max(1, config.updates // REPORTS_PER_RUN))
     stream = DataStream(problem, config.batch_size, seed=config.seed)
+    scores = HeldOutScores(setup.predictors, inputs, targets, problem.n_out)
+    evaluations = (scores, AttentionProbe(setup.predictors, inputs[0]))
+    reporter = ProgressReporter(names, config.updates, config.batch_size, config.eval_every, evaluations, on_progress,
+                                report_every or max(1, config.updates // REPORTS_PER_RUN))
 
     def next_batch() -> tuple[np.ndarray, np.ndarray]:
         _, x, y = stream.next()

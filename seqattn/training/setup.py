@@ -120,8 +120,8 @@ def build_setup(problem: ProblemConfig, config: TrainConfig, names: tuple[str, .
 
     names = check_names(names)
     models = build_models(problem, config, names, model)
+    predictors = {name: Predictor(models[name]) for name in names}
     optimizers = {name: models[name].optimizer for name in names}
     for name in names:
         optimizers[name].build(models[name].trainable_variables)
-    step = make_update_step(models, optimizers, config.jit_compile)
-    return TrainingSetup(models, step, {name: Predictor(models[name]) for name in names})
+    return TrainingSetup(models, make_update_step(models, optimizers, config.jit_compile), predictors)
