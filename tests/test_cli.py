@@ -156,7 +156,7 @@ def test_runs_lists_the_sweep(swept):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--n-in", "5,x"), "--n-in takes whole numbers separated by commas; got '5,x'"),
+        (("--n-in", "5,x"), "--n-in: 'x' is not a whole number. Type whole numbers separated by commas"),
         (("--n-in", "3,4", "--units", "8,16"), "sweep one setting at a time; got lists for n_in, units"),
         (("--seeds", "0"), "seeds must be from 1 to 100; got 0"),
         (("--n-in", "3,4,5", "--seeds", "67"), "this grid has 201 cells (3 values x 67 seeds); at most 200 run"),
@@ -217,3 +217,11 @@ def test_sweeps_train_without_xla_unless_asked_and_single_trainings_with_it():
     assert _train_config(parse(["train"])).jit_compile is True
     assert _train_config(parse(["train", "--no-jit"])).jit_compile is False
     assert _train_config(parse(["compare", "--no-jit-compile"])).jit_compile is False
+
+
+def test_sweep_lists_take_spaces_as_the_form_does():
+    # "5 10" is two lengths (it was once read as 510); the Sweep form parses lists the same way.
+    from seqattn.cli.options import build_parser, sweep_settings
+
+    args = build_parser().parse_args(["sweep", "--n-in", "5 10", "--seeds", "1"])
+    assert sweep_settings(args)[3].values == (5, 10)

@@ -373,7 +373,7 @@ def test_sweep_live_fragment_says_calmly_when_the_folder_is_deleted(runs, monkey
 
     sweep = SweepConfig(axis="n_in", values=(3, 4), seeds=1)
     run_id = fake_running_run(runs, kind="sweep", sweep=sweep.to_dict())
-    remove_after_first(monkeypatch, "get_run", run_dir(run_id, runs))
+    remove_after_first(monkeypatch, "run_checked", run_dir(run_id, runs))
     at = app("pages/4_Sweep.py", run=run_id)
     no_exception(at)
     assert "no longer in" in errors(at), messages(at)

@@ -15,6 +15,10 @@ in this module run in order and share one server, one browser and the speaker's 
 6. Sweep: a bad value refused, then a tiny grid (input lengths 3 and 4, one
    seed) run on the server's local Dask cluster until both cells are done.
 
+Along the way: the sidebar lists the pages as Home, Train, Explore, Compare,
+Sweep, and the deep links /Train?run=<id> and /Explore?run=<id>&seq=... open
+the same state in another browser, and as the first visit of a fresh server.
+
 Screenshots go to docs/screenshots/. Chromium must be at /usr/bin/chromium
 (Playwright cannot download its own browser here); without it these tests fail.
 """
@@ -233,6 +237,32 @@ def run_state(server: Server, run_id: str) -> str:
     return json.loads((server.runs_dir / run_id / "status.json").read_text())["state"]
 
 
+PAGE_TITLES = ["Home", "Train", "Explore", "Compare", "Sweep"]
+# The sidebar navigation's page titles, as read (its Material icons are hidden from assistive technology).
+NAV_TITLES_JS = """
+() => Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'))
+  .map(link => {
+    const copy = link.cloneNode(true);
+    copy.querySelectorAll('[data-testid="stIconMaterial"]').forEach(icon => icon.remove());
+    return copy.textContent.trim();
+  })
+"""
+
+
+def expect_navigation(page: Page, current: str) -> None:
+    """The sidebar lists every page by its title, in order, and marks ``current`` as the page shown."""
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link", name=current, exact=True)).to_have_attribute("aria-current", "page")
+    assert page.evaluate(NAV_TITLES_JS) == PAGE_TITLES
+
+
+def expect_heatmap_of(page: Page, tokens: list[int]) -> None:
+    """The attention heatmap's columns are labelled with ``tokens`` (position: token)."""
+    ticks = "|".join(f"{i}: {t}" for i, t in enumerate(tokens, start=1))
+    page.wait_for_function(f"(ticks) => {{ const h = ({HEATMAP_JS})(); return h && h.ticks.join('|') === ticks; }}",
+                           arg=ticks)
+
+
 # -- the walk-through ---------------------------------------------------------
 def test_chromium_is_installed() -> None:
     # Fail, never skip: a missing browser must not pass for a green run.
@@ -246,6 +276,7 @@ def test_home_page(speaker: Session, server: Server) -> None:
     expect(page.get_by_text("No runs yet")).to_be_visible()
     # The example of the echo task is drawn (an SVG diagram, there as soon as the page is).
     expect(page.get_by_role("img", name=re.compile(r"^Echo task example: input \[12, 20, 36, 40, 12\]"))).to_be_visible()
+    expect_navigation(page, "Home")  # titles, not file names
     # While the home page is read, the browser loads the other pages' element scripts (ui.prefetch).
     page.wait_for_function(
         "() => ['DataFrame', 'PlotlyChart', 'TextInput'].every(name => performance.getEntriesByType('resource')"
@@ -500,11 +531,39 @@ def test_presentation_mode_on_a_projector(browser: Browser, server: Server, walk
         context.close()
 
 
+def test_deep_links_open_the_same_state_in_another_browser(browser: Browser, server: Server,
+                                                           walk: dict[str, Any]) -> None:
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    run_id = walk["run"]
+    viewer = Session(browser)
+    try:
+        page = viewer.page
+        page.goto(f"{server.url}/Train?run={run_id}")
+        expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+        expect(page.get_by_text(run_id).first).to_be_visible()  # the caption with the shareable run id
+        expect(page.get_by_text(re.compile(r"^Done: "))).to_contain_text(f"{SHORT_UPDATES:,} updates")
+        expect(page.get_by_role("link", name="Explore this run")).to_be_visible()
+        expect_navigation(page, "Train")
+        assert_no_traceback(page)
+
+        page.goto(f"{server.url}/Explore?run={run_id}&seq=4,0,3,1,2")
+        box = page.get_by_label("Input sequence", exact=True)
+        expect(box).to_have_value("4,0,3,1,2", timeout=APP_TIMEOUT)
+        expect(page.get_by_role("combobox", name="Run")).to_have_value(re.compile(rf"^{run_id} "))  # that run
+        expect_heatmap_of(page, [4, 0, 3, 1, 2])
+        expect_navigation(page, "Explore")
+        assert re.search(rf"[?&]run={run_id}", page.url) and re.search(r"[?&]seq=4%2C0%2C3%2C1%2C2", page.url), page.url
+        assert_no_traceback(page)
+        assert not viewer.errors, viewer.errors
+    finally:
+        viewer.close()
+
+
 def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
     assert "run" in walk, "needs the run trained by test_train_live_then_done"
     page = speaker.page
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name=re.compile("dashboard|Home", re.I)).click()
+    nav.get_by_role("link", name="Home", exact=True).click()
     expect(page.get_by_role("heading", name="Latest run")).to_be_visible()
     expect(page.get_by_role("link", name=f"Explore run {walk['run']}")).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart").locator(".main-svg").first).to_be_visible()
@@ -668,3 +727,31 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     screenshot(page, "sweep.png")
     print(f"sweep walk-through: {time.monotonic() - started:.1f} s")
     assert not speaker.errors, speaker.errors
+
+
+def test_a_deep_link_as_a_fresh_servers_first_visit_opens_in_the_frame(browser: Browser, server: Server,
+                                                                      walk: dict[str, Any], tmp_path_factory) -> None:
+    """The page files live in pages/, which Streamlit also reads as its legacy page list until the entry point has
+    declared the pages once: a bookmarked deep link as a new server's very first visit must still get them."""
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    run_id = walk["run"]
+    base = tmp_path_factory.mktemp("e2e_fresh")
+    # The same runs, a server of its own; no warm processes (nothing is trained here).
+    fresh = start_server(server.runs_dir, base / "streamlit.log", env_overrides={"SEQATTN_WARMUP": "0",
+                                                                                   "SEQATTN_WARM_WORKER": "0"})
+    viewer = Session(browser)
+    try:
+        page = viewer.page
+        page.goto(f"{fresh.url}/Explore?run={run_id}&seq=1,2,3,4,0&present=true")
+        expect(page.get_by_label("Input sequence", exact=True)).to_have_value("1,2,3,4,0", timeout=APP_TIMEOUT)
+        expect_heatmap_of(page, [1, 2, 3, 4, 0])
+        expect_navigation(page, "Explore")
+        # The frame the entry point draws: presentation mode (from the address) and the presenter keys.
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_role("switch", name="Presentation mode")).to_be_checked()
+        expect(sidebar.get_by_role("button", name="Keys")).to_be_visible()
+        assert_no_traceback(page)
+        assert not viewer.errors, viewer.errors
+    finally:
+        viewer.close()
+        stop_server(fresh)

@@ -29,7 +29,7 @@ def runs(tmp_path, monkeypatch):
 
 
 def start_button(at: AppTest):
-    return next(b for b in at.button if b.label == "Train both models")
+    return at.button(key="train_start")
 
 
 @pytest.mark.parametrize("key, low, high", [("train_cardinality", 2, 1000), ("train_n_in", 1, 100),

@@ -1,4 +1,7 @@
-"""The Sweep page, driven by Streamlit's AppTest (no browser)."""
+"""The Sweep page, driven by Streamlit's AppTest (no browser).
+
+Widgets are found by key; jobs are started through the jobs seam (a fake launcher), never trained here.
+"""
 
 from __future__ import annotations
 
@@ -43,15 +46,36 @@ def app(path: str = SWEEP, **params: str) -> AppTest:
 
 
 def run_button(at: AppTest):
-    return next(b for b in at.button if b.label == "Run sweep")
+    return at.button(key="sweep_start")
 
 
 def errors(at: AppTest) -> str:
-    return " ".join(e.value for e in at.error)
+    """The error messages as shown (Markdown's backslash escapes removed)."""
+    return " ".join(e.value.replace("\\", "") for e in at.error)
 
 
 def values_box(at: AppTest):
-    return next(t for t in at.text_input if t.label == "Values")
+    return at.text_input(key="sweep_values")
+
+
+def has(elements, key: str) -> bool:
+    return any(e.key == key for e in elements)
+
+
+def quiet_launcher(directory) -> int:
+    """A launcher that starts nothing: the job stays queued, owned by this (live) process."""
+    return os.getpid()
+
+
+@pytest.fixture()
+def quiet_backend():
+    """Jobs the page starts go to :func:`quiet_launcher` (through the jobs seam); yields their run ids."""
+    from ui import backend
+
+    launched: list[str] = []
+    backend.use_launcher(lambda directory: launched.append(directory.name) or quiet_launcher(directory))
+    yield launched
+    backend.use_launcher(None)
 
 
 def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
@@ -59,8 +83,8 @@ def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
     no_exception(at)
     assert [t.value for t in at.title] == ["Sweep"]
     assert values_box(at).value == "5, 10, 15, 20, 30, 40"
-    assert next(s for s in at.selectbox if s.label == "Sweep over").value == "n_in"
-    assert next(n for n in at.number_input if n.label == "Seeds per cell").value == 3
+    assert at.selectbox(key="sweep_axis").value == "n_in"
+    assert at.number_input(key="sweep_seeds").value == 3
     assert not run_button(at).disabled
     estimate = " ".join(i.value for i in at.info)
     assert "18 cells" in estimate and "6 values × 3 seeds" in estimate
@@ -73,9 +97,9 @@ def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("5, x", "`x` is not a whole number"),
+        ("5, x", "'x' is not a whole number"),
         ("", "give at least one input length"),
-        ("5, 2.5", "`2.5` is not a whole number"),
+        ("5, 2.5", "'2.5' is not a whole number"),
         ("5, 10, 5", "5 appears more than once"),
         ("5, 0", "each n_in value must be from 1"),
         ("5, 500", "n_in = 500 does not make a valid cell"),
@@ -109,11 +133,11 @@ def test_a_grid_over_the_cap_is_refused(runs):
 
 def test_the_echo_rule_is_offered_for_input_length_only(runs):
     at = app()
-    assert any(r.label == "Echo length in each cell" for r in at.radio)
-    next(s for s in at.selectbox if s.label == "Sweep over").set_value("units").run()
+    assert at.radio(key="sweep_rule").label == "Echo length in each cell"
+    at.selectbox(key="sweep_axis").set_value("units").run()
     values_box(at).set_value("4, 8").run()
     no_exception(at)
-    assert not any(r.label == "Echo length in each cell" for r in at.radio)
+    assert not has(at.radio, "sweep_rule")
     assert "2 values × 3 seeds" in " ".join(i.value for i in at.info)
 
 
@@ -121,7 +145,7 @@ def test_the_echo_rule_is_offered_for_input_length_only(runs):
     ("../../etc", "`../../etc`, which is not a run id"),
     # User text is shown only inside a code span (literally), its own backticks defused.
     ("**bold** `x`", "`**bold** 'x'`, which is not a run id"),
-    ("20000101-000000-abcdef", "There is no run `20000101-000000-abcdef`"),
+    ("20000101-000000-abcdef", "The run folder 20000101-000000-abcdef is no longer in"),
 ])
 def test_a_bad_run_in_the_url_is_explained_and_the_form_shown(runs, raw, message):
     at = app(run=raw)
@@ -130,19 +154,17 @@ def test_a_bad_run_in_the_url_is_explained_and_the_form_shown(runs, raw, message
     assert not run_button(at).disabled
 
 
-def test_a_training_run_is_not_shown_as_a_sweep(runs, monkeypatch):
-    monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
-    run_id = jobs.start(TINY_PROBLEM, TINY_TRAIN, model=TINY_MODEL, root=runs)
+def test_a_training_run_is_not_shown_as_a_sweep(runs):
+    run_id = jobs.start(TINY_PROBLEM, TINY_TRAIN, model=TINY_MODEL, root=runs, launcher=quiet_launcher)
     at = app(run=run_id)
     no_exception(at)
     assert "it is a train run, not a sweep" in errors(at)
-    assert any(b.label == "Run sweep" for b in at.button)
+    assert has(at.button, "sweep_start")
 
 
-def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_url(runs, monkeypatch):
-    # No real job: the worker launch is stubbed out, the scheduler comes from the environment.
+def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_url(runs, monkeypatch, quiet_backend):
+    # No real job: the launcher starts nothing, the scheduler comes from the environment.
     monkeypatch.setenv("SEQATTN_DASK_SCHEDULER", "tcp://127.0.0.1:8786")
-    monkeypatch.setattr(jobs, "launch_worker", lambda directory: os.getpid())
     at = app()
     values_box(at).set_value("3, 4").run()
     for key, value in [("sweep_cardinality", 6), ("sweep_units", 8), ("sweep_updates_batched", 40),
@@ -153,6 +175,7 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     no_exception(at)
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id
+    assert quiet_backend == [run_id], "started through the jobs seam"
     meta = json.loads((run_dir(run_id, runs) / "run.json").read_text())
     assert meta["kind"] == "sweep" and meta["scheduler"] == "tcp://127.0.0.1:8786"
     assert meta["sweep"] == {"axis": "n_in", "values": [3, 4], "seeds": 1, "n_out_rule": "fixed"}
@@ -161,12 +184,13 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     assert cluster._local is None, "a configured scheduler needs no local cluster"
     at.run()  # the worker never started: the page shows the queued sweep
     assert any("Queued" in p.proto.text for p in at.get("progress"))
-    next(b for b in at.button if b.label == "Cancel").click().run()
+    at.button(key="cancel_run").click().run()
     no_exception(at)
     assert cancel_requested(run_dir(run_id, runs))
-    next(b for b in at.button if b.label == "New sweep").click().run()
+    assert at.button(key="new_run").label == "New sweep"
+    at.button(key="new_run").click().run()
     assert "run" not in at.query_params
-    assert any(b.label == "Run sweep" for b in at.button)
+    assert has(at.button, "sweep_start")
 
 
 def recorded_sweep(root: Path, state: str, cells: list[CellResult]) -> str:
@@ -200,29 +224,31 @@ def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
     assert list(summary["input length"]) == [3], "the summary is over finished cells"
     assert summary["Attention mean"].iloc[0] == 0.75
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
-    assert not any(b.label == "Cancel" for b in at.button)
+    assert not has(at.button, "cancel_run")
 
 
-def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake_trainer):
-    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, model=TINY_MODEL, root=runs)
+def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake_backend):
+    fake_backend.hold()
+    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, model=TINY_MODEL, root=runs, launcher=fake_backend)
     at = app(run=run_id)
     no_exception(at)
-    assert any(b.label == "Cancel" for b in at.button), "live view while the sweep runs"
+    assert has(at.button, "cancel_run"), "live view while the sweep runs"
     assert at.get("progress"), "a progress bar while the sweep runs"
-    deadline = time.monotonic() + 240
+    fake_backend.release()
+    deadline = time.monotonic() + 60
     saw_a_cell_live = False
     while jobs.status(run_id, runs).active:
         assert time.monotonic() < deadline, "sweep did not finish"
         at.run()
         no_exception(at)
         saw_a_cell_live |= bool(at.dataframe) and bool(at.get("progress"))
-        time.sleep(0.5)
+        time.sleep(0.1)
     at.run()
     no_exception(at)
     status = jobs.status(run_id, runs)
     assert status.state == "done", status
     assert any("Done: 2 of 2 cells" in s.value for s in at.success)
-    assert not any(b.label == "Cancel" for b in at.button)
+    assert not has(at.button, "cancel_run")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert {"Baseline (no attention)", "Attention"} <= names
@@ -248,3 +274,19 @@ def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake
     no_exception(form)
     assert any(run_id in s.value for s in form.subheader)
     assert form.get("plotly_chart")
+
+
+def test_the_typed_grid_is_parsed_in_the_core():
+    from seqattn.problem.parsing import parse_whole_numbers
+    from seqattn.sweeps import report
+
+    assert report.sweep_from_form("units", " 8;16  32 ", 2) == SweepConfig(axis="units", values=(8, 16, 32), seeds=2)
+    with pytest.raises(ValueError, match="too long"):
+        report.sweep_from_form("n_in", "5, " * 1000, 1)
+    with pytest.raises(ValueError, match="seeds"):
+        report.sweep_from_form("n_in", "5", 0)
+    assert parse_whole_numbers("3 3", "value", distinct=False) == [3, 3]
+    half = SweepConfig(axis="n_in", values=(5, 40), seeds=1, n_out_rule="half")
+    assert report.swept_settings(half) == {"n_in": 40, "n_out": 20}
+    assert report.swept_settings(SweepConfig(axis="units", values=(2000,), seeds=1)) == {"units": 1024}
+    assert report.swept_settings(None) == {}

@@ -1,31 +1,29 @@
-"""The server's warm-up thread (ui/warmup.py): started once, never raising, leaving Explore's models loaded."""
+"""The server's warm-ups: Explore's, a thread of ui/warmup.py (started once, never raising, leaving Explore's
+models loaded), and the warm training process, which only the entry point (dashboard.py) starts."""
 
 from __future__ import annotations
 
+import ast
 import logging
 import threading
+from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 import seqattn.runs
-from seqattn.speed import warm_pool
 from seqattn.model.inference import ArrayPredictor
 from test_damaged_runs import fake_done_run
-from ui import loaders, warmup
+from ui import backend, loaders, warmup
 
 JOIN_TIMEOUT = 180  # s: TensorFlow's import and a model load on a busy 2-core machine
-pools_started: list = []  # roots the warm-up started a warm training process for (see ``fresh``)
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
 def fresh(monkeypatch):
-    """A process that has not warmed up yet; no preloaded or cached predictors before or after.
-
-    The warm training process the warm-up starts is recorded in ``pools_started``, not started:
-    a real one would load TensorFlow and compile the Train form's default job for nothing here.
-    """
-    pools_started.clear()
-    monkeypatch.setattr(warm_pool, "start", lambda root=None, job=None: pools_started.append(root))
+    """A process that has not warmed up yet; no preloaded or cached predictors before or after."""
     monkeypatch.setattr(warmup, "_thread", None)
     monkeypatch.setattr(warmup, "report", warmup.WarmupReport())
     loaders.predictors_for.clear()
@@ -68,7 +66,6 @@ def test_two_calls_start_one_thread(fresh, monkeypatch, tmp_path):
     assert first is second and first.name == "seqattn-warmup" and first.daemon
     assert warmup.start(str(tmp_path), delay=0, server_only=False) is first, "not restarted once finished"
     assert calls == [str(tmp_path)]
-    assert pools_started == [str(tmp_path)]  # with the warm training process, once
 
 
 def test_nothing_starts_outside_a_real_server(fresh, monkeypatch):
@@ -121,3 +118,62 @@ def test_a_page_loads_by_itself_without_a_warm_up(fresh, saved_run, monkeypatch)
     monkeypatch.setattr(seqattn.runs, "load_predictors", lambda *a, **k: loads.append(a) or real(*a, **k))
     assert set(loaders.predictors_for(run_id, str(root))) == {"baseline", "attention"}
     assert len(loads) == 1
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports (at its top or inside a function)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_no_page_or_ui_module_touches_the_speed_machinery():
+    files = sorted((PROJECT / "ui").glob("*.py")) + sorted((PROJECT / "pages").glob("*.py"))
+    assert len(files) > 5
+    for path in files:
+        assert not any(m == "seqattn.speed" or m.startswith("seqattn.speed.") for m in imported_modules(path)), path
+
+
+class FakePool:
+    def launch(self, directory) -> int:
+        return 0
+
+
+@pytest.fixture()
+def pools(monkeypatch):
+    """The warm training process the entry point starts, recorded (root) instead of started."""
+    from seqattn.speed import warm_pool
+
+    started: list[str] = []
+    pool = FakePool()
+    monkeypatch.setattr(warm_pool, "start", lambda root=None, job=None: started.append(root) or pool)
+    monkeypatch.setattr(warmup, "start", lambda *args, **kwargs: None)  # no Explore warm-up thread here
+    st.cache_resource.clear()
+    yield started, pool
+    st.cache_resource.clear()
+    backend.use_launcher(None)
+
+
+def test_the_entry_point_starts_the_warm_training_process_once_per_server(pools, monkeypatch, tmp_path):
+    started, pool = pools
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(warmup, "in_server", lambda: True)  # as in a real `streamlit run`
+    for page in ("pages/home.py", "pages/1_Train.py", "pages/2_Explore.py"):  # two sessions, three pages
+        for _ in range(2):
+            at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=120)
+            at.switch_page(page).run()
+            assert not at.exception, [e.value for e in at.exception]
+    assert started == [str(tmp_path / "runs")], "once per server"
+    assert backend.launcher() == pool.launch, "every job starts in the warm process"
+
+
+def test_no_warm_training_process_outside_a_real_server(pools, tmp_path, monkeypatch):
+    started, _ = pools
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=120).run()
+    assert not at.exception
+    assert started == [] and backend.launcher() is None

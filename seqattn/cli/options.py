@@ -9,6 +9,7 @@ from seqattn.configuration import settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.parsing import parse_whole_numbers
 from seqattn.sweeps.grid import CELL_XLA, DEFAULT_LENGTHS, SweepConfig
 from seqattn.training.config import PROTOCOLS, TrainConfig
 
@@ -133,13 +134,11 @@ def model_config_of_args(args: argparse.Namespace) -> ModelConfig:
 
 
 def _int_list(name: str, text: str) -> list[int]:
+    """The whole numbers of option ``--<name>`` (one, or a comma-separated list: the swept axis)."""
     try:
-        values = [int(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise ValueError(f"--{name} takes whole numbers separated by commas; got {text!r}.") from None
-    if not values:
-        raise ValueError(f"--{name} needs at least one value.")
-    return values
+        return parse_whole_numbers(text, f"value of --{name}", distinct=False, example="5,10,15")
+    except ValueError as exc:
+        raise ValueError(f"--{name}: {exc}") from None
 
 
 def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, ModelConfig, Any]:
