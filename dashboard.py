@@ -11,16 +11,19 @@ page behind an error boundary. Then, after the page is drawn:
 - after Home or Train, the background warm-up of the Explore page (:mod:`ui.warmup`)
   and, in the browser, the prefetch of the other pages' scripts (:mod:`ui.prefetch`).
 
-Nothing here imports TensorFlow or pandas, so the first page appears at once.
+It also turns on XLA's disk cache for the processes the server starts. Nothing here
+imports TensorFlow or pandas, so the first page appears at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 import streamlit as st
 
 from seqattn.runs import runs_root
+from seqattn.speed import warm_pool, xla_cache
 from ui.backend import use_launcher
 from ui.navigation import PAGES, navigation
 from ui.prefetch import start as prefetch_scripts
@@ -34,8 +37,6 @@ WARM_UP_AFTER = (PAGES["home"].title, PAGES["train"].title)
 @st.cache_resource(show_spinner=False)
 def start_warm_pool(root: str) -> bool:
     """Start the warm training process once per server and start every job with it (False: turned off or failed)."""
-    from seqattn.speed import warm_pool
-
     try:
         pool = warm_pool.start(root)
     except Exception as exc:  # noqa: BLE001  (jobs then start cold, as without the pool)
@@ -48,6 +49,10 @@ def start_warm_pool(root: str) -> bool:
     return True
 
 
+# The server is the entry point of every training process it starts (warm, cold, a local Dask
+# cluster): they inherit XLA's disk cache and a quiet TensorFlow from its environment.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+xla_cache.enable()
 page = navigation()
 page_setup(page.title)
 guarded(page.run)()
