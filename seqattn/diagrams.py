@@ -2,8 +2,7 @@
 
 A diagram that never changes under the mouse needs no Plotly: as SVG it is part
 of the page the moment the server sends it, while a Plotly chart waits for the
-browser to load and start Plotly's 4.7 MB script (about a second or two on a
-fresh page). Builders take data and return an ``<svg>`` string that scales to
+browser to load and start Plotly's large script on a fresh page. Builders take data and return an ``<svg>`` string that scales to
 its container's width; they import nothing heavy.
 """
 

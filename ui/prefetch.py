@@ -1,10 +1,9 @@
 """Browser warm-up: while the home page is read, the browser loads the scripts the other pages need.
 
 Streamlit's frontend loads the script of each kind of element the first time one
-appears on screen: a first visit to Explore fetched and started about fifty
-files after the click (the data grid and its Arrow formatting alone are 1.2 MB;
-Plotly's chart, which the home page's chart usually has loaded already, is
-4.7 MB), which was about half of its answer. The home page ends with a small
+appears on screen: a first visit to Explore fetched and started dozens of files
+after the click (the data grid and its Arrow formatting, Plotly's chart), a large
+part of its answer (docs/performance.md). The home page ends with a small
 script that imports those modules once the browser is idle; when a page needs
 one later, the browser has it already (a module is loaded once per page).
 
