@@ -3,7 +3,8 @@
 Every builder takes plain data (pandas frames, numpy arrays, sequences of ints)
 and returns a :class:`plotly.graph_objects.Figure`; nothing here trains or
 predicts, and the package imports neither Streamlit nor TensorFlow, so figures
-can be built and tested in milliseconds.
+can be built and tested in milliseconds. May import: :mod:`seqattn.model.registry` (names,
+labels, colours of the models) and :mod:`seqattn.palette`; nothing of training, runs or jobs.
 
 Conventions shared by all figures (:mod:`~seqattn.figures.style`):
 

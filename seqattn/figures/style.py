@@ -153,7 +153,7 @@ def side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08,
     e.g. ``shared_yaxes=True``) without its template, so the house default
     applies; merge the house style (:func:`style_layout`) over it.
     """
-    from plotly.subplots import make_subplots
+    from plotly.subplots import make_subplots  # slow to import; only side-by-side figures need it
 
     grid = make_subplots(
         rows=1, cols=len(titles), subplot_titles=list(titles), horizontal_spacing=horizontal_spacing, **subplots

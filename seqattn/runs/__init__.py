@@ -13,6 +13,10 @@
   are the one tolerant path for pages: a damaged file becomes a sentence saying
   what is damaged and what still works, never an exception.
 
+May import: :mod:`seqattn.problem` and :mod:`seqattn.model` (to check a run's settings and
+load its models) and :mod:`seqattn.processes`; it knows nothing of training, sweeps, jobs or
+the speed machinery (``tests/test_structure.py`` checks).
+
 Whole files are written to a temporary name and renamed, so a crash never leaves
 a half-written file that looks valid. Appended files may end in a partial line
 while a job writes; readers ignore a line until its newline is written.

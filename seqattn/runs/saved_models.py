@@ -76,6 +76,7 @@ def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str
     Raises:
         RunError: a model file that Keras cannot load.
     """
+    # TensorFlow loads here, for a load that needs Keras: listing and reading runs must stay light.
     import keras
 
     import seqattn.model.attention  # noqa: F401  (registers the layer for loading)
@@ -104,14 +105,14 @@ def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict
     Raises:
         RunError: a model file that cannot be read.
     """
-    from seqattn.model.inference import ArrayPredictor, UnsupportedModel
+    from seqattn.model.inference import ArrayPredictor, UnsupportedModel  # with h5py: only when a run is opened
 
     predictors: dict[str, Any] = {}
     for name in names:
         try:
             predictors[name] = ArrayPredictor.from_file(model_path(directory, name))
         except UnsupportedModel:
-            from seqattn.model.builders import Predictor
+            from seqattn.model.builders import Predictor  # TensorFlow, only for a model NumPy cannot run
 
             predictors[name] = Predictor(load_model_files(directory, [name], run_id)[name])
         except Exception as exc:  # zipfile, h5py and json raise many types for a damaged archive

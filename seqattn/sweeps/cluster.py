@@ -77,7 +77,7 @@ def local_cluster() -> Any:
 
 def client(address: str | None = None) -> Any:
     """A ``distributed.Client`` for ``address`` (see :func:`scheduler_address`), or for the local cluster."""
-    from distributed import Client
+    from distributed import Client  # slow to import: only where a cluster is used
 
     address = scheduler_address(address)
     if address is None:

@@ -51,7 +51,7 @@ class DaskStopFlag:
 
     def _get(self) -> Any:
         if self._event is None:
-            from distributed import Event
+            from distributed import Event  # on a Dask worker, where distributed is loaded anyway
 
             self._event = Event(self.name)
         return self._event
