@@ -1,5 +1,7 @@
 """How good a model is: exact match, accuracy by output step, the attention alignment score.
 
-Owns: :mod:`~seqattn.evaluation.scoring`. May import: NumPy only. Takes predictions and
-targets as arrays; knows nothing of models, training or files.
+Owns: :mod:`~seqattn.evaluation.scoring` (scores of predictions against targets) and
+:mod:`~seqattn.evaluation.held_out` (the callables a training's progress reporter calls at an
+evaluation: held-out scores and the attention probe). May import: NumPy only. Takes predictors
+and arrays; knows nothing of models' construction, problems, training or files.
 """

@@ -1,8 +1,8 @@
 """The Dask cluster that runs sweep cells: an existing one, or an on-demand local one.
 
 ``$SEQATTN_DASK_SCHEDULER=tcp://host:port`` (or ``--scheduler`` on the CLI)
-sends cells to an existing cluster; its workers need seqattn importable (run
-them from a checkout, or with it on ``PYTHONPATH``) and nothing else: cells
+sends cells to an existing cluster; its workers need seqattn importable (start
+them from the project's ``.venv``, where ``make`` installs it, docs/cluster.md) and nothing else: cells
 return results, they never touch the runs folder. Without an address a
 ``distributed.LocalCluster`` is started once per process (one single-threaded
 worker process per core) and reused by every sweep after it.
