@@ -185,6 +185,8 @@ def test_failed_job_reports_its_message(root, monkeypatch, tmp_path):
         "    raise RuntimeError('the disk is on fire')\n"
         "seqattn.training.session.train = train\n"
         "seqattn.training.threads.fit_threads_to_process = lambda threads=None: None\n"
+        "import types, seqattn.jobs.tasks\n"
+        "seqattn.jobs.tasks.setup_for = lambda ctx: types.SimpleNamespace(models={}, ahead=False)\n"
     )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hooks), str(ROOT)]))
     run_id = jobs.start(PROBLEM, model=MODEL, train=tiny())

@@ -1,5 +1,8 @@
 """Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs}``.
 
+pandas is imported by the commands that write tables (compare, sweep), not on start-up: it
+would triple the time every other command takes to answer.
+
 An entry point: it turns on XLA's disk cache and trains with the speed machinery's setups
 (a comparison's or sweep's next seed reuses the traced step of the one before).
 """
@@ -29,9 +32,7 @@ from seqattn.runs import RUN_ID_PATTERN, RunError, create_run, get_run, list_run
 from seqattn.speed import xla_cache
 from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cluster import close_local_cluster, scheduler_address
-from seqattn.sweeps.compare import TUTORIAL_REFERENCE, compare, is_tutorial_setup
 from seqattn.sweeps.grid import grid_cells, summary_table
-from seqattn.sweeps.records import cells_of
 from seqattn.training.budget import check_budget
 from seqattn.training.data import fresh_pairs
 
@@ -113,6 +114,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from seqattn.sweeps.compare import TUTORIAL_REFERENCE, compare, is_tutorial_setup  # pandas
+
     problem, config, model = problem_of(args), train_config_of(args), model_config_of_args(args)
     check_budget(problem, config, model)
     csv_path = Path(args.csv)
@@ -159,6 +162,8 @@ def _cell_printer(quiet: bool, total: int) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from seqattn.sweeps.records import cells_of  # pandas
+
     problem, config, model, sweep = sweep_settings(args)
     cells = grid_cells(problem, config, sweep, model=model)  # refuses an oversized grid before anything starts
     address = scheduler_address(args.scheduler)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 import zipfile
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -107,9 +108,9 @@ def fake_train_cell(spec, stop=None, on_progress=None, setups=None) -> CellResul
     )
 
 
-def fake_build_models(problem, config, names, model=None) -> dict:
-    """Like :func:`seqattn.training.setup.build_models`, without Keras (so a fake worker never loads TensorFlow)."""
-    return {name: PlaceholderModel() for name in names}
+def fake_setup_for(ctx) -> SimpleNamespace:
+    """Like :func:`seqattn.jobs.tasks.setup_for`, without Keras (so a fake worker never loads TensorFlow)."""
+    return SimpleNamespace(models={name: PlaceholderModel() for name in ctx.names}, ahead=False)
 
 
 if __name__ == "sitecustomize":  # a process started with this folder on its path (launcher.py imports the fakes only)
@@ -118,3 +119,6 @@ if __name__ == "sitecustomize":  # a process started with this folder on its pat
     seqattn.training.session.train = fake_train
     seqattn.sweeps.cells.train_cell = fake_train_cell
     seqattn.training.threads.fit_threads_to_process = lambda threads=None: None
+    import seqattn.jobs.tasks  # after the fakes above, which it imports by name
+
+    seqattn.jobs.tasks.setup_for = fake_setup_for
