@@ -343,7 +343,7 @@ def run_on_dask(client, cells, workers: int = 2) -> list[CellResult]:
 
 
 def test_local_cluster_gives_the_in_process_numbers_twice_on_warm_workers(local_dask, grid_cells_in_process):
-    # Guards the fix in training._private_initializer_seeds: Keras drew unseeded initializer
+    # Guards the seeding in training.setup.build_models: Keras drew unseeded initializer
     # seeds from Python's global random, which a Dask worker's event loop also draws from.
     cells, expected, _, _ = grid_cells_in_process
     first = run_on_dask(local_dask, cells)

@@ -418,3 +418,31 @@ def test_both_models_see_the_same_pairs(record_batches) -> None:
     # loss history: same data, same initial weights (it is built first either way).
     baseline_alone = runs[("baseline",)][0].losses[:, 0]
     np.testing.assert_allclose(joint_result.losses[:, 0], baseline_alone, rtol=0, atol=1e-5)
+
+
+def test_weights_depend_on_the_seed_alone_whatever_other_threads_draw() -> None:
+    # Each initializer has its seed from the training's own generator: a thread drawing from
+    # Python's global `random` meanwhile (a Dask worker's event loop does) changes nothing.
+    import random
+
+    from seqattn.training.setup import build_models
+
+    config = small_config(seed=4)
+    quiet = build_models(TINY, config, ("baseline", "attention"), SMALL_MODEL)
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        busy = build_models(TINY, config, ("baseline", "attention"), SMALL_MODEL)
+    finally:
+        stop.set()
+        thread.join()
+    for name in quiet:
+        assert all(np.array_equal(a, b) for a, b in zip(quiet[name].get_weights(), busy[name].get_weights())), name
+    other = build_models(TINY, small_config(seed=5), ("attention",), SMALL_MODEL)["attention"].get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(quiet["attention"].get_weights(), other))

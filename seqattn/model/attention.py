@@ -12,12 +12,17 @@ is exactly the equations.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 from keras import ops
 
 from seqattn.model.decoding import WEIGHT_NAMES, WEIGHT_SPECS, decode
+
+# The random initializers of WEIGHT_SPECS, and how many weights use one (each takes one seed).
+SEEDED_INITIALIZERS = {"glorot_uniform": keras.initializers.GlorotUniform, "orthogonal": keras.initializers.Orthogonal}
+SEEDED_WEIGHTS = sum(1 for _, _, initializer in WEIGHT_SPECS if initializer in SEEDED_INITIALIZERS)
 
 
 @keras.saving.register_keras_serializable(package="seqattn")
@@ -32,6 +37,9 @@ class AttentionDecoder(keras.layers.Layer):
         output_dim: Positive int, size K of each output distribution.
         output_steps: Positive int or ``None``. Number of decoding steps; ``None``
             means as many steps as the input has (the tutorial's layer).
+        initializer_seeds: Optional sequence of ``SEEDED_WEIGHTS`` ints, the seeds of the
+            randomly initialised weights in ``WEIGHT_SPECS`` order; ``None`` (the default)
+            lets Keras draw them. Not saved with the layer (a loaded layer has its weights).
         **kwargs: Base layer keyword arguments, such as ``name``.
 
     Call arguments:
@@ -62,6 +70,7 @@ class AttentionDecoder(keras.layers.Layer):
         units: int,
         output_dim: int,
         output_steps: int | None = None,
+        initializer_seeds: Sequence[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,6 +82,10 @@ class AttentionDecoder(keras.layers.Layer):
         self.units = units
         self.output_dim = output_dim
         self.output_steps = output_steps
+        if initializer_seeds is not None and len(initializer_seeds) != SEEDED_WEIGHTS:
+            raise ValueError(f"initializer_seeds must hold {SEEDED_WEIGHTS} seeds, one per randomly "
+                             f"initialised weight; got {len(initializer_seeds)}")
+        self.initializer_seeds = None if initializer_seeds is None else [int(s) for s in initializer_seeds]
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
@@ -85,14 +98,24 @@ class AttentionDecoder(keras.layers.Layer):
                 "give the Input a fixed number of timesteps or set output_steps."
             )
         sizes = {"D": features, "U": self.units, "K": self.output_dim}
+        seeds = iter(self.initializer_seeds or ())
         for name, shape_keys, initializer in WEIGHT_SPECS:
             weight = self.add_weight(
                 name=name,
                 shape=tuple(sizes[key] for key in shape_keys),
-                initializer=initializer,
+                initializer=self.initializer(initializer, seeds),
                 trainable=True,
             )
             setattr(self, name, weight)
+
+    def initializer(self, name: str, seeds: Iterator[int]) -> Any:
+        """The initializer called ``name`` (a Keras name), seeded with the next of ``seeds`` if it is random.
+
+        Without seeds (``initializer_seeds=None``) Keras draws each random initializer's seed itself.
+        """
+        if name not in SEEDED_INITIALIZERS or self.initializer_seeds is None:
+            return name
+        return SEEDED_INITIALIZERS[name](seed=next(seeds))
 
     def _steps(self, timesteps: int | None) -> int:
         return self.output_steps if self.output_steps is not None else timesteps

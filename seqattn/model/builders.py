@@ -7,13 +7,14 @@ session between script runs, which would otherwise make names collide).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from seqattn.model.attention import AttentionDecoder
+from seqattn.model.attention import SEEDED_WEIGHTS, AttentionDecoder
 from seqattn.configuration import check_choice, check_int_range
 from seqattn.model.prediction import NO_ATTENTION, Prediction, forced_rows, one_hot_inputs
 from seqattn.model.registry import model_kind
@@ -45,28 +46,45 @@ def _compile(model: keras.Model, learning_rate: float) -> keras.Model:
     return model
 
 
-def build_baseline(problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3) -> keras.Model:
+Seeds = Callable[[], int]
+"""A source of seeds: each call gives the seed of the next random initializer (or LSTM)."""
+
+
+def seeded(seeds: Seeds | None) -> dict[str, Any]:
+    """An LSTM's seeded initializers and dropout seed, drawn from ``seeds`` in the order Keras draws them.
+
+    Returns keyword arguments for ``keras.layers.LSTM`` (empty without ``seeds``: Keras draws them).
+    """
+    if seeds is None:
+        return {}
+    return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seeds()),
+            "recurrent_initializer": keras.initializers.Orthogonal(seed=seeds()), "seed": seeds()}
+
+
+def build_baseline(problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3,
+                   seeds: Seeds | None = None) -> keras.Model:
     """Encoder-decoder without attention (the seed's baseline).
 
     LSTM(units) -> RepeatVector(steps) -> LSTM(units, return_sequences) ->
     TimeDistributed(Dense(K, softmax)). Input (batch, n_in, K) one-hot; output
     (batch, target_len, K) probabilities. Compiled with Adam and categorical
-    cross-entropy.
+    cross-entropy. ``seeds`` seeds every random initializer (default: Keras draws them).
     """
     check_int_range("units", units, 1, MAX_UNITS)
     unroll = problem.n_in <= MAX_UNROLL
     inputs = keras.Input(shape=(problem.n_in, problem.cardinality), name="tokens")
-    encoded = keras.layers.LSTM(units, unroll=unroll, name="encoder")(inputs)
+    encoded = keras.layers.LSTM(units, unroll=unroll, name="encoder", **seeded(seeds))(inputs)
     repeated = keras.layers.RepeatVector(problem.target_len, name="repeat")(encoded)
-    decoded = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="decoder")(repeated)
+    decoded = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="decoder", **seeded(seeds))(repeated)
+    dense = {"kernel_initializer": keras.initializers.GlorotUniform(seed=seeds())} if seeds is not None else {}
     outputs = keras.layers.TimeDistributed(
-        keras.layers.Dense(problem.cardinality, activation="softmax", name="dense"), name="output"
+        keras.layers.Dense(problem.cardinality, activation="softmax", name="dense", **dense), name="output"
     )(decoded)
     return _compile(keras.Model(inputs, outputs, name="baseline"), learning_rate)
 
 
 def build_attention(problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3,
-                    encoder: str = "unidirectional") -> keras.Model:
+                    encoder: str = "unidirectional", seeds: Seeds | None = None) -> keras.Model:
     """Encoder-decoder with the attention decoder (the seed's attention model).
 
     ``encoder="unidirectional"`` (the seed's): LSTM(units, return_sequences) ->
@@ -76,7 +94,8 @@ def build_attention(problem: ProblemShape, units: int = 150, learning_rate: floa
     over D = 2 * units states (forward and backward side by side). Either way the
     encoder layer is named ``encoder``. Input (batch, n_in, K) one-hot; output
     (batch, target_len, K) probabilities. With ``problem.pad_target=False`` the
-    decoder runs ``n_out`` steps.
+    decoder runs ``n_out`` steps. ``seeds`` seeds every random initializer (default:
+    Keras draws them).
 
     Raises:
         ValueError: bad ``units`` or an unknown ``encoder`` (the message lists the choices).
@@ -88,22 +107,37 @@ def build_attention(problem: ProblemShape, units: int = 150, learning_rate: floa
     if encoder == "bidirectional":
         # The inner layer's name stays fixed too (Bidirectional derives the
         # forward and backward names from it).
-        lstm = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder_lstm")
-        encoder_layer = keras.layers.Bidirectional(lstm, merge_mode="concat", name="encoder")
+        if seeds is None:
+            lstm = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder_lstm")
+            encoder_layer = keras.layers.Bidirectional(lstm, merge_mode="concat", name="encoder")
+        else:
+            # Bidirectional trains copies of the layer it wraps, so Keras drew that layer's three
+            # seeds for nothing; skipping three keeps every run's weights as they always were.
+            for _ in range(3):
+                seeds()
+            lstm = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder_lstm",
+                                     **seeded(seeds))
+            backward = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, go_backwards=True,
+                                         name="backward_encoder_lstm", **seeded(seeds))
+            encoder_layer = keras.layers.Bidirectional(lstm, merge_mode="concat", backward_layer=backward,
+                                                       name="encoder")
     else:
-        encoder_layer = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder")
+        encoder_layer = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder",
+                                          **seeded(seeds))
     states = encoder_layer(inputs)
     steps = None if problem.pad_target else problem.n_out
-    outputs = AttentionDecoder(units, problem.cardinality, output_steps=steps, name="decoder")(states)
+    decoder_seeds = None if seeds is None else [seeds() for _ in range(SEEDED_WEIGHTS)]
+    outputs = AttentionDecoder(units, problem.cardinality, output_steps=steps, initializer_seeds=decoder_seeds,
+                               name="decoder")(states)
     return _compile(keras.Model(inputs, outputs, name="attention"), learning_rate)
 
 
 def build_model(kind: str, problem: ProblemShape, units: int = 150, learning_rate: float = 1e-3,
-                encoder: str = "unidirectional") -> keras.Model:
+                encoder: str = "unidirectional", seeds: Seeds | None = None) -> keras.Model:
     """The model of a registered kind (:mod:`seqattn.model.registry`), built by its builder here.
 
     ``encoder`` goes to attending models only; the baseline keeps the tutorial's
-    encoder whatever it says.
+    encoder whatever it says. ``seeds`` seeds its random initializers (default: Keras draws them).
 
     Raises:
         ValueError: an unknown kind (the message lists the registered ones), or
@@ -112,9 +146,9 @@ def build_model(kind: str, problem: ProblemShape, units: int = 150, learning_rat
     spec = model_kind(kind)
     builder = globals()[spec.builder]
     if spec.attends:
-        return builder(problem, units, learning_rate, encoder=encoder)
+        return builder(problem, units, learning_rate, encoder=encoder, seeds=seeds)
     check_choice("encoder", encoder, ENCODERS)
-    return builder(problem, units, learning_rate)
+    return builder(problem, units, learning_rate, seeds=seeds)
 
 
 def has_attention(model: keras.Model) -> bool:

@@ -11,11 +11,10 @@ module, and none of them may pay TensorFlow's seconds-long import (or take the C
 
 from __future__ import annotations
 
-import contextlib
 import random
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -75,42 +74,32 @@ def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], j
     return tf.function(step, jit_compile=jit_compile)
 
 
-@contextlib.contextmanager
-def _private_initializer_seeds(seed: int) -> Iterator[None]:
-    """Let Keras draw its default initializer seeds from a private ``random.Random(seed)``.
-
-    Keras takes each unseeded initializer's seed from Python's *global*
-    ``random``, which other threads of the process also draw from (a Dask
-    worker's event loop does); a private generator seeded like the global one
-    gives the same weights as before, whatever those threads do. Keras offers no public way
-    to give those draws a source of their own, hence its private ``seed_generator`` module.
-    """
-    from keras.src.random import seed_generator
-
-    shared = seed_generator.python_random
-    seed_generator.python_random = random.Random(seed)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        seed_generator.python_random = shared
-
-
 def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
                  model: ModelConfig | None = None) -> dict[str, Any]:
     """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate.
 
     ``model`` gives their size and the attention model's encoder (default
     :class:`ModelConfig`'s); the baseline keeps the tutorial's encoder.
+
+    Every random initializer gets its seed from a generator of its own, ``random.Random(seed)``,
+    drawn in the order Keras would draw its default seeds from Python's global ``random``
+    after ``keras.utils.set_random_seed(seed)``: the weights are those of every run before,
+    and no other thread drawing from the global generator (a Dask worker's event loop does)
+    can change them.
     """
     import keras
 
     from seqattn.model.builders import build_model
 
     keras.utils.set_random_seed(config.seed)
-    with _private_initializer_seeds(config.seed):
-        settings = model or ModelConfig()
-        return {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder)
-                for name in names}
+    draws = random.Random(config.seed)
+
+    def seeds() -> int:
+        return draws.randint(1, int(1e9))  # the range of Keras's own default seeds
+
+    settings = model or ModelConfig()
+    return {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder,
+                              seeds=seeds) for name in names}
 
 
 def build_setup(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
