@@ -531,34 +531,6 @@ def test_presentation_mode_on_a_projector(browser: Browser, server: Server, walk
         context.close()
 
 
-def test_deep_links_open_the_same_state_in_another_browser(browser: Browser, server: Server,
-                                                           walk: dict[str, Any]) -> None:
-    assert "run" in walk, "needs the run trained by test_train_live_then_done"
-    run_id = walk["run"]
-    viewer = Session(browser)
-    try:
-        page = viewer.page
-        page.goto(f"{server.url}/Train?run={run_id}")
-        expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
-        expect(page.get_by_text(run_id).first).to_be_visible()  # the caption with the shareable run id
-        expect(page.get_by_text(re.compile(r"^Done: "))).to_contain_text(f"{SHORT_UPDATES:,} updates")
-        expect(page.get_by_role("link", name="Explore this run")).to_be_visible()
-        expect_navigation(page, "Train")
-        assert_no_traceback(page)
-
-        page.goto(f"{server.url}/Explore?run={run_id}&seq=4,0,3,1,2")
-        box = page.get_by_label("Input sequence", exact=True)
-        expect(box).to_have_value("4,0,3,1,2", timeout=APP_TIMEOUT)
-        expect(page.get_by_role("combobox", name="Run")).to_have_value(re.compile(rf"^{run_id} "))  # that run
-        expect_heatmap_of(page, [4, 0, 3, 1, 2])
-        expect_navigation(page, "Explore")
-        assert re.search(rf"[?&]run={run_id}", page.url) and re.search(r"[?&]seq=4%2C0%2C3%2C1%2C2", page.url), page.url
-        assert_no_traceback(page)
-        assert not viewer.errors, viewer.errors
-    finally:
-        viewer.close()
-
-
 def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: dict[str, Any]) -> None:
     assert "run" in walk, "needs the run trained by test_train_live_then_done"
     page = speaker.page
@@ -729,10 +701,13 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     assert not speaker.errors, speaker.errors
 
 
-def test_a_deep_link_as_a_fresh_servers_first_visit_opens_in_the_frame(browser: Browser, server: Server,
-                                                                      walk: dict[str, Any], tmp_path_factory) -> None:
-    """The page files live in pages/, which Streamlit also reads as its legacy page list until the entry point has
-    declared the pages once: a bookmarked deep link as a new server's very first visit must still get them."""
+def test_deep_links_open_the_same_state_as_a_fresh_servers_first_visits(browser: Browser, server: Server,
+                                                                        walk: dict[str, Any], tmp_path_factory) -> None:
+    """Bookmarked deep links open the same state in another browser, even as a new server's very first visits.
+
+    The page files live in pages/, which Streamlit also reads as its legacy page list until the entry point has
+    declared the pages once: the first request must still get the entry point's frame and navigation.
+    """
     assert "run" in walk, "needs the run trained by test_train_live_then_done"
     run_id = walk["run"]
     base = tmp_path_factory.mktemp("e2e_fresh")
@@ -742,10 +717,20 @@ def test_a_deep_link_as_a_fresh_servers_first_visit_opens_in_the_frame(browser: 
     viewer = Session(browser)
     try:
         page = viewer.page
-        page.goto(f"{fresh.url}/Explore?run={run_id}&seq=1,2,3,4,0&present=true")
-        expect(page.get_by_label("Input sequence", exact=True)).to_have_value("1,2,3,4,0", timeout=APP_TIMEOUT)
-        expect_heatmap_of(page, [1, 2, 3, 4, 0])
+        page.goto(f"{fresh.url}/Train?run={run_id}")
+        expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=APP_TIMEOUT)
+        expect(page.get_by_text(run_id).first).to_be_visible()  # the caption with the shareable run id
+        expect(page.get_by_text(re.compile(r"^Done: "))).to_contain_text(f"{SHORT_UPDATES:,} updates")
+        expect(page.get_by_role("link", name="Explore this run")).to_be_visible()
+        expect_navigation(page, "Train")
+        assert_no_traceback(page)
+
+        page.goto(f"{fresh.url}/Explore?run={run_id}&seq=4,0,3,1,2&present=true")
+        expect(page.get_by_label("Input sequence", exact=True)).to_have_value("4,0,3,1,2", timeout=APP_TIMEOUT)
+        expect(page.get_by_role("combobox", name="Run")).to_have_value(re.compile(rf"^{run_id} "))  # that run
+        expect_heatmap_of(page, [4, 0, 3, 1, 2])
         expect_navigation(page, "Explore")
+        assert re.search(rf"[?&]run={run_id}", page.url) and re.search(r"[?&]seq=4%2C0%2C3%2C1%2C2", page.url), page.url
         # The frame the entry point draws: presentation mode (from the address) and the presenter keys.
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_role("switch", name="Presentation mode")).to_be_checked()
