@@ -9,7 +9,7 @@ from typing import Any
 from seqattn.problem.echo import ProblemConfig
 from seqattn.runs.layout import RUN_ID_PATTERN, RunError, existing_run_dir, run_dir, runs_root
 from seqattn.runs.saved_models import load_model_files, load_predictor_files, read_result_file
-from seqattn.runs.summary import RunSummary, _meta_of, safe_mtime, summarize
+from seqattn.runs.summary import RunSummary, checked_meta, safe_mtime, summarize
 
 
 def _summarize_safely(directory: Path) -> RunSummary:
@@ -61,7 +61,7 @@ def read_problem(run_id: str, root: str | os.PathLike[str] | None = None) -> Pro
     Raises:
         ValueError: malformed id. RunError: no such run, or run.json is damaged (the message says how).
     """
-    meta, _ = _meta_of(existing_run_dir(run_id, root))
+    meta, _ = checked_meta(existing_run_dir(run_id, root))
     return ProblemConfig.from_dict(meta["problem"])
 
 

@@ -160,7 +160,7 @@ def summarize(directory: Path) -> RunSummary:
     return summary
 
 
-def _meta_of(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def checked_meta(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(run.json, its model settings), checked; every complaint names run.json."""
     meta = read_meta(directory)
     if not isinstance(meta, dict):
@@ -244,7 +244,7 @@ def _read_summary(directory: Path) -> RunSummary:
     run_id = directory.name
     meta: dict[str, Any] | None = None
     try:
-        meta, model = _meta_of(directory)
+        meta, model = checked_meta(directory)
         status = read_json(directory / STATUS_FILE)
         if not isinstance(status, dict):
             raise RunError("status.json is not an object")

@@ -33,7 +33,7 @@ from seqattn.evaluation.held_out import EVAL_SLICE
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.problem.echo import ProblemConfig, make_batch
-from seqattn.training.setup import TrainingSetup, build_models, make_update_step
+from seqattn.training.setup import TrainingSetup, build_models, build_setup
 
 __all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
 
@@ -71,15 +71,6 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
 
 
-def _fresh_models(problem: ProblemConfig, config: Any, model: ModelConfig | None,
-                  names: tuple[str, ...]) -> dict[str, Any]:
-    """The job's models as :func:`seqattn.training.setup.build_models` gives them, optimizers built (step 0)."""
-    models = build_models(problem, config, names, model)
-    for name in names:
-        models[name].optimizer.build(models[name].trainable_variables)
-    return models
-
-
 def _state(models: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
     """Every variable that training changes: the models' and their optimizers', in a fixed order."""
     return [v for name in names for v in (*models[name].variables, *models[name].optimizer.variables)]
@@ -109,8 +100,6 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     # TensorFlow loads here: a warm process imports this module before the job it follows has ended.
     import tensorflow as tf
 
-    from seqattn.model.builders import Predictor
-
     def checkpoint() -> None:
         # A stage once begun runs to its end (TensorFlow cannot interrupt a trace or an XLA compile).
         if keep_going is not None and not keep_going():
@@ -118,9 +107,8 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
 
     started = time.perf_counter()
     names = check_names(names)
-    models = _fresh_models(problem, config, model, names)
-    step = make_update_step(models, {name: models[name].optimizer for name in names}, config.jit_compile)
-    predictors = {name: Predictor(models[name]) for name in names}
+    built = build_setup(problem, config, names, model)
+    models, step, predictors = built.models, built.step, built.predictors
 
     variables = _state(models, names)
     snapshot = [np.array(v.numpy(), copy=True) for v in variables]
@@ -161,7 +149,7 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
     key = job_key(problem, config, model, names)
     if shape_key(key) != shape_key(prepared.key):
         raise ValueError("a preparation serves only jobs of its own shapes (problem, models, batch, rate, XLA)")
-    source, target = _state(_fresh_models(problem, config, model, names), names), _state(prepared.models, names)
+    source, target = _state(build_models(problem, config, names, model), names), _state(prepared.models, names)
     if [v.shape for v in source] != [v.shape for v in target]:
         raise ValueError("the models' variables do not match their preparation's")
     for v, value in zip(target, source):

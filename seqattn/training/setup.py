@@ -12,7 +12,7 @@ module, and none of them may pay TensorFlow's seconds-long import (or take the C
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable, Mapping
 
@@ -37,6 +37,12 @@ class TrainingSetup:
     models: dict[str, Any]
     step: Callable[..., Any]
     predictors: dict[str, Any]
+    _constant: Callable[[np.ndarray], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        import tensorflow as tf  # once per setup, not in every update
+
+        self._constant = tf.constant
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -44,9 +50,7 @@ class TrainingSetup:
 
     def update(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """One update of every model on the same batch: x (B, n_in, K), y (B, steps, K) -> losses (n_models,)."""
-        import tensorflow as tf
-
-        return self.step(tf.constant(x), tf.constant(y)).numpy()
+        return self.step(self._constant(x), self._constant(y)).numpy()
 
 
 def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], jit_compile: bool) -> Callable[..., Any]:
@@ -76,7 +80,7 @@ def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], j
 
 def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
                  model: ModelConfig | None = None) -> dict[str, Any]:
-    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate.
+    """Fresh models by name, seeded by ``config.seed``, each compiled with Adam at the config's rate (optimizer built, step 0).
 
     ``model`` gives their size and the attention model's encoder (default
     :class:`ModelConfig`'s); the baseline keeps the tutorial's encoder.
@@ -98,19 +102,20 @@ def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, 
         return draws.randint(1, int(1e9))  # the range of Keras's own default seeds
 
     settings = model or ModelConfig()
-    return {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder,
-                              seeds=seeds) for name in names}
+    models = {name: build_model(name, problem, settings.units, config.learning_rate, encoder=settings.encoder,
+                                seeds=seeds) for name in names}
+    for built in models.values():
+        built.optimizer.build(built.trainable_variables)
+    return models
 
 
 def build_setup(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
                 model: ModelConfig | None = None) -> TrainingSetup:
-    """Fresh models (:func:`build_models`), their optimizers built, the update step and predictors (traced on first use)."""
+    """Fresh models (:func:`build_models`), the update step and predictors (traced on first use)."""
     from seqattn.model.builders import Predictor
 
     names = check_names(names)
     models = build_models(problem, config, names, model)
     predictors = {name: Predictor(models[name]) for name in names}
     optimizers = {name: models[name].optimizer for name in names}
-    for name in names:
-        optimizers[name].build(models[name].trainable_variables)
     return TrainingSetup(models, make_update_step(models, optimizers, config.jit_compile), predictors)
