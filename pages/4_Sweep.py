@@ -8,7 +8,8 @@ from seqattn.figures import sweep_figure
 from seqattn.jobs import control as jobs
 from seqattn.runs import RunSummary, runs_root
 from seqattn.sweeps import report
-from seqattn.sweeps.grid import AXES, CELL_XLA, MAX_CELLS, SweepConfig, estimate_sweep_seconds, grid_cells
+from seqattn.sweeps.grid import (AXES, CELL_XLA, DEFAULT_CAP, DEFAULT_SEEDS, DEFAULT_UNTIL, MAX_CELLS, SweepConfig,
+                                 estimate_sweep_seconds, grid_cells)
 from seqattn.sweeps.records import cells_checked
 from ui import backend
 from ui.cluster import planned_workers, sweep_scheduler
@@ -21,15 +22,18 @@ from ui.text import plain
 ROOT = str(runs_root())
 
 
-def sweep_inputs() -> tuple[SweepConfig | None, str | None]:
-    """The sweep's own inputs (axis, values, echo-length rule, seeds): its config, or what is wrong."""
-    left, middle, right = st.columns([1, 2, 1])
+def sweep_inputs() -> tuple[SweepConfig | None, int, str | None]:
+    """The sweep's own inputs (axis, values, echo-length rule, seeds, threshold): its config, or what is wrong."""
+    left, middle, right, last = st.columns([1, 2, 1, 1])
     axis = left.selectbox("Sweep over", list(AXES), format_func=lambda a: AXES[a].capitalize(), key="sweep_axis")
     text = middle.text_input("Values", value=report.DEFAULT_VALUES, key="sweep_values",
                              help=f"The {AXES[axis]}s to train at, separated by commas. At most {MAX_CELLS} cells "
                                   "(values x seeds) per sweep.")
-    seeds = right.number_input("Seeds per cell", value=3, step=1, key="sweep_seeds",
+    seeds = right.number_input("Seeds per cell", value=DEFAULT_SEEDS, step=1, key="sweep_seeds",
                                help="Trainings at each value, with seeds Seed, Seed+1, … (1 to 100).")
+    until = last.number_input("Train until (%)", value=DEFAULT_UNTIL, min_value=1, max_value=100, step=1,
+                              key="sweep_until", help="Each model trains until its held-out exact match reaches "
+                              "this, checked at every evaluation, or until the cap on updates below.")
     rule = "fixed"
     if axis == "n_in":
         rules = report.N_OUT_RULES
@@ -38,18 +42,20 @@ def sweep_inputs() -> tuple[SweepConfig | None, str | None]:
                (" (and Echo length, when it is half)." if axis == "n_in" else ".") +
                " Every cell trains both models from scratch.")
     try:
-        return report.sweep_from_form(axis, text, seeds, rule), None
+        return report.sweep_from_form(axis, text, seeds, rule), int(until), None
     except ValueError as exc:
-        return None, str(exc)
+        return None, int(until), str(exc)
 
 
 def start_form() -> None:
     st.markdown(
-        "Train **both** models at each value of one setting, several seeds each, and see where attention pulls "
-        "ahead: the headline is held-out exact match against input length. Cells run in parallel on a Dask cluster."
+        "Train **both** models at each value of one setting, several seeds each, **until each reaches a threshold "
+        "or a cap**: the headline is how many updates each needs, and how well it ends, against input length. "
+        "Cells run in parallel on a Dask cluster."
     )
-    sweep, error = sweep_inputs()
-    form = config_form("sweep", default_protocol="batched", swept=report.swept_settings(sweep), xla=CELL_XLA)
+    sweep, until, error = sweep_inputs()
+    form = config_form("sweep", default_protocol="batched", swept=report.swept_settings(sweep), xla=CELL_XLA,
+                       until=until, cap=DEFAULT_CAP)
     cells = []
     error = error or form.error
     if error is None and form.problem is not None:
@@ -63,8 +69,9 @@ def start_form() -> None:
         workers = planned_workers()
         st.info(
             f"**{len(cells)} cells** ({len(sweep.values)} values × {sweep.seeds} seeds), each training both models. "
-            f"Estimated run time: **about {format_seconds(estimate_sweep_seconds(cells, workers))}** on "
-            f"{workers} worker{'s' if workers != 1 else ''} (an estimate: it varies with the machine's load).",
+            f"Estimated run time: **at most about {format_seconds(estimate_sweep_seconds(cells, workers))}** on "
+            f"{workers} worker{'s' if workers != 1 else ''}, if every model trains to the cap (a model that reaches "
+            f"{until} % stops sooner; an estimate: it varies with the machine's load).",
             icon=":material/timer:",
         )
     if st.button("Run sweep", type="primary", disabled=error is not None, key="sweep_start") and cells:
@@ -76,6 +83,7 @@ def start_form() -> None:
         link("sweep", label=f"Open sweep {latest.id}", query_params={"run": latest.id})
         axis = report.sweep_of(latest).axis
         show_figure(sweep_figure(show_problem(cells_checked(latest.id, ROOT)), axis, chance=report.chance_of(latest),
+                                 caption=report.caption_of(latest),
                                  axis_label=AXES[axis]), key="latest_sweep")
 
 
@@ -89,7 +97,8 @@ def table(frame) -> None:
 def show_results(summary: RunSummary, cells, finished: bool) -> None:
     """The headline figure, the per-cell table and its CSV, and (finished) the summary per value."""
     axis = report.sweep_of(summary).axis
-    show_figure(sweep_figure(cells, axis, chance=report.chance_of(summary), axis_label=AXES[axis]), key="sweep_figure")
+    show_figure(sweep_figure(cells, axis, chance=report.chance_of(summary), axis_label=AXES[axis],
+                             caption=report.caption_of(summary)), key="sweep_figure")
     if cells.empty:
         st.info("No cell has finished yet: each row appears here as its cell finishes.")
         return
@@ -126,8 +135,8 @@ def finished(summary: RunSummary, status: jobs.JobStatus) -> None:
     elif status.state == "cancelled":
         st.info(f"This sweep was cancelled: {kept}")
     else:
-        st.warning(f"This sweep ended {status.state}: {plain(status.error or 'no reason was recorded')}. "
-                   f"{kept.capitalize()}")
+        reason = plain((status.error or "no reason was recorded").rstrip("."))
+        st.warning(f"This sweep {status.state}: {reason}." + (f" {kept.capitalize()}" if summary.cells_done else ""))
     show_results(summary, cells, finished=True)
 
 

@@ -118,6 +118,8 @@ def check_settings(config: Any) -> None:
     """
     for name, spec in settings_of(type(config)).items():
         value = getattr(config, name)
+        if value is None and spec.default is None:
+            continue  # an optional setting left off (e.g. a stop rule)
         if spec.low is not None and spec.high is not None:
             check_int_range(name, value, spec.low, spec.high)
         if spec.choices is not None:

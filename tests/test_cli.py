@@ -141,8 +141,27 @@ def test_sweep_writes_a_csv_progress_lines_and_a_table(swept):
     assert cells["n_in"].tolist() == [3, 3, 4, 4] and set(cells["model"]) == {"baseline", "attention"}
     assert set(cells["status"]) == {"done"} and cells["exact_match"].between(0, 1).all()
     assert "cell 1/2" in result.stderr and "cell 2/2" in result.stderr
-    table = [line for line in result.stdout.splitlines() if line.startswith("n_in")]
-    assert len(table) == 4 and all("mean" in line and "seeds 1" in line for line in table)
+    assert result.stdout.startswith("trained until 95 % held-out exact match, at most 40 updates; 1 seeds from 0")
+    table = [line for line in result.stdout.splitlines() if line.startswith("input length")]
+    # The fake trainer's baseline needs 40 * n_in / 4 updates: 30 at length 3, 40 at 4; attention 8.
+    assert len(table) == 4 and all("updates to threshold" in line and "exact match at the end" in line
+                                   for line in table)
+    assert "attention  updates to threshold 8 (min 8, max 8) " in table[0]
+    assert "baseline   updates to threshold 30 (min 30, max 30) " in table[1]
+    assert result.stderr.strip().splitlines()[-1].endswith("2 done, 0 failed")
+    assert cells["reached"].tolist() == [30, 8, 40, 8] and set(cells["until"]) == {95} and set(cells["cap"]) == {40}
+
+
+def test_a_sweep_with_a_failed_cell_exits_1_and_says_how_many(tmp_path):
+    from fake_trainer.sitecustomize import FAILING_SEED
+
+    result = run_cli("sweep", "--n-in", "3", "--seeds", "2", "--seed", str(FAILING_SEED - 1), "--units", "8",
+                     "--cardinality", "6", "--updates", "40", "--csv", str(tmp_path / "s.csv"),
+                     "--runs-dir", str(tmp_path / "runs"), fake_trainer=True)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.endswith("1 done, 1 failed: RuntimeError: this fake cell fails on purpose"), last
 
 
 def test_runs_lists_the_sweep(swept):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import seqattn
 from seqattn.sweeps import cluster
 from seqattn.jobs import control as jobs
 from seqattn.speed import setups as setups_module
@@ -38,8 +39,10 @@ from seqattn.sweeps.grid import (
     estimate_sweep_seconds,
     grid_cells,
     losses_frame,
+    format_threshold_table,
     results_frame,
     summary_table,
+    threshold_table,
 )
 from seqattn.model.config import ModelConfig
 from seqattn.training.config import TrainConfig
@@ -353,12 +356,13 @@ def test_local_cluster_gives_the_in_process_numbers_twice_on_warm_workers(local_
 
 @pytest.fixture()
 def external_dask(tmp_path):
-    """A client of a scheduler and a worker started as `dask` commands, like a real external cluster."""
+    """A client of a scheduler and two workers started as `dask` commands, like a real external cluster:
+    as docs/cluster.md says, from the venv, without PYTHONPATH, in a folder outside the checkout."""
     dask = Path(sys.executable).parent / "dask"
     command = str(dask) if dask.exists() else shutil.which("dask")
     scheduler_file = tmp_path / "scheduler.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"TF_CPP_MIN_LOG_LEVEL": "2"}
+    assert not tmp_path.resolve().is_relative_to(ROOT.resolve())
     processes: list[subprocess.Popen] = []
 
     def launch(*args: str, log: str) -> None:
@@ -370,13 +374,12 @@ def external_dask(tmp_path):
     try:
         launch("scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard", log="scheduler.log")
         wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, timeout=60)
-        # One worker: the numbers, not the spreading of cells, are under test (the LocalCluster has two).
-        launch("worker", "--scheduler-file", str(scheduler_file), "--nworkers", "1", "--nthreads", "1",
+        launch("worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2", "--nthreads", "1",
                "--no-dashboard", log="workers.log")
         from distributed import Client
 
         client = Client(scheduler_file=str(scheduler_file), timeout="30s")
-        client.wait_for_workers(1, timeout=120)
+        client.wait_for_workers(2, timeout=120)
         yield client
     finally:
         if client is not None:
@@ -392,8 +395,10 @@ def external_dask(tmp_path):
 
 def test_external_scheduler_gives_the_in_process_numbers(external_dask, grid_cells_in_process):
     cells, expected, _, _ = grid_cells_in_process
-    assert len(external_dask.scheduler_info()["workers"]) == 1
-    assert matches(run_on_dask(external_dask, cells, workers=1)) == matches(expected)
+    assert len(external_dask.scheduler_info()["workers"]) == 2
+    # What a sweep checks before sending cells: every side imports this seqattn (no PYTHONPATH needed).
+    cluster.check_environment(cluster.probe_versions(external_dask), external_dask.scheduler.address)
+    assert matches(run_on_dask(external_dask, cells, workers=2)) == matches(expected)
 
 
 def kill_a_busy_worker_during(client, work, after: float = 1.0):
@@ -469,3 +474,66 @@ def test_cancel_keeps_the_finished_cells(local_dask, tmp_path, monkeypatch):
     # The cancelled cells were asked to stop: the workers are free again soon.
     wait_for(lambda: not any(local_dask.processing().values()), timeout=60)
 
+
+
+# --- trained to a threshold (hand-made, no training) ----------------------------------------------
+
+def until_cell(index: int, n_in: int, repeat: int, reached: dict[str, int | None], cap: int = 1000,
+               status: str = "done") -> CellResult:
+    cell = dataclasses.replace(made_cell(index, n_in=n_in, repeat=repeat, status=status), until=95, cap=cap)
+    if status == "done":
+        cell.stops = {name: {"reached": r, "updates": cap if r is None else r, "seconds": (r or cap) / 100}
+                      for name, r in reached.items()}
+    return cell
+
+
+def test_a_cell_trained_to_a_threshold_keeps_its_stops_through_json_and_frames():
+    cell = until_cell(0, 3, 0, {"baseline": None, "attention": 200})
+    back = CellResult.from_dict(json.loads(json.dumps(cell.to_dict(), allow_nan=False)))
+    assert back.until == 95 and back.cap == 1000 and back.stops == cell.stops
+    old = {k: v for k, v in made_cell(1).to_dict().items() if k not in ("until", "cap", "stops")}
+    assert CellResult.from_dict(old).until is None, "a cell recorded before thresholds reads as a fixed budget"
+    frame = results_frame([cell, made_cell(1)]).set_index(["cell", "model"])
+    assert math.isnan(frame.loc[(0, "baseline"), "reached"]) and frame.loc[(0, "baseline"), "model_updates"] == 1000
+    assert frame.loc[(0, "attention"), ["reached", "model_updates", "until", "cap"]].tolist() == [200, 200, 95, 1000]
+    assert math.isnan(frame.loc[(1, "attention"), "reached"]), "a fixed budget reaches nothing"
+    assert frame.loc[(1, "attention"), "model_updates"] == 4
+
+
+def test_threshold_table_counts_a_missed_threshold_at_the_cap_and_says_how_many():
+    cells = [until_cell(0, 3, 0, {"baseline": 400, "attention": 100}), until_cell(1, 3, 1, {"baseline": 600, "attention": 150}),
+             until_cell(2, 5, 0, {"baseline": None, "attention": 200}), until_cell(3, 5, 1, {"baseline": 900, "attention": 200}),
+             until_cell(4, 5, 2, {}, status="failed")]
+    table = threshold_table(results_frame(cells), "n_in").set_index(["n_in", "model"])
+    assert table.loc[(3, "baseline"), ["seeds", "reached", "updates_mean", "updates_min", "updates_max"]].tolist() == [
+        2, 2, 500, 400, 600]
+    assert table.loc[(5, "baseline"), ["seeds", "reached", "updates_mean", "updates_max"]].tolist() == [2, 1, 950, 1000]
+    assert table.loc[(5, "attention"), "updates_mean"] == 200
+    lines = format_threshold_table(table.reset_index(), "n_in")
+    assert len(lines) == 4
+    assert "1 of 2 not within 1,000" in lines[3] and lines[3].startswith("input length    5  baseline")
+    assert "not within" not in lines[0]
+    assert threshold_table(results_frame([made_cell(0)]), "n_in").empty, "a fixed-budget sweep has no such table"
+
+
+def versions(scheduler: str | None, workers: dict[str, str | None]) -> dict:
+    return {"scheduler": {"packages": {"seqattn": scheduler}},
+            "workers": {address: {"packages": {"seqattn": v}} for address, v in workers.items()}}
+
+
+def test_a_cluster_that_cannot_import_this_seqattn_is_refused_with_one_line_naming_the_side():
+    ours = seqattn.__version__
+    cluster.check_environment(versions(ours, {"tcp://a:1": ours, "tcp://b:1": ours}), "tcp://s:8786")
+    cases = [
+        (versions(None, {"tcp://a:1": ours}), "The Dask scheduler at tcp://s:8786 cannot import seqattn"),
+        (versions("0.0.1", {"tcp://a:1": ours}), f"has seqattn 0.0.1, this machine {ours}"),
+        (versions(ours, {"tcp://a:1": ours, "tcp://b:1": None}), "1 of 2 Dask workers of tcp://s:8786 (tcp://b:1) "
+                                                                 "cannot import seqattn"),
+        (versions(ours, {"tcp://a:1": "9.9"}), "have another seqattn"),
+    ]
+    for answer, message in cases:
+        with pytest.raises(cluster.ClusterError) as caught:
+            cluster.check_environment(answer, "tcp://s:8786")
+        text = str(caught.value)
+        assert message in text and "\n" not in text and "Nothing was trained" in text
+        assert ".venv/bin/dask" in text and "pip install -e" in text, "says how to install it there"

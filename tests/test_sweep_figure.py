@@ -179,3 +179,71 @@ def test_sweep_rejects_missing_columns():
 def test_sweep_presentation_mode_enlarges_both_y_axes():
     fig = F.apply_presentation(F.sweep_figure(_cells()), True)
     assert fig.layout.yaxis.title.font.size == fig.layout.yaxis2.title.font.size > F.BASE_FONT_SIZE + 1
+
+
+# --- trained to a threshold: updates to it, exact match at the end, alignment ---------------------
+
+CAP = 2000
+
+
+def _until_cells() -> pd.DataFrame:
+    """Attention reaches 95 % in 200-300 updates everywhere; the baseline needs more as inputs grow,
+    one seed misses the cap at length 10 and every seed at length 20."""
+    baseline = {5: [600, 700, 800], 10: [1500, 1800, None], 20: [None, None, None]}
+    rows = []
+    for n_in in LENGTHS:
+        for seed in SEEDS:
+            reached = baseline[n_in][seed]
+            rows.append(dict(n_in=n_in, seed=seed, model="baseline", reached=reached if reached else np.nan,
+                             exact_match=0.96 if reached else 0.01, alignment=np.nan, until=95, cap=CAP, status="done"))
+            rows.append(dict(n_in=n_in, seed=seed, model="attention", reached=200 + 50 * seed, exact_match=0.99,
+                             alignment=0.8, until=95, cap=CAP, status="done"))
+    rows.append(dict(n_in=20, seed=3, model="attention", reached=np.nan, exact_match=np.nan, alignment=np.nan,
+                     until=95, cap=CAP, status="failed"))
+    return pd.DataFrame(rows)
+
+
+def test_a_sweep_trained_to_a_threshold_gets_three_panels_sharing_x():
+    fig = F.sweep_figure(_until_cells(), chance=0.0004, caption="until 95 %, cap 2,000, batched, seeds 0-2")
+    assert fig.layout.title.subtitle.text == "until 95 %, cap 2,000, batched, seeds 0-2"
+    assert fig.layout.yaxis.type == "log", "(a) updates to the threshold, log scale"
+    assert fig.layout.yaxis2.tickformat.endswith("%"), "(b) exact match at the end"
+    assert fig.layout.xaxis3.title.text == "input length"
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:3] == ["Updates to reach 95 % exact match (log scale)", "Held-out exact match at the end",
+                          "Alignment score of the attention model"]
+    panels = {(t.xaxis, t.yaxis) for t in fig.data if t.x is not None and t.x[0] is not None}
+    assert panels == {("x", "y"), ("x2", "y2"), ("x3", "y3")}
+    shapes = {s.name: s for s in fig.layout.shapes}
+    assert shapes["cap"].y0 == CAP and shapes["cap"].yref == "y"
+    assert shapes["chance"].y0 == 0.0004 and shapes["chance"].yref == "y2"
+
+
+def test_updates_to_threshold_count_a_missed_seed_at_the_cap_with_its_own_marker():
+    fig = F.sweep_figure(_until_cells())
+    lines = {(t.name, t.yaxis): t for t in fig.data}
+    baseline = lines[("Baseline (no attention)", "y")]
+    assert list(baseline.x) == LENGTHS
+    assert list(baseline.y) == pytest.approx([700, (1500 + 1800 + CAP) / 3, CAP])
+    assert list(baseline.marker.symbol) == ["circle", "triangle-up", "x"]
+    assert baseline.customdata[1][2] == "2 of 3 seeds reached it; 1 did not, counted at the cap (2,000): a lower bound"
+    assert "0 of 3" in baseline.customdata[2][2]
+    band = lines[("Baseline (no attention) max", "y")]
+    assert list(band.y) == [800, CAP, CAP]
+    attention = lines[("Attention", "y")]
+    assert list(attention.y) == pytest.approx([250, 250, 250]), "the failed cell is left out"
+    assert list(attention.marker.symbol) == ["circle"] * 3
+    legend_only = [t.name for t in fig.data if t.x is not None and t.x[0] is None]
+    assert legend_only == ["some seeds did not reach it (lower bound)", "no seed reached it (at the cap)"]
+    end = lines[("Baseline (no attention) exact match", "y2")]
+    assert list(end.y) == pytest.approx([0.96, (0.96 * 2 + 0.01) / 3, 0.01])
+    assert lines[("Attention alignment", "y3")].y[0] == pytest.approx(0.8)
+
+
+def test_a_threshold_figure_needs_its_columns_and_says_when_nothing_finished():
+    cells = _until_cells()
+    with pytest.raises(ValueError, match="reached"):
+        F.sweep_figure(cells.drop(columns=["reached"]))
+    empty = F.sweep_figure(cells.assign(status="failed"))
+    assert [a.text for a in empty.layout.annotations][-1] == "No results yet"
+    assert not empty.data

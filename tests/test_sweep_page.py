@@ -5,6 +5,8 @@ Widgets are found by key; jobs are started through the jobs seam (a fake launche
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import time
@@ -82,13 +84,16 @@ def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
     at = app()
     no_exception(at)
     assert [t.value for t in at.title] == ["Sweep"]
-    assert values_box(at).value == "5, 10, 15, 20, 30, 40"
+    assert values_box(at).value == "5, 10, 15, 20"
     assert at.selectbox(key="sweep_axis").value == "n_in"
     assert at.number_input(key="sweep_seeds").value == 3
+    assert at.number_input(key="sweep_until").value == 95, "each model trains to 95 % exact match"
+    cap = at.number_input(key="sweep_updates_batched")
+    assert cap.value == 2000 and cap.label == "Cap on updates"
     assert not run_button(at).disabled
     estimate = " ".join(i.value for i in at.info)
-    assert "18 cells" in estimate and "6 values × 3 seeds" in estimate
-    assert "Estimated run time" in estimate and "estimate" in estimate and "1 worker" in estimate
+    assert "12 cells" in estimate and "4 values × 3 seeds" in estimate
+    assert "Estimated run time: **at most about" in estimate and "to the cap" in estimate and "1 worker" in estimate
     assert not at.error
     assert not at.get("plotly_chart"), "no sweep yet, so no latest-sweep figure"
     assert cluster._local is None, "rendering the form starts no cluster"
@@ -181,6 +186,7 @@ def test_run_sweep_starts_on_the_configured_scheduler_and_puts_the_run_in_the_ur
     assert meta["sweep"] == {"axis": "n_in", "values": [3, 4], "seeds": 1, "n_out_rule": "fixed"}
     assert meta["model"]["units"] == 8 and meta["problem"]["cardinality"] == 6
     assert meta["train"]["jit_compile"] is False  # sweep cells skip XLA's compile (seqattn.sweeps.grid.CELL_XLA)
+    assert meta["train"]["until"] == 95 and meta["train"]["updates"] == 40, "to 95 %, at most 40 updates"
     assert cluster._local is None, "a configured scheduler needs no local cluster"
     at.run()  # the worker never started: the page shows the queued sweep
     assert any("Queued" in p.proto.text for p in at.get("progress"))
@@ -229,7 +235,8 @@ def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
 
 def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake_backend):
     fake_backend.hold()
-    run_id = jobs.start_sweep(TINY_PROBLEM, TINY_TRAIN, TINY_SWEEP, model=TINY_MODEL, root=runs, launcher=fake_backend)
+    until = dataclasses.replace(TINY_TRAIN, until=95)
+    run_id = jobs.start_sweep(TINY_PROBLEM, until, TINY_SWEEP, model=TINY_MODEL, root=runs, launcher=fake_backend)
     at = app(run=run_id)
     no_exception(at)
     assert has(at.button, "cancel_run"), "live view while the sweep runs"
@@ -252,8 +259,15 @@ def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert {"Baseline (no attention)", "Attention"} <= names
-    assert any(s.get("name") == "chance" for s in spec["layout"].get("shapes", []))
+    shapes = {s.get("name"): s for s in spec["layout"].get("shapes", [])}
+    assert shapes["chance"]["yref"] == "y2" and shapes["cap"]["y0"] == 40, "chance under exact match, the cap above"
+    assert spec["layout"]["yaxis"]["type"] == "log", "updates to the threshold on a log axis"
+    caption = spec["layout"]["title"]["subtitle"]["text"]
+    assert "until 95 % held-out exact match or 40 updates" in caption and "seed 0" in caption, caption
+    # The fake baseline needs 40 * n_in / 4 updates: 30 at length 3, 40 (the cap, reached) at 4.
     table = at.dataframe[0].value
+    assert list(table["Baseline updates to threshold"]) == ["30", "40"]
+    assert list(table["Attention updates to threshold"]) == ["8", "8"]
     assert list(table["input length"]) == [3, 4]
     assert list(table["status"]) == ["done", "done"]
     assert {"seed", "Baseline (no attention)", "Attention", "alignment", "seconds"} <= set(table.columns)
@@ -262,6 +276,7 @@ def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake
     summary = at.dataframe[1].value
     assert list(summary["input length"]) == [3, 4]
     assert {"Baseline mean", "Attention mean", "seeds"} <= set(summary.columns)
+    assert list(summary["Baseline updates to threshold"]) == ["30 (30-30)", "40 (40-40)"]
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
     print(f"live view showed a finished cell before the end: {saw_a_cell_live}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from collections.abc import Mapping
 
@@ -32,7 +32,7 @@ class FormResult:
 
 
 def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None,
-                xla: bool = True) -> FormResult:
+                xla: bool = True, until: int | None = None, cap: int | None = None) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
     Every input has a key (``<prefix>_<setting>``): keys are the interface tests use. Every input
@@ -40,7 +40,9 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     just used, not the defaults.
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
     largest value): those are not asked for, and validation uses the given value.
-    ``xla`` is the recipe's ``jit_compile`` (not asked: the page decides).
+    ``xla`` is the recipe's ``jit_compile`` (not asked: the page decides). ``until`` is the
+    recipe's threshold (asked by the page, e.g. the Sweep's): Updates is then asked as the cap,
+    its default ``cap``.
 
     Whole-number inputs carry their setting's range as ``min_value``/``max_value``,
     so a value they cannot hold (``1e20``, ``1e5`` for the cardinality) gets
@@ -88,7 +90,11 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     with right:
         st.markdown("**Training**")
         # Keys carry the protocol so switching protocol brings its own defaults.
-        updates = whole(train_settings["updates"], f"updates_{protocol}", updates_default, step=100)
+        updates_spec = train_settings["updates"]
+        if until is not None:
+            updates_spec = replace(updates_spec, label="Cap on updates",
+                                   help=f"Each model trains until {until} % exact match or this many updates.")
+        updates = whole(updates_spec, f"updates_{protocol}", cap or updates_default, step=100)
         batch_size = whole(train_settings["batch_size"], f"batch_{protocol}", batch_default,
                            disabled=protocol == "tutorial")
         lr_spec = train_settings["learning_rate"]
@@ -102,7 +108,7 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         model = ModelConfig(units=int(units), encoder=str(encoder))
         train = TrainConfig(protocol=protocol, updates=int(updates),
                             batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
-                            jit_compile=xla)
+                            jit_compile=xla, until=until)
     except (ValueError, TypeError, OverflowError) as exc:
         return FormResult(None, None, str(exc))
     estimate = estimate_job(problem, train, model)

@@ -32,7 +32,7 @@ from seqattn.runs import RUN_ID_PATTERN, RunError, create_run, get_run, list_run
 from seqattn.speed import xla_cache
 from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cluster import close_local_cluster, scheduler_address
-from seqattn.sweeps.grid import grid_cells, summary_table
+from seqattn.sweeps.grid import format_threshold_table, grid_cells, summary_table, threshold_table
 from seqattn.training.budget import check_budget
 from seqattn.training.data import fresh_pairs
 
@@ -180,14 +180,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     finally:
         close_local_cluster()
     results = cells_of(run_id, args.runs_dir)
-    results.to_csv(args.csv, index=False)
-    table = summary_table(results, sweep.axis)
-    for row in table.itertuples():
-        print(f"{sweep.axis} {getattr(row, sweep.axis):>5}  {row.model:10} mean {row.mean:7.1%}  "
-              f"min {row.min:7.1%}  max {row.max:7.1%}  seeds {row.seeds}")
     summary = get_run(run_id, args.runs_dir)
-    print(f"wrote {args.csv}; run {run_id} {summary.state} in {summary.elapsed or 0:.1f} s", file=sys.stderr)
-    return 0 if summary.state == "done" else 1
+    if results.empty:
+        print(f"run {run_id} {summary.state}: {summary.error or 'no cell finished'}", file=sys.stderr)
+        return 1
+    results.to_csv(args.csv, index=False)
+    if config.until is not None:
+        print(f"trained until {config.until} % held-out exact match, at most {config.updates:,} updates; "
+              f"{sweep.seeds} seeds from {config.seed}, {config.protocol} protocol")
+        print("\n".join(format_threshold_table(threshold_table(results, sweep.axis), sweep.axis)))
+    else:
+        for row in summary_table(results, sweep.axis).itertuples():
+            print(f"{sweep.axis} {getattr(row, sweep.axis):>5}  {row.model:10} mean {row.mean:7.1%}  "
+                  f"min {row.min:7.1%}  max {row.max:7.1%}  seeds {row.seeds}")
+    per_cell = results.drop_duplicates("cell")
+    failed = per_cell[per_cell["status"] == "failed"]
+    outcome = f"{len(per_cell) - len(failed)} done, {len(failed)} failed"
+    if len(failed):
+        outcome += f": {failed['error'].iloc[0]}" + (" (and others: see the CSV)" if len(failed) > 1 else "")
+    print(f"wrote {args.csv}; run {run_id} {summary.state} in {summary.elapsed or 0:.1f} s; {outcome}",
+          file=sys.stderr)
+    return 0 if summary.state == "done" and not len(failed) else 1
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
-from seqattn.sweeps.grid import CELL_XLA, DEFAULT_LENGTHS, SweepConfig
+from seqattn.sweeps.grid import CELL_XLA, DEFAULT_CAP, DEFAULT_LENGTHS, DEFAULT_SEEDS, DEFAULT_UNTIL, SweepConfig
 from seqattn.training.config import PROTOCOLS, TrainConfig
 
 
@@ -23,6 +23,8 @@ class _Parser(argparse.ArgumentParser):
 
 # Extra spellings (each bool option also gets its --no- form: --jit, --no-jit).
 _ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
+# Settings whose None means "not used" (the other None defaults mean "the protocol's").
+_OFF_BY_DEFAULT = ("until",)
 
 
 def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **defaults: Any) -> None:
@@ -37,7 +39,7 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
                                default=default, help=f"{spec.label}: {spec.help} (default {'on' if default else 'off'})")
             continue
         kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
-        shown = "the protocol's" if default is None else default
+        shown = ("off" if name in _OFF_BY_DEFAULT else "the protocol's") if default is None else default
         choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
         # argparse answers a value outside the choices with a one-line usage error (exit 2).
         extra: dict[str, Any] = {"choices": choices} if choices else {}
@@ -97,14 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="train both models over a grid (input lengths x seeds) on a Dask cluster")
     group = p.add_argument_group("grid (exactly one setting may be a comma-separated list: the swept axis)")
     group.add_argument("--n-in", default=",".join(map(str, DEFAULT_LENGTHS)),
-                       help="input length(s) (default 5,10,15,20,30,40)")
+                       help=f"input length(s) (default {','.join(map(str, DEFAULT_LENGTHS))})")
     group.add_argument("--n-out", default="2", help="echo length, or 'half' of each input length (default 2)")
     group.add_argument("--cardinality", default="50", help="K, number of distinct tokens (default 50)")
     group.add_argument("--units", default="150", help="LSTM/decoder units (default 150)")
-    group.add_argument("--seeds", type=int, default=3, help="trainings per grid value (default 3)")
+    group.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
+                       help=f"trainings per grid value (default {DEFAULT_SEEDS})")
     group.add_argument("--no-pad-target", dest="pad_target", action="store_false", default=True,
                        help="target of n_out steps instead of zero-padded")
-    _add_train_options(p, default_protocol="batched", units=False, jit_compile=CELL_XLA)
+    # Each model trains to a threshold within a cap (--until, --updates), not a fixed number of updates.
+    _add_train_options(p, default_protocol="batched", units=False, jit_compile=CELL_XLA, until=DEFAULT_UNTIL,
+                       updates=DEFAULT_CAP)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
     p.add_argument("--csv", default="sweep.csv", help="per-cell results CSV (default sweep.csv)")

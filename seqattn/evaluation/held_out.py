@@ -27,6 +27,10 @@ class HeldOutScores:
         predictors: a predictor per model name.
         inputs: int (n, n_in) held-out inputs; targets: int (n, steps) their targets.
         n_out: output steps that echo an input (for the alignment score).
+
+    A model that stopped training can be :meth:`freeze` d: its weights no longer change, so
+    its last scores are reported again instead of predicting the held-out set once more.
+    :attr:`evaluations` counts the calls (a callback can tell whether scores are new).
     """
 
     def __init__(self, predictors: Mapping[str, Any], inputs: np.ndarray, targets: np.ndarray, n_out: int) -> None:
@@ -35,18 +39,30 @@ class HeldOutScores:
         self.targets = targets
         self.n_out = n_out
         self.accuracy: dict[str, Accuracy] = {}
+        self.evaluations = 0
+        self._frozen: set[str] = set()
+        self._alignment: dict[str, float] = {}
+
+    def freeze(self, name: str) -> None:
+        """Keep ``name``'s latest scores from now on (call it once the model has been scored)."""
+        self._frozen.add(name)
 
     def __call__(self) -> dict[str, Any]:
         """``accuracy`` and ``per_position`` per model, and ``alignment`` where a model attends."""
         out: dict[str, Any] = {"accuracy": {}, "per_position": {}}
         for name, predictor in self.predictors.items():
-            slices = [predictor(self.inputs[i : i + EVAL_SLICE]) for i in range(0, len(self.inputs), EVAL_SLICE)]
-            acc = score(np.concatenate([p.tokens for p in slices]), self.targets)
-            self.accuracy[name] = acc
+            if name not in self._frozen or name not in self.accuracy:
+                slices = [predictor(self.inputs[i : i + EVAL_SLICE]) for i in range(0, len(self.inputs), EVAL_SLICE)]
+                self.accuracy[name] = score(np.concatenate([p.tokens for p in slices]), self.targets)
+                if slices[0].attention is not None:
+                    attention = np.concatenate([p.attention for p in slices])
+                    self._alignment[name] = alignment_score(attention, self.n_out)
+            acc = self.accuracy[name]
             out["accuracy"][name] = acc.exact_match
             out["per_position"][name] = list(acc.per_position)
-            if slices[0].attention is not None:
-                out["alignment"] = alignment_score(np.concatenate([p.attention for p in slices]), self.n_out)
+            if name in self._alignment:
+                out["alignment"] = self._alignment[name]
+        self.evaluations += 1
         return out
 
 

@@ -200,19 +200,19 @@ def sparse_ticks(values: Sequence[Any], labels: Sequence[str]) -> tuple[list[Any
     return list(values)[::step], list(labels)[::step]
 
 
-def chance_line(fig: go.Figure, y: float, text: str) -> None:
-    """A dashed grey line across the plot at ``y`` on the first y axis: a layout shape named ``"chance"``.
+def chance_line(fig: go.Figure, y: float, text: str, yref: str = "y", name: str = "chance") -> None:
+    """A dashed grey line across the plot at ``y`` on the y axis ``yref``: a layout shape named ``name``.
 
     A shape, not an annotation: shape labels stay on the line on a log axis too,
     where annotation y positions would need log10 coordinates.
     """
     fig.add_shape(
         type="line",
-        name="chance",
-        xref="paper",
+        name=name,
+        xref=f"x{yref[1:]} domain",
         x0=0,
         x1=1,
-        yref="y",
+        yref=yref,
         y0=y,
         y1=y,
         line=dict(color=CHANCE_COLOR, width=2, dash="dash"),

@@ -27,6 +27,7 @@ from seqattn.figures.style import (
     spread,
     styled,
 )
+from seqattn.figures.learning_speed import learning_speed_figure
 from seqattn.model.registry import attending_names
 
 # pandas is imported when first used: the home page must render without pandas.
@@ -65,8 +66,13 @@ def sweep_figure(
     axis_label: str | None = None,
     *,
     title: str | None = None,
+    caption: str | None = None,
 ) -> go.Figure:
     """Held-out exact match of each model against the swept setting, mean over seeds inside a min-max band.
+
+    Cells trained to a threshold (a non-empty ``until`` column, sweeps since thresholds exist)
+    get :func:`~seqattn.figures.learning_speed.learning_speed_figure` instead: updates to the
+    threshold, exact match at the end and alignment, in three panels, ``caption`` under the title.
 
     Args:
         cells: long format, one row per (cell, model): columns ``axis`` (the
@@ -96,6 +102,8 @@ def sweep_figure(
     Raises:
         ValueError: if a non-empty ``cells`` lacks ``axis``, ``model`` or ``exact_match``.
     """
+    if cells is not None and "until" in cells.columns and cells["until"].notna().any():
+        return learning_speed_figure(cells, axis, chance, axis_label, caption=caption, title=title)
     x_title = axis_label or ("input length" if axis == "n_in" else axis)
     fig = go.Figure()
     styled(fig, x_title=x_title, y_title="held-out exact match", height=DEFAULT_HEIGHT + 40,

@@ -31,6 +31,7 @@ from seqattn.runs import cancel_requested, read_meta, update_status
 from seqattn.jobs.slots import HEARTBEAT_SECONDS, wait_for_slot
 from seqattn.jobs.control import check_job
 from seqattn.jobs.tasks import TASKS, TaskContext
+from seqattn.sweeps.cluster import ClusterError
 from seqattn.training.budget import GIB, memory_budget_bytes, process_tree_rss
 
 POLL_SECONDS = 0.1
@@ -173,6 +174,8 @@ class Worker:
             if self.stop_reason is not None:
                 self.finish(self.stop_reason[0], error=self.stop_reason[1])
             self.finish(state, error=None)
+        except ClusterError as exc:  # a cluster that cannot run cells: its message (in the status) says what to do
+            self.finish("failed", error=str(exc))
         except Exception as exc:  # any failure becomes a readable state, not a crash
             traceback.print_exc()
             if self.stop_reason is not None:

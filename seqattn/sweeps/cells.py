@@ -64,6 +64,12 @@ class CellResult:
         loss_updates: the update number of each loss point (at most ``MAX_LOSS_POINTS``).
         losses: per model, the mean loss over the updates up to each point.
         updates_done: updates trained; seconds: wall time of the cell, build and compile included.
+        until: the threshold the models trained to (percent of held-out exact match), None for a
+            fixed number of updates (and for cells recorded before thresholds existed).
+        cap: the most updates a model could train (the recipe's ``updates``).
+        stops: with ``until``, per model: ``reached`` (the update of the first evaluation at or
+            above the threshold, None when not reached within ``cap``), ``updates`` trained and
+            ``seconds`` of training until it stopped (:class:`~seqattn.training.until.ModelStop`).
     """
 
     index: int
@@ -81,6 +87,9 @@ class CellResult:
     updates_done: int = 0
     seconds: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)
+    until: int | None = None
+    cap: int | None = None
+    stops: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN-free: a NaN loss becomes None)."""
@@ -144,7 +153,8 @@ def train_cell(
     """
     started = time.perf_counter()
     base = dict(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
-                problem=spec.problem.to_dict(), model=spec.model.to_dict())
+                problem=spec.problem.to_dict(), model=spec.model.to_dict(), until=spec.train.until,
+                cap=spec.train.updates)
     check = stop.is_set if hasattr(stop, "is_set") else stop
     try:
         setup = setups.take(spec.problem, spec.train, spec.model, spec.names) if setups is not None else None
@@ -161,6 +171,7 @@ def train_cell(
             loss_updates=points,
             losses={name: [float(x) for x in means[:, i]] for i, name in enumerate(result.names)},
             updates_done=result.updates_done,
+            stops={name: stop.to_dict() for name, stop in result.stops.items()},
         )
         if setups is not None and result.setup is not None:
             setups.give_back(result.setup)

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import seqattn
 from seqattn.sweeps.cells import CellResult, CellSpec, train_cell
 from seqattn.training.session import SetupSource
 from seqattn.training.threads import fit_threads_to_process
@@ -27,6 +28,8 @@ from seqattn.processes import lower_priority_to
 SCHEDULER_ENV = "SEQATTN_DASK_SCHEDULER"
 WORKERS_ENV = "SEQATTN_DASK_WORKERS"
 NICE_ENV = "SEQATTN_WORKER_NICE"
+# How long a scheduler may take to answer, and to have a worker, before a sweep gives up on it.
+CONNECT_SECONDS = 10.0
 _lock = threading.Lock()
 _local: Any = None
 _prepared = False
@@ -75,14 +78,128 @@ def local_cluster() -> Any:
         return _local
 
 
+class ClusterError(RuntimeError):
+    """A cluster a sweep cannot use: the message is one line for the user (what is wrong, what to do)."""
+
+
+def _within(seconds: float, what: str, call: Any) -> Any:
+    """``call()`` in a daemon thread, given up after ``seconds``: a listener that is not a Dask scheduler
+    never answers the handshake, and distributed's own timeouts do not end that wait.
+
+    Raises:
+        TimeoutError: no answer in time (the thread is left behind, a daemon).
+        Exception: whatever ``call`` raised.
+    """
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name=f"seqattn-{what}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:
+        raise TimeoutError(f"no answer within {seconds:.0f} s")
+    return outcome["value"]
+
+
+def connect(address: str, timeout: float = CONNECT_SECONDS) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, checked before any cell is sent.
+
+    Raises:
+        ClusterError: no Dask scheduler answers there within ``timeout`` seconds, it has no worker
+            after as long again, or the scheduler or a worker cannot import this ``seqattn``
+            (:func:`check_environment`).
+    """
+    from distributed import Client  # slow to import: only where a cluster is used
+
+    try:
+        client = _within(timeout + 2, "connect", lambda: Client(address, timeout=f"{timeout:.0f}s", set_as_default=True))
+    except Exception as exc:
+        raise ClusterError(f"No Dask scheduler answered at {address} within {timeout:.0f} s "
+                           f"({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else 'no reason given'}). "
+                           "Check the address, or start one there with `dask scheduler`.") from None
+    try:
+        try:
+            _within(timeout + 2, "workers", lambda: client.wait_for_workers(1, timeout=timeout))
+        except Exception:
+            raise ClusterError(f"The Dask scheduler at {address} has no worker after {timeout:.0f} s: start some with "
+                               f"`.venv/bin/dask worker {address} --nthreads 1 --nworkers N` (docs/cluster.md).") from None
+        check_environment(_within(timeout + 2, "probe", lambda: probe_versions(client)), address)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+# Evaluated on the scheduler and every worker. A string for the builtin eval, not a function of
+# ours: a function from seqattn would itself need seqattn to be unpickled there.
+_PROBE = "__import__('seqattn').__version__"
+
+
+def probe_versions(client: Any) -> dict[str, Any]:
+    """The ``seqattn`` each side imports, by trying: ``{"scheduler": {"packages": {"seqattn": v}},
+    "workers": {address: {"packages": {"seqattn": v}}}}`` with None where the import fails.
+
+    Dask's ``get_versions`` reads installed metadata instead, which a scheduler can have without
+    being able to import the package (and lack with the package on its path).
+    """
+    def version(answer: Any) -> str | None:
+        return answer if isinstance(answer, str) else None
+
+    try:
+        scheduler = version(client.run_on_scheduler(eval, _PROBE))
+    except Exception:  # ModuleNotFoundError there, or the scheduler refused the call
+        scheduler = None
+    workers = client.run(eval, _PROBE, on_error="return")
+    return {"scheduler": {"packages": {"seqattn": scheduler}},
+            "workers": {address: {"packages": {"seqattn": version(answer)}} for address, answer in workers.items()}}
+
+
+def check_environment(versions: dict[str, Any], address: str) -> None:
+    """Refuse a cluster whose scheduler or workers cannot import this version of ``seqattn``.
+
+    Args:
+        versions: :func:`probe_versions`'s answer.
+        address: the scheduler's address (for the message).
+
+    Raises:
+        ClusterError: one line naming the side that lacks it (or has another version) and how to install it.
+    """
+    ours = seqattn.__version__
+    install = ("start it from this project's virtual environment (`.venv/bin/dask ...`, where `make run` installs "
+               "seqattn) or run `pip install -e <checkout>` in its environment; docs/cluster.md")
+    scheduler = (versions.get("scheduler") or {}).get("packages", {}).get("seqattn")
+    if scheduler != ours:
+        has = "cannot import seqattn" if scheduler is None else f"has seqattn {scheduler}, this machine {ours}"
+        raise ClusterError(f"The Dask scheduler at {address} {has}: {install}. Nothing was trained.")
+    workers = versions.get("workers") or {}
+    lacking = sorted(w for w, info in workers.items() if (info or {}).get("packages", {}).get("seqattn") is None)
+    other = sorted(w for w, info in workers.items() if w not in lacking and info["packages"]["seqattn"] != ours)
+    for names, has in ((lacking, "cannot import seqattn"), (other, f"have another seqattn than this machine's {ours}")):
+        if names:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            raise ClusterError(f"{len(names)} of {len(workers)} Dask workers of {address} ({shown}) {has}: "
+                               f"{install}. Nothing was trained.")
+
+
 def client(address: str | None = None) -> Any:
-    """A ``distributed.Client`` for ``address`` (see :func:`scheduler_address`), or for the local cluster."""
+    """A ``distributed.Client`` for ``address`` (see :func:`scheduler_address`), or for the local cluster.
+
+    Raises:
+        ClusterError: an external scheduler that cannot run cells (:func:`connect`).
+    """
     from distributed import Client  # slow to import: only where a cluster is used
 
     address = scheduler_address(address)
     if address is None:
         return Client(local_cluster(), set_as_default=True)
-    return Client(address, timeout="10s", set_as_default=True)
+    return connect(address)
 
 
 def close_local_cluster() -> None:

@@ -123,7 +123,7 @@ def failed_result(spec: CellSpec, reason: str) -> CellResult:
     """The result recorded for a cell that never returned (its worker died, say)."""
     return CellResult(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
                       problem=spec.problem.to_dict(), model=spec.model.to_dict(), status="failed",
-                      error=reason[:500])
+                      error=reason[:500], until=spec.train.until, cap=spec.train.updates)
 
 
 def run_cells(

@@ -32,7 +32,14 @@ AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardina
 N_OUT_RULES = ("fixed", "half")
 MAX_CELLS = 200
 MAX_SEEDS = 100
-DEFAULT_LENGTHS = (5, 10, 15, 20, 30, 40)
+# The default sweep, chosen by measurement (docs/experiments.md): it finishes in about 6 minutes on
+# 2 cores and shows where the baseline stops keeping up. Each model trains until DEFAULT_UNTIL %
+# held-out exact match or DEFAULT_CAP updates; at the seed's size (n_in 5) the baseline needs
+# about 600, so the cap leaves it room.
+DEFAULT_LENGTHS = (5, 10, 15, 20)
+DEFAULT_SEEDS = 3
+DEFAULT_UNTIL = 95
+DEFAULT_CAP = 2000
 # Sweep cells train without XLA unless asked: on a single-threaded worker, at the batched protocol's
 # 500 updates, compiling costs more than it saves (measured by bench/sweep_xla.py, docs/performance.md).
 # The Train page keeps XLA: its warm process compiles ahead of the click.
@@ -145,14 +152,18 @@ def estimate_sweep_seconds(cells: Sequence[CellSpec], workers: int = 1) -> float
 
 
 RESULT_COLUMNS = ("cell", "repeat", "seed", "cardinality", "n_in", "n_out", "units", "model", "exact_match",
-                  "alignment", "updates", "seconds", "status", "error")
+                  "alignment", "updates", "seconds", "status", "error", "until", "cap", "reached", "model_updates",
+                  "model_seconds")
 
 
 def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
     """One row per (cell, model): columns ``RESULT_COLUMNS`` plus the swept settings.
 
     ``alignment`` is set on the attending model's rows only. A failed cell gives
-    one row per model with NaN exact match and its ``error``.
+    one row per model with NaN exact match and its ``error``. ``updates`` and ``seconds``
+    are the cell's; with a threshold (``until``, percent), ``reached`` is the update at which
+    the model first reached it (NaN: not within ``cap``), ``model_updates`` and
+    ``model_seconds`` how long that model trained.
     """
     import pandas as pd
 
@@ -168,6 +179,8 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
                 "alignment": result.alignment if model in attending_names() and result.alignment is not None else np.nan,
                 "updates": result.updates_done, "seconds": round(result.seconds, 3),
                 "status": result.status, "error": result.error,
+                "until": result.until, "cap": result.cap,
+                **_stop_columns(result.stops.get(model), result),
             }
             row.update(result.values)  # the swept settings, as the cell recorded them
             rows.append(row)
@@ -175,6 +188,15 @@ def results_frame(results: Sequence[CellResult]) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     return frame
+
+
+def _stop_columns(stop: Mapping[str, Any] | None, result: CellResult) -> dict[str, Any]:
+    """``reached``, ``model_updates``, ``model_seconds`` of one model of a cell (its stop, else the cell's)."""
+    if stop is None:
+        return {"reached": np.nan, "model_updates": result.updates_done, "model_seconds": round(result.seconds, 3)}
+    reached = stop.get("reached")
+    return {"reached": np.nan if reached is None else reached, "model_updates": stop.get("updates"),
+            "model_seconds": stop.get("seconds")}
 
 
 def losses_frame(results: Sequence[CellResult]) -> pd.DataFrame:
@@ -208,6 +230,48 @@ def summary_table(results: pd.DataFrame, axis: str | None) -> pd.DataFrame:
     table = grouped["exact_match"].agg(["mean", "min", "max", "count"]).rename(columns={"count": "seeds"})
     table["alignment"] = grouped["alignment"].mean()
     return table.reset_index()
+
+
+def threshold_table(results: pd.DataFrame, axis: str | None) -> pd.DataFrame:
+    """Per axis value and model, over done cells trained to a threshold: how fast and how well.
+
+    Columns: ``axis`` (absent for repeats), ``model``, ``seeds``, ``reached`` (seeds that reached
+    the threshold), ``updates_mean``, ``updates_min``, ``updates_max`` (updates to the threshold,
+    a seed that missed it counted at its cap: then the mean is a lower bound), ``cap``,
+    ``exact_match`` (mean at the end), ``seconds`` (mean wall seconds the model trained).
+    """
+    import pandas as pd
+
+    keys = ([axis] if axis else []) + ["model"]
+    columns = keys + ["seeds", "reached", "updates_mean", "updates_min", "updates_max", "cap", "exact_match", "seconds"]
+    done = results[(results["status"] == "done") & results["until"].notna()] if "until" in results else results.iloc[:0]
+    if done.empty:
+        return pd.DataFrame(columns=columns)
+    done = done.assign(to_threshold=done["reached"].fillna(done["cap"]), hit=done["reached"].notna())
+    grouped = done.groupby(keys)
+    table = pd.DataFrame({
+        "seeds": grouped["cell"].count(), "reached": grouped["hit"].sum().astype(int),
+        "updates_mean": grouped["to_threshold"].mean(), "updates_min": grouped["to_threshold"].min(),
+        "updates_max": grouped["to_threshold"].max(), "cap": grouped["cap"].max(),
+        "exact_match": grouped["exact_match"].mean(), "seconds": grouped["model_seconds"].mean(),
+    })
+    return table.reset_index()[columns]
+
+
+def format_threshold_table(table: pd.DataFrame, axis: str | None) -> list[str]:
+    """:func:`threshold_table` as aligned text lines (the CLI and the benchmarks print them)."""
+    lines = []
+    for row in table.itertuples():
+        where = f"{AXES.get(axis, axis)} {getattr(row, axis):>4}  " if axis else ""
+        missed = row.seeds - row.reached
+        if row.reached == 0:
+            updates = f"not within {row.cap:,.0f} ({row.seeds} of {row.seeds} seeds)"
+        else:
+            updates = (f"{row.updates_mean:,.0f} (min {row.updates_min:,.0f}, max {row.updates_max:,.0f})"
+                       + (f", {missed} of {row.seeds} not within {row.cap:,.0f}" if missed else ""))
+        lines.append(f"{where}{row.model:10} updates to threshold {updates:<42} exact match at the end "
+                     f"{row.exact_match:6.1%}  {row.seconds:6.1f} s")
+    return lines
 
 
 def chance_exact_match(problem: ProblemConfig | Mapping[str, Any]) -> float:

@@ -14,7 +14,7 @@ from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
 from seqattn.problem.echo import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
 from seqattn.runs import ACTIVE_STATES, RunSummary, list_runs
-from seqattn.sweeps.grid import AXES, DEFAULT_LENGTHS, SweepConfig, chance_exact_match, summary_table
+from seqattn.sweeps.grid import AXES, DEFAULT_LENGTHS, SweepConfig, chance_exact_match, summary_table, threshold_table
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:
@@ -70,6 +70,21 @@ def chance_of(summary: RunSummary) -> float | None:
     return chance_exact_match(summary.problem)
 
 
+def caption_of(summary: RunSummary) -> str:
+    """What a sweep measured, in one line for its figure: threshold, cap, protocol, seeds, fixed settings."""
+    train, sweep, problem = summary.train or {}, sweep_of(summary), summary.problem
+    first = int(train.get("seed", 0))
+    seeds = f"seed {first}" if sweep.seeds == 1 else f"seeds {first}-{first + sweep.seeds - 1}"
+    recipe = (f"{train.get('protocol', 'batched')} protocol, batch {train.get('batch_size')}, "
+              f"{train.get('eval_size', 1000):,} held-out pairs every {train.get('eval_every')} updates, {seeds}")
+    echo_varies = sweep.axis == "n_out" or (sweep.axis == "n_in" and sweep.n_out_rule == "half")
+    fixed = f"K = {problem.get('cardinality')}" + ("" if echo_varies else f", echo length {problem.get('n_out')}")
+    if train.get("until") is None:
+        return f"{int(train.get('updates', 0)):,} updates per model; {recipe}; {fixed}"
+    return (f"Each model trained until {train['until']} % held-out exact match or {int(train['updates']):,} updates "
+            f"(the cap); {recipe}; {fixed}")
+
+
 def latest_finished(root: Any = None) -> RunSummary | None:
     """The newest sweep that has ended with at least one finished cell, if any."""
     ended = [r for r in list_runs(root, kind="sweep") if r.state not in ACTIVE_STATES and r.cells_done]
@@ -92,6 +107,10 @@ def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
     for name in MODEL_NAMES:
         rows = cells[cells["model"] == name].set_index("cell")
         table[model_kind(name).label] = rows["exact_match"]
+        if "until" in rows and rows["until"].notna().any():
+            table[f"{model_kind(name).short} updates to threshold"] = [
+                f"{reached:,.0f}" if reached == reached else f"not within {cap:,.0f}"
+                for reached, cap in zip(rows["reached"], rows["cap"], strict=True)]
     table["alignment"] = per_cell["alignment"].max()
     table["seconds"] = per_cell["seconds"].first()
     table["status"] = per_cell["status"].first()
@@ -102,11 +121,19 @@ def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
 
 
 def summary_of(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
-    """Mean (and min, max) exact match per value and model, the mean alignment, the seeds that finished."""
+    """Mean (and min, max) exact match per value and model, the mean alignment, the seeds that finished;
+    trained to a threshold, also each model's updates to it (mean, and the range over seeds)."""
     import pandas as pd
 
     stats = summary_table(cells, axis)
     table = pd.DataFrame(index=pd.Index(sorted(stats[axis].unique()), name=AXES[axis]))
+    speed = threshold_table(cells, axis)
+    for name in MODEL_NAMES if not speed.empty else ():
+        rows = speed[speed["model"] == name].set_index(axis)
+        table[f"{model_kind(name).short} updates to threshold"] = [
+            f"{r.updates_mean:,.0f} ({r.updates_min:,.0f}-{r.updates_max:,.0f})" if r.reached == r.seeds else
+            f"at least {r.updates_mean:,.0f} ({r.seeds - r.reached} of {r.seeds} not within {r.cap:,.0f})"
+            for r in rows.reindex(table.index).itertuples()]
     for name in MODEL_NAMES:
         rows = stats[stats["model"] == name].set_index(axis)
         short = model_kind(name).short

@@ -42,6 +42,9 @@ class TrainConfig(DictConfig):
         eval_every: evaluate on the held-out set every this many updates.
         eval_size: held-out pairs per evaluation (1..100,000).
         jit_compile: compile the update with XLA (faster on CPU).
+        until: train each model until its held-out exact match reaches this many percent
+            (1..100), checked at every evaluation; ``updates`` is then the cap. None trains
+            every model for ``updates`` updates.
     """
 
     KIND = "training"
@@ -56,6 +59,14 @@ class TrainConfig(DictConfig):
     eval_size: int = setting(1000, "Held-out pairs", "Held-out pairs per evaluation.", 1, 100_000)
     jit_compile: bool = setting(True, "XLA", "Compile the update with XLA: seconds up front, then faster "
                                   "updates of small models and short sequences.")
+    until: int | None = setting(None, "Until", "Stop each model once its held-out exact match reaches this "
+                                "percentage (checked at every evaluation); Updates is then the cap. Off by default.",
+                                1, 100)
+
+    @property
+    def threshold(self) -> float | None:
+        """``until`` as a fraction of exact match (0.95 for 95), or None."""
+        return None if self.until is None else self.until / 100
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:

@@ -28,12 +28,15 @@ class LoopState:
         losses: float32 (updates planned, n_models); rows ``0 .. update - 1`` are filled.
         elapsed: seconds since the loop started.
         cancelled: True once a stop request ended the loop early.
+        finished: set by a callback when training is complete before ``updates`` (every model
+            reached its goal, say); the loop ends after that update, not cancelled.
     """
 
     update: int
     losses: np.ndarray
     elapsed: float = 0.0
     cancelled: bool = False
+    finished: bool = False
 
 
 class Callback(Protocol):
@@ -55,7 +58,8 @@ def stop_requested(stop: StopCheck) -> bool:
 
 def run_loop(update: Callable[[np.ndarray, np.ndarray], np.ndarray], next_batch: Callable[[], Batch],
              updates: int, n_models: int, callbacks: Sequence[Callback] = (), stop: StopCheck = None) -> LoopState:
-    """Run ``updates`` updates, or fewer if ``stop`` asks first (checked before each update).
+    """Run ``updates`` updates, or fewer if ``stop`` asks first (checked before each update) or a
+    callback marks the state ``finished``.
 
     Args:
         update: one update of every model on a batch, ``update(x, y) -> losses`` (n_models,).
@@ -79,6 +83,8 @@ def run_loop(update: Callable[[np.ndarray, np.ndarray], np.ndarray], next_batch:
         state.elapsed = time.perf_counter() - started
         for callback in callbacks:
             callback.on_update(state)
+        if state.finished:
+            break
     state.elapsed = time.perf_counter() - started
     state.losses = state.losses[: state.update]
     for callback in callbacks:

@@ -55,6 +55,21 @@ class Progress:
         return dataclasses.asdict(self)
 
 
+def _mean_of_known(window: np.ndarray) -> np.ndarray:
+    """Column means of (updates, n_models) losses over the non-NaN entries (NaN where a column has none)."""
+    known = ~np.isnan(window)
+    if known.all():
+        return window.mean(axis=0)  # float32 means, as every run before a model could stop
+    counts = known.sum(axis=0)
+    sums = np.where(known, window, 0.0).sum(axis=0)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _finite(names: Sequence[str], values: np.ndarray) -> dict[str, float]:
+    """Per model, the finite values (a model that stopped training has no loss)."""
+    return {n: float(v) for n, v in zip(names, values) if np.isfinite(v)}
+
+
 class ProgressReporter:
     """A loop callback: a :class:`Progress` every ``report_every`` updates, at every evaluation and at the end.
 
@@ -104,8 +119,8 @@ class ProgressReporter:
             total=self.total,
             samples=done * self.batch_size,
             elapsed=state.elapsed,
-            loss={n: float(v) for n, v in zip(self.names, window.mean(axis=0))} if len(window) else {},
-            smoothed={n: float(v) for n, v in zip(self.names, self._smoothed)} if done else {},
+            loss=_finite(self.names, _mean_of_known(window)) if len(window) else {},
+            smoothed=_finite(self.names, self._smoothed) if done else {},
             final=final,
             **extra,
         )

@@ -25,6 +25,7 @@ from seqattn.training.data import DataStream, held_out_set
 from seqattn.training.loop import Callback, run_loop
 from seqattn.training.progress import Progress, ProgressReporter
 from seqattn.training.setup import TrainingSetup, build_setup
+from seqattn.training.until import ModelsInTraining, ModelStop, UntilThreshold
 
 class SetupSource(Protocol):
     """Where a job's training setup may come from, other than building it (:mod:`seqattn.speed` has two).
@@ -60,6 +61,8 @@ class TrainResult:
         elapsed: training seconds.
         probe: the probe input sequence (n_in ints) of the attention snapshots.
         setup: the :class:`~seqattn.training.setup.TrainingSetup` trained (its models are ``models``).
+        stops: with a threshold (``TrainConfig.until``), how each model's training ended
+            (:class:`~seqattn.training.until.ModelStop`); empty without one.
     """
 
     models: dict[str, Any]
@@ -71,6 +74,7 @@ class TrainResult:
     elapsed: float = 0.0
     probe: list[int] = field(default_factory=list)
     setup: TrainingSetup | None = None
+    stops: dict[str, ModelStop] = field(default_factory=dict)
 
     @property
     def updates_done(self) -> int:
@@ -90,6 +94,10 @@ def train(
     callbacks: tuple[Callback, ...] = (),
 ) -> TrainResult:
     """Train the named models on one shared stream of echo pairs.
+
+    With ``config.until`` set, each model stops once its held-out exact match reaches that
+    percentage (:mod:`seqattn.training.until`), and the run ends when every model has stopped
+    or at ``config.updates``, the cap.
 
     Args:
         problem: the echo problem.
@@ -122,7 +130,14 @@ def train(
         _, x, y = stream.next()
         return x, y
 
-    state = run_loop(setup.update, next_batch, config.updates, len(names), (reporter, *callbacks), stop)
+    update, until = setup.update, None
+    if config.threshold is not None:
+        training = ModelsInTraining(setup, config.jit_compile)
+        # After the reporter, which evaluates: the threshold is checked on fresh scores.
+        update, until = training.update, UntilThreshold(scores, training, config.threshold)
+    loop_callbacks = (reporter, *((until,) if until else ()), *callbacks)
+    state = run_loop(update, next_batch, config.updates, len(names), loop_callbacks, stop)
     return TrainResult(models=setup.models, losses=state.losses, names=names, reports=reporter.reports,
                        accuracy=dict(scores.accuracy), cancelled=state.cancelled,
-                       elapsed=reporter.reports[-1].elapsed, probe=inputs[0].tolist(), setup=setup)
+                       elapsed=reporter.reports[-1].elapsed, probe=inputs[0].tolist(), setup=setup,
+                       stops=until.stops if until else {})

@@ -52,6 +52,16 @@ class TrainingSetup:
         """One update of every model on the same batch: x (B, n_in, K), y (B, steps, K) -> losses (n_models,)."""
         return self.step(self._constant(x), self._constant(y)).numpy()
 
+    def step_of(self, names: tuple[str, ...], jit_compile: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """An update of the named models only (the others keep their weights): x, y -> losses (len(names),).
+
+        A new traced step (the models, their optimizers and their state are these), for a training
+        whose other models have stopped.
+        """
+        models = {name: self.models[name] for name in names}
+        step = make_update_step(models, {name: m.optimizer for name, m in models.items()}, jit_compile)
+        return lambda x, y: step(self._constant(x), self._constant(y)).numpy()
+
 
 def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], jit_compile: bool) -> Callable[..., Any]:
     """One compiled optimizer update of every model on the same (x, y) batch.

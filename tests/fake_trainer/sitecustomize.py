@@ -26,6 +26,7 @@ from seqattn.training.progress import Progress
 from seqattn.training.session import TrainResult
 
 REPORTS = 8  # progress reports per fake training
+FAILING_SEED = 666  # a cell with this seed fails, as a cell whose training raised would
 SECONDS_PER_REPORT = 0.05  # long enough for a page to see the run running
 
 
@@ -92,19 +93,36 @@ def fake_train(problem, config, *, model=None, names=MODEL_NAMES, on_progress=No
                        elapsed=time.monotonic() - started, probe=probe)
 
 
+def _fake_stops(spec) -> dict:
+    """Trained to a threshold: attention gets there in a fifth of the cap, the baseline needs
+    ``cap * n_in / 4`` updates (so it misses the cap from input length 5 on)."""
+    cap = spec.train.updates
+    stops = {}
+    for name in spec.names:
+        needed = cap // 5 if model_kind(name).attends else cap * spec.problem.n_in // 4
+        reached = needed if needed <= cap else None
+        stops[name] = {"reached": reached, "updates": min(needed, cap), "seconds": SECONDS_PER_REPORT}
+    return stops
+
+
 def fake_train_cell(spec, stop=None, on_progress=None, setups=None) -> CellResult:
     """Like :func:`seqattn.sweeps.cells.train_cell`: a cell's result, its numbers varying with the seed."""
     time.sleep(SECONDS_PER_REPORT)
+    base = dict(index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
+                problem=spec.problem.to_dict(), model=spec.model.to_dict(), until=spec.train.until,
+                cap=spec.train.updates, seconds=SECONDS_PER_REPORT)
+    if spec.train.seed == FAILING_SEED:
+        return CellResult(**base, status="failed", error="RuntimeError: this fake cell fails on purpose")
     steps = spec.problem.target_len
     wobble = (spec.train.seed % 7) / 100
     exact = {name: _accuracy(name, 1.0, steps) - wobble for name in spec.names}
+    stops = _fake_stops(spec) if spec.train.until is not None else {}
     return CellResult(
-        index=spec.index, repeat=spec.repeat, seed=spec.train.seed, values=dict(spec.values),
-        problem=spec.problem.to_dict(), model=spec.model.to_dict(), status="done",
+        **base, status="done",
         exact_match=exact, per_position={name: [value] * steps for name, value in exact.items()},
         alignment=0.9, loss_updates=[spec.train.updates],
         losses={name: [1.0 - value] for name, value in exact.items()},
-        updates_done=spec.train.updates, seconds=SECONDS_PER_REPORT,
+        updates_done=max([s["updates"] for s in stops.values()] or [spec.train.updates]), stops=stops,
     )
 
 
