@@ -244,3 +244,22 @@ def test_sweep_lists_take_spaces_as_the_form_does():
 
     args = build_parser().parse_args(["sweep", "--n-in", "5 10", "--seeds", "1"])
     assert sweep_settings(args)[3].values == (5, 10)
+
+
+def test_train_until_stops_each_model_at_the_threshold_and_says_where(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "runs"
+    code, stdout, err = run_here("train", "--protocol", "batched", "--units", "16", "--cardinality", "5", "--n-in", "4",
+                                 "--updates", "400", "--learning-rate", "0.02", "--eval-every", "20",
+                                 "--eval-size", "200", "--seed", "1", "--no-jit", "--until", "90", "--out", str(out),
+                                 "--quiet", capsys=capsys)
+    assert code == 0, err[-2000:]
+    run_path = Path(stdout.strip().splitlines()[-1])
+    assert json.loads((run_path / "run.json").read_text())["train"]["until"] == 90
+    stops = json.loads((run_path / "result.json").read_text())["stops"]
+    for name in ("baseline", "attention"):
+        line = next(line for line in stdout.splitlines() if line.startswith(name + ":"))
+        assert f"reached 90 % at update {stops[name]['reached']:,}" in line, line
+    assert json.loads((run_path / "result.json").read_text())["updates_done"] == max(
+        s["updates"] for s in stops.values()) < 400, "the run ended once both had stopped"

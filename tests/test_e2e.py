@@ -13,7 +13,8 @@ in this module run in order and share one server, one browser and the speaker's 
 5. a second, longer job started in the UI, followed live from another browser
    session by its Train URL, then cancelled there;
 6. Sweep: a bad value refused, then a tiny grid (input lengths 3 and 4, one
-   seed) run on the server's local Dask cluster until both cells are done.
+   seed, each model to 95 % within a cap of 40 updates) run on the server's local Dask
+   cluster until both cells are done; the figure draws both panels.
 
 Along the way: the sidebar lists the pages as Home, Train, Explore, Compare,
 Sweep, and the deep links /Train?run=<id> and /Explore?run=<id>&seq=... open
@@ -610,13 +611,16 @@ SWEEP_FIGURE_JS = """
 () => {
   for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
     const layout = el._fullLayout || {};
-    const title = ((layout.xaxis || {}).title || {}).text || '';
-    if (title !== 'input length') continue;
-    const lines = {};
+    const bottom = layout.xaxis3 || layout.xaxis || {};  // three panels share x: its title is on the lowest
+    if (((bottom.title || {}).text || '') !== 'input length') continue;
+    const lines = {}, panels = new Set();
     for (const trace of el._fullData || []) {
-      if (trace.showlegend && trace.x) lines[trace.name] = Array.from(trace.x).map(Number);
+      if (!trace.x || trace.x[0] === null || trace.x[0] === undefined) continue;  // legend-only entries
+      panels.add(trace.yaxis);
+      if (trace.showlegend) lines[trace.name] = Array.from(trace.x).map(Number);
     }
-    return {lines, svg: !!el.querySelector(".scatterlayer .trace path")};
+    return {lines, panels: Array.from(panels).sort(), log: (layout.yaxis || {}).type === 'log',
+            svg: !!el.querySelector(".scatterlayer .trace path")};
   }
   return null;
 }
@@ -631,7 +635,7 @@ GRID_ROWS_JS = """
     row => Array.from(row.querySelectorAll('th, td')).map(cell => cell.innerText.trim()));
 }
 """
-SWEEP_FORM = {"Values": "3, 4", "Seeds per cell": "1", "Cardinality": "6", "Units": "8", "Updates": "40",
+SWEEP_FORM = {"Values": "3, 4", "Seeds per cell": "1", "Cardinality": "6", "Units": "8", "Cap on updates": "40",
               "Batch size": "8"}
 SWEEP_TIMEOUT = 180_000  # ms: a local Dask cluster starts, then two tiny cells train on it
 
@@ -645,7 +649,7 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     expect(page.get_by_role("heading", name="Sweep", exact=True)).to_be_visible()
     button = page.get_by_role("button", name="Run sweep")
     expect(button).to_be_enabled()
-    expect(page.get_by_text("18 cells")).to_be_visible()  # the default grid's estimate
+    expect(page.get_by_text("12 cells")).to_be_visible()  # the default grid's estimate
 
     # Bad values: a calm message and no way to start.
     values = page.get_by_label("Values", exact=True)
@@ -667,8 +671,8 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
     assert meta["kind"] == "sweep" and meta["sweep"]["values"] == [3, 4] and meta["sweep"]["seeds"] == 1, meta
     assert meta["scheduler"].startswith("tcp://"), "the server's own cluster runs the cells"
-    assert {k: meta["train"][k] for k in ("updates", "batch_size", "jit_compile")} == {
-        "updates": 40, "batch_size": 8, "jit_compile": False}, meta
+    assert {k: meta["train"][k] for k in ("updates", "batch_size", "jit_compile", "until")} == {
+        "updates": 40, "batch_size": 8, "jit_compile": False, "until": 95}, meta
     assert meta["model"] == {"units": 8, "encoder": "unidirectional"}, meta
     expect(page.get_by_test_id("stProgress")).to_be_visible()
 
@@ -692,6 +696,9 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     assert figure and figure["svg"], figure
     assert figure["lines"].get("Baseline (no attention)") == [3, 4], figure
     assert figure["lines"].get("Attention") == [3, 4], figure
+    # Both panels of the headline (and the alignment under them): updates to 95 % on a log axis,
+    # exact match at the end.
+    assert figure["panels"] == ["y", "y2", "y3"] and figure["log"], figure
     expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     assert run_state(server, run_id) == "done"

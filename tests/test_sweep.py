@@ -354,38 +354,46 @@ def test_local_cluster_gives_the_in_process_numbers_twice_on_warm_workers(local_
     assert matches(run_on_dask(local_dask, cells)) == matches(first)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture()
 def external_dask(tmp_path):
-    """A client of a scheduler and two workers started as `dask` commands, like a real external cluster:
-    as docs/cluster.md says, from the venv, without PYTHONPATH, in a folder outside the checkout."""
-    dask = Path(sys.executable).parent / "dask"
-    command = str(dask) if dask.exists() else shutil.which("dask")
-    scheduler_file = tmp_path / "scheduler.json"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"TF_CPP_MIN_LOG_LEVEL": "2"}
+    """A client of a scheduler and two workers started with the README's recipe, verbatim: `dask
+    scheduler`, `dask worker tcp://host:port --nthreads 1 --nworkers 2`, from the venv, without
+    PYTHONPATH, in a folder outside the checkout."""
     assert not tmp_path.resolve().is_relative_to(ROOT.resolve())
+    bin_dir = str(Path(sys.executable).parent)  # what `. .venv/bin/activate` puts first on PATH
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+        "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
     processes: list[subprocess.Popen] = []
 
-    def launch(*args: str, log: str) -> None:
+    def launch(command: str, log: str) -> None:
         with open(tmp_path / log, "wb") as out:
-            processes.append(subprocess.Popen([command, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+            processes.append(subprocess.Popen(command, shell=True, env=env, stdout=out, stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL, cwd=tmp_path, start_new_session=True))
 
     client = None
     try:
-        launch("scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard", log="scheduler.log")
-        wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, timeout=60)
-        launch("worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2", "--nthreads", "1",
-               "--no-dashboard", log="workers.log")
+        launch(f"dask scheduler --port {port} --host 127.0.0.1 --no-dashboard", log="scheduler.log")
+        launch(f"dask worker {address} --nthreads 1 --nworkers 2 --no-dashboard", log="workers.log")
         from distributed import Client
 
-        client = Client(scheduler_file=str(scheduler_file), timeout="30s")
+        client = wait_for(lambda: _connected(Client, address), timeout=60)
         client.wait_for_workers(2, timeout=120)
         yield client
     finally:
         if client is not None:
             client.close()
         for process in reversed(processes):  # workers first, then the scheduler
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -393,12 +401,36 @@ def external_dask(tmp_path):
                 process.wait(timeout=10)
 
 
-def test_external_scheduler_gives_the_in_process_numbers(external_dask, grid_cells_in_process):
+def _connected(client_class, address: str):
+    try:
+        return client_class(address, timeout="2s")
+    except OSError:
+        return None
+
+
+def test_external_scheduler_gives_the_in_process_numbers(external_dask, grid_cells_in_process, tmp_path):
     cells, expected, _, _ = grid_cells_in_process
     assert len(external_dask.scheduler_info()["workers"]) == 2
+    address = external_dask.scheduler.address
     # What a sweep checks before sending cells: every side imports this seqattn (no PYTHONPATH needed).
-    cluster.check_environment(cluster.probe_versions(external_dask), external_dask.scheduler.address)
+    cluster.check_environment(cluster.probe_versions(external_dask), address)
     assert matches(run_on_dask(external_dask, cells, workers=2)) == matches(expected)
+    # And the CLI, pointed at it by the environment as the README says, from a folder outside the checkout.
+    csv = tmp_path / "sweep.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "seqattn", "sweep", "--n-in", "3,5", "--n-out", "2", "--cardinality", "6",
+         "--units", "16", "--updates", "120", "--batch-size", "16", "--learning-rate", "0.02", "--eval-size", "200",
+         "--eval-every", "60", "--no-jit", "--seed", "3", "--seeds", "1", "--until", "off", "--csv", str(csv),
+         "--runs-dir", str(tmp_path / "runs")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {cluster.SCHEDULER_ENV: address})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"on {address}" in result.stderr and result.stderr.strip().endswith("2 done, 0 failed")
+    import pandas as pd
+
+    rows = pd.read_csv(csv)
+    assert {(int(r.cell), r.model): r.exact_match for r in rows.itertuples()} == {
+        (r.index, name): value for r in expected for name, value in r.exact_match.items()}
 
 
 def kill_a_busy_worker_during(client, work, after: float = 1.0):

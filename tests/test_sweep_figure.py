@@ -206,6 +206,9 @@ def _until_cells() -> pd.DataFrame:
 def test_a_sweep_trained_to_a_threshold_gets_three_panels_sharing_x():
     fig = F.sweep_figure(_until_cells(), chance=0.0004, caption="until 95 %, cap 2,000, batched, seeds 0-2")
     assert fig.layout.title.subtitle.text == "until 95 %, cap 2,000, batched, seeds 0-2"
+    long = "Each model trained until 95 % or 2,000 updates (the cap); batched protocol, batch 32; seeds 0-2; K = 50"
+    assert F.sweep_figure(_until_cells(), caption=long).layout.title.subtitle.text == (
+        "Each model trained until 95 % or 2,000 updates (the cap); batched protocol, batch 32; seeds 0-2;<br>K = 50")
     assert fig.layout.yaxis.type == "log", "(a) updates to the threshold, log scale"
     assert fig.layout.yaxis2.tickformat.endswith("%"), "(b) exact match at the end"
     assert fig.layout.xaxis3.title.text == "input length"

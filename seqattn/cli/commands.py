@@ -28,7 +28,8 @@ from seqattn.jobs.worker import Worker
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import targets_for
 from seqattn.problem.parsing import parse_sequence
-from seqattn.runs import RUN_ID_PATTERN, RunError, create_run, get_run, list_runs, load_models, read_problem, run_dir, runs_root
+from seqattn.runs import (RUN_ID_PATTERN, RunError, create_run, get_run, list_runs, load_models, read_problem,
+                          read_result, run_dir, runs_root)
 from seqattn.speed import xla_cache
 from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cluster import close_local_cluster, scheduler_address
@@ -71,8 +72,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if summary.state != "done":
         print(f"run {run_id} ended {summary.state}: {summary.error or ''}", file=sys.stderr)
         return 1
+    stops = (read_result(run_id, args.runs_dir).get("stops") or {}) if config.until is not None else {}
     for name, acc in summary.accuracy.items():
-        print(f"{name}: exact match {acc:.1%}")
+        stop = stops.get(name) or {}
+        reached = (f"; reached {config.until} % at update {stop['reached']:,}" if stop.get("reached") else
+                   f"; not {config.until} % within {config.updates:,} updates") if stop else ""
+        print(f"{name}: exact match {acc:.1%}{reached}")
     print(directory)
     return 0
 

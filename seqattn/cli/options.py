@@ -23,8 +23,18 @@ class _Parser(argparse.ArgumentParser):
 
 # Extra spellings (each bool option also gets its --no- form: --jit, --no-jit).
 _ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
-# Settings whose None means "not used" (the other None defaults mean "the protocol's").
+# Settings whose None means "not used" (the other None defaults mean "the protocol's"): `off` gives None.
 _OFF_BY_DEFAULT = ("until",)
+
+
+def _int_or_off(text: str) -> int | None:
+    """A whole number, or ``off`` (None)."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'off', got {text!r}") from None
 
 
 def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **defaults: Any) -> None:
@@ -39,6 +49,8 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
                                default=default, help=f"{spec.label}: {spec.help} (default {'on' if default else 'off'})")
             continue
         kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
+        if name in _OFF_BY_DEFAULT:
+            kind = _int_or_off
         shown = ("off" if name in _OFF_BY_DEFAULT else "the protocol's") if default is None else default
         choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
         # argparse answers a value outside the choices with a one-line usage error (exit 2).

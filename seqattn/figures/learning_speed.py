@@ -44,6 +44,17 @@ REACHED_SYMBOLS = {"all": "circle", "some": "triangle-up", "none": "x"}
 HEIGHT = 760
 
 
+def wrapped(text: str, width: int = 100) -> str:
+    """``text`` broken into lines of about ``width`` characters at its ``"; "`` separators (``<br>``)."""
+    lines: list[str] = []
+    for part in text.split("; "):
+        if lines and len(lines[-1]) + len(part) + 2 <= width:
+            lines[-1] += "; " + part
+        else:
+            lines.append(part)
+    return ";<br>".join(lines)
+
+
 def _panel_layout(x_title: str, threshold: str) -> dict[str, Any]:
     """Three stacked panels sharing x (``xaxis``..``xaxis3``, ``yaxis``..``yaxis3``), their titles as annotations."""
     from plotly.subplots import make_subplots  # slow to import; only stacked figures need it
@@ -190,10 +201,11 @@ def learning_speed_figure(
     styled(fig, height=HEIGHT, title=title or f"How fast and how well each model learns, against {x_title}")
     fig.update_layout(xaxis3=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text="updates")))
     # Title and caption at the top of the canvas, the legend under them, then the panels.
-    fig.update_layout(title=dict(yref="container", y=0.985, yanchor="top"), margin=dict(t=150 if caption else 120),
-                      legend=dict(yref="container", y=0.985 - (0.06 if caption else 0.04), yanchor="top"))
+    lines = wrapped(caption).count("<br>") + 1 if caption else 0
+    fig.update_layout(title=dict(yref="container", y=0.985, yanchor="top"), margin=dict(t=120 + 22 * lines),
+                      legend=dict(yref="container", y=0.985 - 0.04 - 0.025 * lines, yanchor="top"))
     if caption:
-        fig.update_layout(title=dict(subtitle=dict(text=caption, font=dict(size=BASE_FONT_SIZE - 2))))
+        fig.update_layout(title=dict(subtitle=dict(text=wrapped(caption), font=dict(size=BASE_FONT_SIZE - 2))))
     if frame.empty:
         return note(fig, "No results yet")
     x_hover = f"{x_title} %{{x}}"

@@ -61,6 +61,8 @@ def save_result(directory: Path, result: Any) -> None:
             "updates_done": result.updates_done,
             "cancelled": result.cancelled,
             "probe": result.probe,
+            # Trained to a threshold: per model, where it got there (or not) and how long it trained.
+            "stops": {name: stop.to_dict() for name, stop in getattr(result, "stops", {}).items()},
         },
     )
 

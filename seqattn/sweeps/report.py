@@ -97,13 +97,15 @@ def failed_cells(cells: pd.DataFrame) -> int:
 
 
 def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
-    """One row per cell: its value and seed, each model's exact match, alignment, seconds, status, error."""
+    """One row per cell: its value, seed and status, each model's exact match (and updates to the
+    threshold), alignment, seconds, and the error of a failed cell."""
     import pandas as pd
 
     per_cell = cells.groupby("cell", sort=True)
     table = pd.DataFrame({AXES[axis]: per_cell[axis].first(), "seed": per_cell["seed"].first()})
     if axis == "n_in":
         table["echo length"] = per_cell["n_out"].first()
+    table["status"] = per_cell["status"].first()  # early: a wide table scrolls, and this is read first
     for name in MODEL_NAMES:
         rows = cells[cells["model"] == name].set_index("cell")
         table[model_kind(name).label] = rows["exact_match"]
@@ -113,7 +115,6 @@ def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
                 for reached, cap in zip(rows["reached"], rows["cap"], strict=True)]
     table["alignment"] = per_cell["alignment"].max()
     table["seconds"] = per_cell["seconds"].first()
-    table["status"] = per_cell["status"].first()
     errors = per_cell["error"].first()
     if errors.notna().any():  # failed cells say why
         table["error"] = errors.fillna("")
@@ -132,6 +133,7 @@ def summary_of(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
         rows = speed[speed["model"] == name].set_index(axis)
         table[f"{model_kind(name).short} updates to threshold"] = [
             f"{r.updates_mean:,.0f} ({r.updates_min:,.0f}-{r.updates_max:,.0f})" if r.reached == r.seeds else
+            f"not within {r.cap:,.0f} ({r.seeds} of {r.seeds} seeds)" if r.reached == 0 else
             f"at least {r.updates_mean:,.0f} ({r.seeds - r.reached} of {r.seeds} not within {r.cap:,.0f})"
             for r in rows.reindex(table.index).itertuples()]
     for name in MODEL_NAMES:

@@ -60,8 +60,8 @@ class TrainConfig(DictConfig):
     jit_compile: bool = setting(True, "XLA", "Compile the update with XLA: seconds up front, then faster "
                                   "updates of small models and short sequences.")
     until: int | None = setting(None, "Until", "Stop each model once its held-out exact match reaches this "
-                                "percentage (checked at every evaluation); Updates is then the cap. Off by default.",
-                                1, 100)
+                                "percentage, checked at every evaluation, Updates being the cap; off: every model "
+                                "trains for Updates.", 1, 100)
 
     @property
     def threshold(self) -> float | None:
