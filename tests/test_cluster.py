@@ -156,3 +156,27 @@ def test_the_sweep_page_shows_the_same_message(tmp_path, scheduler_without_seqat
     assert f"The Dask scheduler at {scheduler_without_seqattn} {MESSAGE}" in shown, shown
     assert "Training failed" not in shown and "Traceback" not in shown and "trained.." not in shown
     assert "cells that finished" not in shown, "no cell finished: nothing said to be kept"
+
+
+def test_a_sweep_whose_cluster_does_not_answer_never_holds_the_training_slot(tmp_path, silent_listener, monkeypatch):
+    from seqattn.jobs.slots import slot_holder
+    from seqattn.runs import read_status
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(runs))
+    run_id = jobs.start_sweep(ProblemConfig(cardinality=6, n_in=4, n_out=2),
+                              TrainConfig(protocol="batched", updates=40, batch_size=8, until=95, jit_compile=False),
+                              SweepConfig(axis="n_in", values=(3, 4), seeds=1), model=ModelConfig(units=8),
+                              scheduler=silent_listener, root=runs)
+    directory = run_dir(run_id, runs)
+    holders: set[str | None] = set()
+
+    def ended() -> bool:
+        holders.add(slot_holder(runs / ".slots", 0))  # sampled while the sweep tries to connect
+        return not jobs.status(run_id, runs).active
+
+    wait_for(ended, timeout=HANG_GUARD)
+    status = read_status(directory)
+    assert status["state"] == "failed" and "No Dask scheduler answered" in status["error"], status
+    assert "started" not in status, "it never ran: the connection was tried before the slot"
+    assert str(directory) not in holders and str(directory.resolve()) not in holders, holders

@@ -144,6 +144,21 @@ def backend_for(meta: dict[str, Any]) -> Any:
     return dask_backend(cluster.client(address))
 
 
+def check_before_slot(meta: dict[str, Any]) -> None:
+    """What a job checks before it waits for the training slot: a run of cells on an external
+    Dask scheduler connects to it first, so a cluster that does not answer (or cannot run cells)
+    never holds the slot that a training is waiting for.
+
+    Raises:
+        ClusterError: the cluster cannot be used (one line for the user, see :func:`cluster.connect`).
+    """
+    if meta.get("kind") not in ("sweep", "compare"):
+        return
+    address = cluster.scheduler_address(meta.get("scheduler"))
+    if address is not None:
+        cluster.connect(address).close()
+
+
 def run_cells_task(ctx: TaskContext) -> str:
     """Every cell of a comparison or sweep; each finished cell is stored as it arrives."""
     train = ctx.train

@@ -30,7 +30,7 @@ from seqattn.processes import lower_priority_to, process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status
 from seqattn.jobs.slots import HEARTBEAT_SECONDS, wait_for_slot
 from seqattn.jobs.control import check_job
-from seqattn.jobs.tasks import TASKS, TaskContext
+from seqattn.jobs.tasks import TASKS, TaskContext, check_before_slot
 from seqattn.sweeps.cluster import ClusterError
 from seqattn.training.budget import GIB, memory_budget_bytes, process_tree_rss
 
@@ -164,6 +164,11 @@ class Worker:
                       heartbeat=time.time())
         threading.Thread(target=self.watch, daemon=True).start()
         self.check_budget()
+        try:
+            check_before_slot(self.meta)  # a sweep takes the training slot only once its cluster answers
+        except ClusterError as exc:
+            self.finish("failed", error=str(exc))
+            return
         self._slot = wait_for_slot(self.directory, self.meta["created"])
         lower_priority_to(NICENESS)
         total = self.meta.get("train", {}).get("updates") if self.meta.get("kind", "train") == "train" else None
