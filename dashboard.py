@@ -23,6 +23,7 @@ import os
 import streamlit as st
 
 from seqattn.runs import runs_root
+from seqattn.settings import bad_values_fall_back
 from seqattn.speed import warm_pool, xla_cache
 from ui.backend import use_launcher
 from ui.navigation import PAGES, navigation
@@ -54,10 +55,11 @@ def start_warm_pool(root: str) -> bool:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 xla_cache.enable()
 page = navigation()
-page_setup(page.title)
+page_setup(page.title)  # warns of each bad SEQATTN_* setting
 guarded(page.run)()
-if in_server():
-    start_warm_pool(str(runs_root()))
-if page.title in WARM_UP_AFTER:
-    start_warmup()  # Explore's first answer, prepared in a background thread (ui.warmup)
-    prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)
+with bad_values_fall_back():  # warned above: the server goes on with the defaults
+    if in_server():
+        start_warm_pool(str(runs_root()))
+    if page.title in WARM_UP_AFTER:
+        start_warmup()  # Explore's first answer, prepared in a background thread (ui.warmup)
+        prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)

@@ -67,10 +67,12 @@ def metrics_row(evals: list[dict]) -> None:
                          "1 is a perfect diagonal.")
 
 
-def loss_chart(history, problem: dict, key: str) -> None:
+def loss_chart(history, summary: RunSummary, key: str) -> None:
     # One key for the live and the finished view, kept for the session: the scale chosen stays when the run ends.
     log_y = st.toggle("Log-scale loss", key="log_loss", persist_state="session")
-    show_figure(loss_race_figure(history, problem["cardinality"], log_y=log_y), key=f"loss_{key}")
+    # The run's id as the figure's revision: the user's zoom survives the live view's refreshes (ui.zoom).
+    show_figure(loss_race_figure(history, summary.problem["cardinality"], log_y=log_y, revision=summary.id),
+                key=f"loss_{key}")
 
 
 def live(summary: RunSummary, status: jobs.JobStatus) -> None:
@@ -83,7 +85,7 @@ def live(summary: RunSummary, status: jobs.JobStatus) -> None:
     metrics_row(evals)
     left, right = st.columns([3, 2])
     with left:
-        loss_chart(history, summary.problem, "live")
+        loss_chart(history, summary, "live")
     with right:
         if evals and evals[-1].get("attention"):
             show_figure(probe_heatmap(evals[-1], summary.problem, f"Probe attention at update {evals[-1]['update']}"),
@@ -122,7 +124,7 @@ def finished(summary: RunSummary, status: jobs.JobStatus) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        loss_chart(history, summary.problem, "done")
+        loss_chart(history, summary, "done")
     with right:
         per_position = per_position_accuracy(show_problem(result_checked(summary.id, ROOT)) if summary.usable else {})
         if per_position:

@@ -15,6 +15,7 @@ from seqattn.training.config import TrainConfig
 from ui import backend
 from ui.forms import config_form
 from ui.navigation import require_entry_point
+from ui.numbers import number_field
 from ui.run_view import RunPage, run_page, start_job
 from ui.shell import format_seconds, show_figure, show_problem
 from ui.text import plain
@@ -27,11 +28,10 @@ def start_form() -> None:
         "Train both models several times with different seeds and compare their held-out exact match: "
         "the tutorial's experiment (10 repeats, tutorial protocol) takes a few minutes here."
     )
-    repeats = st.number_input("Repeats", value=10, step=1, key="compare_repeats")
+    repeats, error = number_field("Repeats", "compare_repeats", 10, 1, 100, help="Trainings of both models, "
+                                  "with seeds Seed, Seed+1, … (1 to 100).")
     form = config_form("compare", default_protocol="tutorial")
-    error = form.error
-    if error is None and not 1 <= int(repeats) <= 100:
-        error = f"repeats must be from 1 to 100; got {int(repeats)}."
+    error = error or form.error
     if error:
         st.error(f"Cannot compare with these settings: {plain(error)}")
     clicked = st.button("Run comparison", type="primary", disabled=error is not None, key="compare_start")

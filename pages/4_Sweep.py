@@ -15,6 +15,7 @@ from ui import backend
 from ui.cluster import planned_workers, sweep_scheduler
 from ui.forms import config_form
 from ui.navigation import link, require_entry_point
+from ui.numbers import number_field
 from ui.run_view import RunPage, run_page, start_job
 from ui.shell import format_seconds, show_figure, show_problem
 from ui.text import plain
@@ -29,11 +30,11 @@ def sweep_inputs() -> tuple[SweepConfig | None, int, str | None]:
     text = middle.text_input("Values", value=report.DEFAULT_VALUES, key="sweep_values",
                              help=f"The {AXES[axis]}s to train at, separated by commas. At most {MAX_CELLS} cells "
                                   "(values x seeds) per sweep.")
-    seeds = right.number_input("Seeds per cell", value=DEFAULT_SEEDS, step=1, key="sweep_seeds",
+    seeds, typo = number_field("Seeds per cell", "sweep_seeds", DEFAULT_SEEDS, 1, 100, container=right,
                                help="Trainings at each value, with seeds Seed, Seed+1, … (1 to 100).")
-    until = last.number_input("Train until (%)", value=DEFAULT_UNTIL, min_value=1, max_value=100, step=1,
-                              key="sweep_until", help="Each model trains until its held-out exact match reaches "
-                              "this, checked at every evaluation, or until the cap on updates below.")
+    until, until_typo = number_field("Train until (%)", "sweep_until", DEFAULT_UNTIL, 1, 100, container=last,
+                                     help="Each model trains until its held-out exact match reaches this, checked "
+                                          "at every evaluation, or until the cap on updates below (1 to 100).")
     rule = "fixed"
     if axis == "n_in":
         rules = report.N_OUT_RULES
@@ -41,10 +42,13 @@ def sweep_inputs() -> tuple[SweepConfig | None, int, str | None]:
     st.caption(f"Each value replaces the form's {AXES[axis].capitalize()}" +
                (" (and Echo length, when it is half)." if axis == "n_in" else ".") +
                " Every cell trains both models from scratch.")
+    until = DEFAULT_UNTIL if until is None else until  # only labels the form while its typo is shown
+    if typo or until_typo:
+        return None, until, typo or until_typo
     try:
-        return report.sweep_from_form(axis, text, seeds, rule), int(until), None
+        return report.sweep_from_form(axis, text, seeds, rule), until, None
     except ValueError as exc:
-        return None, int(until), str(exc)
+        return None, until, str(exc)
 
 
 def start_form() -> None:
@@ -136,7 +140,8 @@ def finished(summary: RunSummary, status: jobs.JobStatus) -> None:
         st.info(f"This sweep was cancelled: {kept}")
     else:
         reason = plain((status.error or "no reason was recorded").rstrip("."))
-        st.warning(f"This sweep {status.state}: {reason}." + (f" {kept.capitalize()}" if summary.cells_done else ""))
+        ended = "was interrupted" if status.state == "interrupted" else status.state
+        st.warning(f"This sweep {ended}: {reason}." + (f" {kept.capitalize()}" if summary.cells_done else ""))
     show_results(summary, cells, finished=True)
 
 

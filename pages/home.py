@@ -15,7 +15,7 @@ from seqattn.problem.echo import ProblemConfig, targets_for
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.navigation import link, require_entry_point
 from ui.shell import format_seconds, show_figure
-from ui.text import code
+from ui.text import code, plain
 
 
 def introduction() -> None:
@@ -58,10 +58,12 @@ def latest_run() -> None:
         st.info(f"No runs yet in {code(runs_root(), 200)}. Start one on the **Train** page: it takes seconds.")
         return
     latest = runs[0]
-    cols = st.columns(4)
-    cols[0].metric("State", latest.state)
-    cols[1].metric("Started", dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M"))
-    for col, name in zip(cols[2:], ("baseline", "attention")):
+    # State and start time are words, not numbers: one line of text that wraps. As four metrics in a
+    # row their large values ran into each other on a projector ("cancelled" over the date).
+    started = dt.datetime.fromtimestamp(latest.created).strftime("%b %d, %H:%M")
+    st.markdown(f"**{plain(latest.state.capitalize())}** · started {started}")
+    cols = st.columns(2)
+    for col, name in zip(cols, ("baseline", "attention")):
         if name in latest.accuracy:
             col.metric(f"{name.capitalize()} exact match", f"{latest.accuracy[name]:.1%}")
     if latest.state in ("queued", "running"):

@@ -6,6 +6,7 @@ import atexit
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,3 +88,14 @@ def fake_backend():
     yield launcher
     backend.use_launcher(None)
     launcher.join()
+
+
+_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Put pytest's ``__main__`` back after each test: AppTest leaves the page it ran there, and a Dask
+    LocalCluster started later in this process would make each spawned worker run that page again."""
+    yield
+    sys.modules["__main__"] = _MAIN

@@ -82,8 +82,9 @@ def test_the_home_page_shows_the_latest_runs_accuracy_at_each_step(runs):
 
 
 def set_number(at: AppTest, key: str, value) -> None:
-    """Set a number input found by its key (keys, unlike labels, are the page's stable interface)."""
-    at.number_input(key=key).set_value(value)
+    """Type a number into a form's number field found by its key (keys, unlike labels, are the page's stable
+    interface); the fields are text inputs the page parses itself (ui.numbers)."""
+    at.text_input(key=key).set_value(str(value))
 
 
 def start_from(at: AppTest, button: str) -> str:
@@ -125,6 +126,10 @@ def test_training_from_the_train_page_completes_with_a_loss_chart(runs, fake_bac
     meta = json.loads((runs / run_id / "run.json").read_text())
     assert meta["problem"]["cardinality"] == 10 and meta["model"]["units"] == 8, "the form's values reached the job"
     assert has(at.button, "cancel_run") and at.get("progress"), "the live view"
+    # Issue 24, item 15: one uirevision per run, and the script that keeps the zoom on the page (ui.zoom).
+    live_loss = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "cross-entropy" in c.proto.spec)
+    assert live_loss["layout"]["uirevision"] == f"loss:{run_id}:linear", live_loss["layout"].get("uirevision")
+    assert any("__seqattnZoom" in h.proto.body for h in at.get("html")), "the zoom keeper is on the page"
     fake_backend.release()
     deadline = time.monotonic() + 60
     while jobs.status(run_id, runs).active:
@@ -325,6 +330,6 @@ def test_train_another_comes_back_with_the_settings_just_used(runs, fake_backend
     assert at.button(key="new_run").label == "Train another"
     at.button(key="new_run").click().run()
     no_exception(at)
-    assert at.number_input(key="train_cardinality").value == 12
-    assert at.number_input(key="train_units").value == 8
-    assert at.number_input(key="train_updates_batched").value == 80
+    assert at.text_input(key="train_cardinality").value == "12"
+    assert at.text_input(key="train_units").value == "8"
+    assert at.text_input(key="train_updates_batched").value == "80"

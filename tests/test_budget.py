@@ -58,15 +58,16 @@ def test_default_memory_budget_is_half_the_machine_and_the_variable_overrides_it
     assert budget.memory_budget_bytes() == pytest.approx(psutil.virtual_memory().total / 2)
     monkeypatch.setenv(budget.MEMORY_BUDGET_ENV, "1.5")
     assert budget.memory_budget_bytes() == 1.5 * budget.GIB
-    monkeypatch.setenv(budget.MEMORY_BUDGET_ENV, "nonsense")
-    assert budget.memory_budget_bytes() == pytest.approx(psutil.virtual_memory().total / 2)
+    monkeypatch.setenv(budget.MEMORY_BUDGET_ENV, "nonsense")  # refused by name, never replaced silently
+    with pytest.raises(ValueError, match=f"^{budget.MEMORY_BUDGET_ENV}=nonsense is not accepted"):
+        budget.memory_budget_bytes()
 
 
 def test_a_bigger_box_may_raise_both_budgets(monkeypatch):
-    monkeypatch.setenv(budget.MEMORY_BUDGET_ENV, "100000")
+    monkeypatch.setenv(budget.MEMORY_BUDGET_ENV, "4096")  # the largest accepted (seqattn/settings.py)
     with pytest.raises(ValueError, match=budget.TIME_BUDGET_ENV):
         budget.check_budget(HUGE_PROBLEM, HUGE_TRAIN, HUGE_MODEL)
-    monkeypatch.setenv(budget.TIME_BUDGET_ENV, str(10**12))
+    monkeypatch.setenv(budget.TIME_BUDGET_ENV, str(30 * 86400))  # the largest accepted: 30 days
     budget.check_budget(HUGE_PROBLEM, HUGE_TRAIN, HUGE_MODEL)
 
 
@@ -96,6 +97,14 @@ def test_jobs_start_refuses_over_budget_before_creating_a_run(clean_env):
         jobs.start_sweep(HUGE_PROBLEM, HUGE_TRAIN,
                          SweepConfig(axis="n_in", values=(50, 100), seeds=1, n_out_rule="half"), model=HUGE_MODEL)
     assert list_runs(clean_env) == []
+
+
+def test_queue_cap_of_one_says_one_job_is_waiting(clean_env, monkeypatch):
+    monkeypatch.setenv(jobs.MAX_QUEUED_ENV, "1")
+    create_run(SMALL_PROBLEM, SMALL_TRAIN.to_dict(), model=SMALL_MODEL.to_dict())
+    with pytest.raises(jobs.QueueFull, match=r"^1 job is already waiting; wait for one to finish or cancel one "
+                                             r"\(at most 1 may wait"):
+        jobs.start(SMALL_PROBLEM, SMALL_TRAIN, model=SMALL_MODEL)
 
 
 def test_queue_cap_refuses_a_sixth_waiting_job_and_starts_nothing(clean_env, monkeypatch):

@@ -154,14 +154,14 @@ def test_a_folder_in_place_of_progress_csv_is_reported_as_unreadable_not_corrupt
 def test_permission_denied_on_status_json_is_not_called_corrupt(runs, monkeypatch):
     # Root reads through chmod 000, so the permission error is raised by a patched read.
     run_id = fake_done_run(runs)
-    real = Path.read_bytes
+    real = seqattn.runs.files.read_regular_bytes
 
-    def read_bytes(self):
-        if self.name == "status.json":
+    def read_regular_bytes(path):
+        if path.name == "status.json":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(seqattn.runs.files, "read_regular_bytes", read_regular_bytes)
     reason = get_run(run_id, runs).broken
     assert reason == "status.json cannot be read (permission denied)"
 

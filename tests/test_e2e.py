@@ -37,6 +37,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded
+from seqattn.runs import list_runs
 from seqattn.sweeps.cluster import WORKERS_ENV
 
 pytestmark = pytest.mark.timeout(300)
@@ -287,14 +288,25 @@ def test_home_page(speaker: Session, server: Server) -> None:
 
 
 def test_a_number_the_form_cannot_hold_gets_a_message(speaker: Session, server: Server) -> None:
+    # Issue 24, item 13: the browser's number input showed its range message but kept the previous value
+    # (or read 1e3 as 1), and the button still started a run with it. Now the button is disabled.
     page = speaker.page
     page.goto(server.url + "/Train")
     field = page.get_by_label("Cardinality", exact=True)
-    for value in ("100000000000000000000", "1e5"):
+    button = page.get_by_role("button", name="Train both models")
+    expect(button).to_be_enabled()
+    for value, problem in (("1e20", "'1e20' is not a whole number"),
+                           ("100000000000000000000", "100000000000000000000 is outside the allowed range"),
+                           ("1e3", "'1e3' is not a whole number")):
         field.fill(value)
         field.press("Enter")
-        expect(page.get_by_text("Number is outside the allowed range. Please enter a value between 2 and 1000.")
-               ).to_be_visible()
+        message = page.get_by_test_id("stAlertContainer").filter(has_text="Cannot train with these settings")
+        expect(message).to_contain_text(f"Cardinality: {problem}")
+        expect(message).to_contain_text("type a whole number from 2 to 1,000.")
+        expect(button).to_be_disabled()
+    set_number(page, "Cardinality", "50")
+    expect(button).to_be_enabled()
+    assert list_runs(server.runs_dir) == [], "nothing was started"
     assert_no_traceback(page)
     page.goto(server.url + "/")  # the walk-through starts on the home page
     expect(page.get_by_role("heading", name="How attention works in a sequence-to-sequence model")).to_be_visible()
@@ -503,6 +515,32 @@ PROJECTOR_JS = """
 """
 
 
+# Text of the main area that is cut off or runs past its box (page links, metrics, paragraphs), and
+# metrics or page links whose text (where it is drawn, overflow included) overlaps another's.
+CLIPPED_JS = """
+() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const texts = main.querySelectorAll('[data-testid="stPageLink"] *, [data-testid="stMetric"] *, '
+                                      + '[data-testid="stMarkdownContainer"] p');
+  const cut = Array.from(texts).filter(el => el.children.length === 0 && el.textContent.trim()
+                                             && el.scrollWidth > el.clientWidth + 1).map(el => el.textContent);
+  const boxes = Array.from(main.querySelectorAll('[data-testid="stMetric"], [data-testid="stPageLink"] a'))
+    .map(el => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return [el.textContent.trim(), range.getBoundingClientRect()];
+    });
+  const overlapping = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) {
+      overlapping.push([a, b]);
+    }
+  }));
+  return {cut, overlapping};
+}
+"""
+
+
 @pytest.mark.parametrize("width, height", [(1024, 768), (1920, 1080)])
 def test_presentation_mode_on_a_projector(browser: Browser, server: Server, walk: dict[str, Any],
                                           width: int, height: int) -> None:
@@ -511,6 +549,16 @@ def test_presentation_mode_on_a_projector(browser: Browser, server: Server, walk
     context.set_default_timeout(APP_TIMEOUT)
     page = context.new_page()
     try:
+        # Home's latest run: nothing drawn over its neighbour or cut off (issue 24, item 14).
+        page.goto(server.url + "/?present=true")
+        expect(page.get_by_role("link", name=f"Explore run {walk['run']}")).to_be_visible()
+        expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+        wait_idle(page)
+        clipped = page.evaluate(CLIPPED_JS)
+        assert clipped == {"cut": [], "overlapping": []}, clipped
+        page.mouse.move(width // 2, 5)
+        page.get_by_role("heading", name="Latest run").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"presentation_home_{width}x{height}.png"), animations="disabled")
         for name, path in (("train", f"/Train?run={walk['run']}"), ("explore", f"/Explore?run={walk['run']}&seq=1,2,3,4,5")):
             page.goto(server.url + path + "&present=true")
             toggle = page.get_by_test_id("stSidebar").get_by_role("switch", name="Presentation mode")
@@ -551,6 +599,21 @@ def test_home_and_compare_after_a_run(speaker: Session, server: Server, walk: di
     screenshot(page, "compare.png")
 
 
+# The live loss chart's x range; with a range, the user's zoom set as a drag would (Plotly.relayout) first.
+# "same": still the chart zoomed (Streamlit mounts a new one when the figure changes).
+LOSS_ZOOM_JS = """
+async (range) => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const title = (((el._fullLayout || {}).yaxis || {}).title || {}).text || '';
+    if (!/loss/i.test(title)) continue;
+    if (range) { window.__zoomedLossChart = el; await Plotly.relayout(el, {'xaxis.range': range}); }
+    return {range: Array.from(el._fullLayout.xaxis.range), same: el === window.__zoomedLossChart};
+  }
+  return null;
+}
+"""
+
+
 def test_follow_a_running_job_from_another_tab_and_cancel_it(
     speaker: Session, server: Server, browser: Browser, walk: dict[str, Any]
 ) -> None:
@@ -573,7 +636,15 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
         text = progress_text(other)
         done_before = int(updating.search(text).group(1).replace(",", ""))
         # Live: both the chart and the progress text move on.
-        wait_for_more_points(other, first, TICK_TIMEOUT)
+        count = wait_for_more_points(other, first, TICK_TIMEOUT)
+        # The viewer zooms into the live loss chart; two refreshes later (each draws a new chart) the zoom is kept.
+        full = other.evaluate(LOSS_ZOOM_JS, None)["range"]
+        zoom = [full[0], full[0] + (full[1] - full[0]) / 2]
+        assert other.evaluate(LOSS_ZOOM_JS, zoom)["range"] == pytest.approx(zoom)
+        count = wait_for_more_points(other, count, TICK_TIMEOUT)
+        wait_for_more_points(other, count, TICK_TIMEOUT)
+        kept = other.evaluate(LOSS_ZOOM_JS, None)
+        assert kept["range"] == pytest.approx(zoom) and not kept["same"], (kept, zoom)
         other.wait_for_function(
             """([before, total]) => {
                 const bar = document.querySelector('[data-testid="stProgress"]');

@@ -126,3 +126,35 @@ def test_keys_button_lists_the_keys_and_p_flips_presentation_mode(explore):
     table = keys_markdown("Explore")
     for key in ("`n`", "`p`", "`?`", "`← / →`"):
         assert key in table
+
+
+@pytest.fixture(scope="module")
+def one_position_run(tmp_path_factory):
+    """A finished run whose inputs have a single position (n_in 1, echo 1): tiny, trained once for the module."""
+    from conftest import wait_done
+
+    from seqattn.jobs import control as jobs
+    from seqattn.model.config import ModelConfig
+    from seqattn.problem.echo import ProblemConfig
+    from seqattn.training.config import TrainConfig
+
+    root = tmp_path_factory.mktemp("one_position") / "runs"
+    config = TrainConfig(protocol="batched", updates=50, batch_size=8, eval_every=25, eval_size=50, seed=0,
+                         jit_compile=False)
+    run_id = jobs.start(ProblemConfig(cardinality=10, n_in=1, n_out=1), config, model=ModelConfig(units=8), root=root)
+    wait_done(run_id, root)
+    assert jobs.status(run_id, root).state == "done"
+    return root, run_id
+
+
+def test_what_if_with_a_single_input_position_says_there_is_nowhere_else_to_look(one_position_run, monkeypatch):
+    # Issue 24, item 12: the weight slider at 0, 0.05 or 0.95 raised "weight must be 1" on the page.
+    root, run_id = one_position_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq="3")
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("single input position" in i.value and "input length of 2 or more" in i.value for i in at.info)
+    assert not any(s.key == "_force_weight" for s in at.slider), "no weight to pick"
+    assert not any(s.key == "_force_position" for s in at.selectbox), "no position to pick"
+    assert list(at.dataframe[0].value.loc["Input"]) == ["3"], "the answers are still shown"

@@ -532,9 +532,16 @@ def test_loss_chart_keeps_the_users_zoom_across_refreshes_but_not_across_a_scale
     early = pd.DataFrame({"update": [10, 20], "smoothed_baseline": [3.0, 2.5], "smoothed_attention": [3.0, 2.0]})
     later = pd.DataFrame({"update": [10, 20, 30], "smoothed_baseline": [3.0, 2.5, 2.4],
                           "smoothed_attention": [3.0, 2.0, 1.0]})
-    first, second = loss_race_figure(early, 10), loss_race_figure(later, 10)
+    first, second = loss_race_figure(early, 10, revision="run-a"), loss_race_figure(later, 10, revision="run-a")
     assert first.layout.uirevision is not None and first.layout.uirevision == second.layout.uirevision
-    assert loss_race_figure(later, 10, log_y=True).layout.uirevision != second.layout.uirevision
+    assert "run-a" in first.layout.uirevision
+    assert loss_race_figure(later, 10, log_y=True, revision="run-a").layout.uirevision != second.layout.uirevision
+    # Another run's chart starts from its own autorange, not from the zoom kept for this one.
+    assert loss_race_figure(later, 10, revision="run-b").layout.uirevision != second.layout.uirevision
+    # The empty chart before a run and the enlarged one of presentation mode keep it too.
+    assert loss_race_figure(None, 10, revision="run-a").layout.uirevision == second.layout.uirevision
+    assert F.apply_presentation(loss_race_figure(later, 10, revision="run-a"), True).layout.uirevision == \
+        second.layout.uirevision
 
 
 def test_figures_keep_the_house_template_when_streamlit_is_imported_after(monkeypatch):

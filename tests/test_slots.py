@@ -75,8 +75,8 @@ def test_a_slot_being_taken_is_not_taken_over_on_its_dead_former_holders_name(tm
 
 
 def test_a_slot_whose_holder_stalled_is_taken_over(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEQATTN_STALL_SECONDS", "1")
-    _, waiting, lock = slot_held_by(tmp_path / "runs", "running", heartbeat_age=5)  # a frozen process keeps its lock
+    monkeypatch.setenv("SEQATTN_STALL_SECONDS", "10")
+    _, waiting, lock = slot_held_by(tmp_path / "runs", "running", heartbeat_age=30)  # a frozen process keeps its lock
     thread, got = waiter(waiting)
     thread.join(timeout=5)
     assert got and got[0].index == 0 and got[0].still_mine()

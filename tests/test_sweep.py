@@ -90,6 +90,11 @@ def made_cell(index: int, n_in: int = 3, repeat: int = 0, status: str = "done",
         (dict(values=(5, "7")), "each n_in value must be a whole number"),
         (dict(values=(5, True)), "each n_in value must be a whole number"),
         (dict(values=(0, 5)), "each n_in value must be from 1"),
+        # Each axis's own range (the sweep said "1 to 1000000" for every axis before).
+        (dict(values=(5, 500)), r"^each n_in value must be from 1 to 100; got 500\.$"),
+        (dict(axis="n_out", values=(1, 101)), r"^each n_out value must be from 1 to 100; got 101\.$"),
+        (dict(axis="cardinality", values=(1,)), r"^each cardinality value must be from 2 to 1000; got 1\.$"),
+        (dict(axis="units", values=(8, 2048)), r"^each units value must be from 1 to 1024; got 2048\.$"),
         (dict(seeds=0), "seeds must be from 1 to 100; got 0"),
         (dict(seeds=101), "seeds must be from 1 to 100; got 101"),
         (dict(seeds=2.0), "seeds must be a whole number"),
@@ -116,7 +121,6 @@ def test_sweep_config_limits_and_round_trip():
     [
         (SweepConfig(values=(1, 3)), "n_in = 1 does not make a valid cell: n_out must be from 1 to 1; got 2"),
         (SweepConfig(axis="n_out", values=(1, 5)), "n_out = 5 does not make a valid cell"),
-        (SweepConfig(axis="cardinality", values=(1,)), "cardinality = 1 does not make a valid cell"),
     ],
 )
 def test_grid_refuses_a_value_that_makes_an_invalid_problem(sweep, message):

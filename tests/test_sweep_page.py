@@ -86,10 +86,10 @@ def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
     assert [t.value for t in at.title] == ["Sweep"]
     assert values_box(at).value == "5, 10, 15, 20"
     assert at.selectbox(key="sweep_axis").value == "n_in"
-    assert at.number_input(key="sweep_seeds").value == 3
-    assert at.number_input(key="sweep_until").value == 95, "each model trains to 95 % exact match"
-    cap = at.number_input(key="sweep_updates_batched")
-    assert cap.value == 2000 and cap.label == "Cap on updates"
+    assert at.text_input(key="sweep_seeds").value == "3"
+    assert at.text_input(key="sweep_until").value == "95", "each model trains to 95 % exact match"
+    cap = at.text_input(key="sweep_updates_batched")
+    assert cap.value == "2000" and cap.label == "Cap on updates"
     assert not run_button(at).disabled
     estimate = " ".join(i.value for i in at.info)
     assert "12 cells" in estimate and "4 values × 3 seeds" in estimate
@@ -107,7 +107,7 @@ def test_renders_with_no_runs_and_the_default_form_gives_an_estimate(runs):
         ("5, 2.5", "'2.5' is not a whole number"),
         ("5, 10, 5", "5 appears more than once"),
         ("5, 0", "each n_in value must be from 1"),
-        ("5, 500", "n_in = 500 does not make a valid cell"),
+        ("5, 500", "each n_in value must be from 1 to 100; got 500"),
     ],
 )
 def test_bad_values_are_explained_and_disable_the_button(runs, text, message):
@@ -233,6 +233,22 @@ def test_a_cancelled_sweep_keeps_its_cells_and_a_failed_cell_says_why(runs):
     assert not has(at.button, "cancel_run")
 
 
+@pytest.mark.parametrize("state, error, said", [
+    ("interrupted", "The dashboard or command that started this run stopped.",
+     "This sweep was interrupted: The dashboard or command that started this run stopped."),
+    ("failed", "RuntimeError: boom", "This sweep failed: RuntimeError: boom."),
+])
+def test_a_sweep_that_ended_early_says_why_in_one_sentence(runs, state, error, said):
+    # Issue 24: "stopped.." (the error's full stop, then the page's) on an interrupted sweep.
+    run_id = recorded_sweep(runs, state, [])
+    update_status(run_dir(run_id, runs), error=error)
+    at = app(run=run_id)
+    no_exception(at)
+    shown = [w.value.replace("\\", "") for w in at.warning]  # Markdown's escapes removed
+    assert shown == [said], shown
+    assert ".." not in shown[0]
+
+
 def test_a_sweep_renders_live_then_finished_with_figure_table_and_csv(runs, fake_backend):
     fake_backend.hold()
     until = dataclasses.replace(TINY_TRAIN, until=95)
@@ -303,5 +319,7 @@ def test_the_typed_grid_is_parsed_in_the_core():
     assert parse_whole_numbers("3 3", "value", distinct=False) == [3, 3]
     half = SweepConfig(axis="n_in", values=(5, 40), seeds=1, n_out_rule="half")
     assert report.swept_settings(half) == {"n_in": 40, "n_out": 20}
-    assert report.swept_settings(SweepConfig(axis="units", values=(2000,), seeds=1)) == {"units": 1024}
+    assert report.swept_settings(SweepConfig(axis="units", values=(1024,), seeds=1)) == {"units": 1024}
+    with pytest.raises(ValueError, match="each units value must be from 1 to 1024; got 2000"):  # its own range
+        SweepConfig(axis="units", values=(2000,), seeds=1)
     assert report.swept_settings(None) == {}

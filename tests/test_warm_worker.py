@@ -261,3 +261,95 @@ def test_a_started_job_goes_to_the_launcher_it_is_given(tmp_path):
     run_id = jobs.start(PROBLEM, RECIPE, model=MODEL, root=tmp_path, launcher=launcher)
     assert handed == [run_dir(run_id, tmp_path)]
     assert read_status(run_dir(run_id, tmp_path))["pid"] == 4242  # no cold process was started
+
+
+# --- Issue 24: a frozen warm process, what a warm process holds, queued jobs without TensorFlow ---
+
+
+def test_a_frozen_warm_process_is_killed_and_its_job_started_cold(tmp_path):
+    import signal
+
+    from seqattn.processes import process_alive
+
+    root = tmp_path / "runs"
+    recipe = dataclasses.replace(RECIPE, jit_compile=False)
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, recipe, MODEL))
+    pool.ensure()
+    frozen = pool.pid
+    os.kill(frozen, signal.SIGSTOP)  # frozen while it prepares: it would never take a job
+    try:
+        run_id = jobs.start(PROBLEM, recipe, model=MODEL, root=root, launcher=pool.launch)
+        wait_done(run_id, root, timeout=120)  # before the fix: queued for ever behind the frozen process
+        assert jobs.status(run_id, root).state == "done"
+        assert read_status(run_dir(run_id, root))["pid"] != frozen  # a new process trained it
+        assert not process_alive(frozen)  # killed: it can neither hold the job nor wake up to run it
+        log = (run_dir(run_id, root) / "worker.log").read_text()
+        assert "The warm training process did not take this job" in log
+        assert pool.pid not in (None, frozen)  # the next warm process is ready for the next click
+    finally:
+        if process_alive(frozen):
+            os.kill(frozen, signal.SIGCONT)
+            os.kill(frozen, signal.SIGKILL)
+        pool.close()
+
+
+def test_after_a_big_job_the_next_warm_process_prepares_the_defaults(tmp_path):
+    root = tmp_path / "runs"
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, RECIPE, MODEL))
+    prepared: list[dict] = []  # what each warm process the pool starts would prepare (none is started)
+    pool._spawn = lambda after: prepared.append(pool.job)
+    big_problem, big_recipe = ProblemConfig(cardinality=50, n_in=100, n_out=100), TrainConfig(protocol="batched",
+                                                                                                 batch_size=1024)
+    small_run = create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root)
+    big_run = create_run(big_problem, big_recipe.to_dict(), root=root)
+    for run_id in (small_run, big_run, small_run):
+        assert pool.hand_off(run_dir(run_id, root)) is None  # no process was waiting: each would start cold
+    # The small job again after a small one; after the big one (estimated at 11 GiB) the Train form's defaults.
+    assert prepared == [_job(PROBLEM, RECIPE, MODEL), warm_pool.default_job(), _job(PROBLEM, RECIPE, MODEL)]
+    assert warm_start.small_enough(*warm_pool._job_configs(warm_pool.default_job())[:3])
+    assert not warm_start.small_enough(big_problem, big_recipe, ModelConfig())
+
+
+def _maps_tensorflow(pid: int) -> bool:
+    import psutil
+
+    return any("tensorflow" in m.path for m in psutil.Process(pid).memory_maps())
+
+
+def test_a_job_that_must_wait_starts_cold_and_waits_without_tensorflow(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQATTN_MAX_JOBS", "1")
+    root = tmp_path / "runs"
+    recipe = dataclasses.replace(RECIPE, jit_compile=False)
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, recipe, MODEL))
+    running = queued = None
+    try:
+        pool.ensure()
+        _wait_ready(root)
+        warm = pool.pid
+        running = jobs.start(PROBLEM, dataclasses.replace(recipe, updates=200_000, eval_every=1000), model=MODEL,
+                             root=root, launcher=pool.launch)
+        deadline = time.monotonic() + 60
+        while jobs.status(running, root).state != "running":
+            assert time.monotonic() < deadline, "the first job never started"
+            time.sleep(0.1)
+        assert read_status(run_dir(running, root))["pid"] == warm  # a free slot: the warm process took it
+        follower = pool.pid  # waits for that job to end before it loads anything
+        queued = jobs.start(PROBLEM, recipe, model=MODEL, root=root, launcher=pool.launch)
+        pid = read_status(run_dir(queued, root))["pid"]
+        assert pid not in (warm, follower)  # it must wait: a cold process took it
+        deadline = time.monotonic() + 30
+        while read_status(run_dir(queued, root)).get("pid_start") is None:  # its worker has started
+            assert time.monotonic() < deadline, "the queued job's worker never started"
+            time.sleep(0.1)
+        time.sleep(2.0)
+        assert jobs.status(queued, root).state == "queued"
+        assert not _maps_tensorflow(pid)  # no TensorFlow, no models while it waits
+        assert pool.pid not in (None, follower) and not _maps_tensorflow(pool.pid)  # now follows the queued job
+    finally:
+        for run_id in (queued, running):
+            if run_id is not None:
+                jobs.cancel(run_id, root)
+        pool.close()
+        for run_id in (queued, running):
+            if run_id is not None:
+                wait_done(run_id, root, timeout=60)

@@ -203,3 +203,21 @@ def test_forcing_attention_elsewhere_changes_the_echoed_token(trained) -> None:
         changed += 1 in what.changed_steps
         copied += what.forced.tokens[0, 1] == inputs[2]
     assert changed >= 3 and copied >= 3, (changed, copied)
+
+
+# --------------------------------------------------------------------------- one input position
+
+
+def test_nothing_to_move_with_a_single_input_position() -> None:
+    from seqattn.model.what_if import nothing_to_move
+
+    message = nothing_to_move(1)
+    assert message is not None and "nowhere else to look" in message and "input length of 2 or more" in message
+    assert "\n" not in message
+    assert nothing_to_move(2) is None and nothing_to_move(100) is None
+
+
+def test_a_single_position_row_can_only_be_forced_with_weight_one() -> None:
+    np.testing.assert_array_equal(forced_row(np.array([1.0]), 0, 1.0), [1.0])
+    with pytest.raises(ValueError, match="single input position"):
+        forced_row(np.array([1.0]), 0, 0.95)

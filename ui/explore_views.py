@@ -58,10 +58,13 @@ def second_sequence(text: str, first: Any, problem: ProblemConfig, predictors: d
 
 def what_if(explanation: Any, problem: ProblemConfig, predictor: Any, step: int) -> None:
     """Force output step ``step``'s attention onto one input position and show what the model says then."""
-    from seqattn.model.what_if import force_attention
+    from seqattn.model.what_if import force_attention, nothing_to_move
 
     st.subheader("What if it had looked elsewhere?")
     n_in = len(explanation.inputs)
+    if nothing_to_move(n_in):
+        st.info(nothing_to_move(n_in))  # no position or weight to pick: the controls would only raise
+        return
     st.session_state[POSITION_KEY] = min(n_in - 1, max(0, int(st.session_state.get(POSITION_KEY, step % n_in))))
     left, right = st.columns(2)
     position = left.selectbox(

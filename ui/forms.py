@@ -13,6 +13,7 @@ from seqattn.configuration import Setting, settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import MAX_LENGTH, ProblemConfig
 from seqattn.training.config import PROTOCOL_DEFAULTS, TrainConfig
+from ui.numbers import number_field
 
 PROTOCOL_LABELS = {"batched": "Batched (fast)", "tutorial": "Tutorial (one pair per update)"}
 
@@ -44,26 +45,29 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     recipe's threshold (asked by the page, e.g. the Sweep's): Updates is then asked as the cap,
     its default ``cap``.
 
-    Whole-number inputs carry their setting's range as ``min_value``/``max_value``,
-    so a value they cannot hold (``1e20``, ``1e5`` for the cardinality) gets
-    Streamlit's own "outside the allowed range" message in the browser instead of
-    silently falling back to the previous value. Valid settings get an estimate
-    of time and peak memory under the form, and a refusal (``error``) when over
-    the budget.
+    Number inputs are text fields our code parses (:mod:`ui.numbers`): a value one cannot
+    hold (``1e20``, ``1e3``, ``1e5`` for the cardinality) is the form's ``error``, naming the
+    field and its range, so the page refuses to start instead of training with another value.
+    Valid settings get an estimate of time and peak memory under the form, and a refusal
+    (``error``) when over the budget.
     """
     swept = swept or {}
     problem_settings, train_settings = settings_of(ProblemConfig), settings_of(TrainConfig)
     model_settings = settings_of(ModelConfig)
 
-    def whole(spec: Setting, key: str, value: int | None = None, step: int = 1, low: int | None = None,
+    typos: list[str] = []  # each field's message, in the form's order: the first one is shown
+
+    def whole(spec: Setting, key: str, value: int | None = None, low: int | None = None,
               high: int | None = None, **kw: Any) -> Any:
         if spec.name in swept:
             st.caption(f"{spec.label}: set by the sweep")
             return swept[spec.name]
-        return st.number_input(spec.label, value=spec.default if value is None else value, step=step,
-                               min_value=spec.low if spec.low is not None else low,
-                               max_value=spec.high if spec.high is not None else high,
-                               key=f"{prefix}_{key}", help=spec.help_with_range, persist_state="session", **kw)
+        low, high = spec.low if spec.low is not None else low, spec.high if spec.high is not None else high
+        number, typo = number_field(spec.label, f"{prefix}_{key}", spec.default if value is None else value, low, high,
+                                    help=f"{spec.help.rstrip('.')} ({low:,} to {high:,}).", **kw)
+        if typo:
+            typos.append(typo)
+        return number
 
     left, middle, right = st.columns(3)
     with left:
@@ -94,15 +98,16 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
         if until is not None:
             updates_spec = replace(updates_spec, label="Cap on updates",
                                    help=f"Each model trains until {until} % exact match or this many updates.")
-        updates = whole(updates_spec, f"updates_{protocol}", cap or updates_default, step=100)
+        updates = whole(updates_spec, f"updates_{protocol}", cap or updates_default)
         batch_size = whole(train_settings["batch_size"], f"batch_{protocol}", batch_default,
                            disabled=protocol == "tutorial")
         lr_spec = train_settings["learning_rate"]
-        # %g shows small rates (1e-09) that a fixed number of decimals would show as 0.0000.
-        learning_rate = st.number_input(lr_spec.label, value=lr_default, step=1e-4, format="%g",
-                                        min_value=0.0, max_value=1.0, key=f"{prefix}_lr_{protocol}", persist_state="session",
-                                        help=lr_spec.help)
+        learning_rate, typo = number_field(lr_spec.label, f"{prefix}_lr_{protocol}", lr_default, 0.0, 1.0, whole=False,
+                                           help=lr_spec.help)
+        typos += [typo] if typo else []
         seed = whole(train_settings["seed"], "seed")
+    if typos:
+        return FormResult(None, None, typos[0])
     try:
         problem = ProblemConfig(int(cardinality), int(n_in), int(n_out), bool(pad))
         model = ModelConfig(units=int(units), encoder=str(encoder))

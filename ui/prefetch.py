@@ -21,7 +21,7 @@ from pathlib import Path
 
 # The element scripts the other pages use (Train's form and charts, Explore's inputs, table and charts).
 COMPONENTS: tuple[str, ...] = (
-    "PlotlyChart", "DataFrame", "TextInput", "Selectbox", "Slider", "Radio", "DownloadButton", "NumberInput",
+    "PlotlyChart", "DataFrame", "TextInput", "Selectbox", "Slider", "Radio", "DownloadButton",
     "Checkbox",
 )
 

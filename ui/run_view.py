@@ -22,6 +22,7 @@ import streamlit as st
 import seqattn.runs as runs
 from seqattn.jobs import control as jobs
 from seqattn.runs import RunError, RunSummary, validate_run_id
+from seqattn.settings import check_all
 from ui.shell import guarded
 from ui.text import code, plain
 
@@ -121,6 +122,9 @@ def follow(page: RunPage, run_id: str, root: str) -> None:
 def start_job(start: Callable[[], str], what: str) -> None:
     """Start a job with ``start`` (returns its run id) and follow it; if it cannot start, say why."""
     try:
+        # Strict even where pages read bad settings as defaults: a job's process would refuse them,
+        # and a sweep's local cluster would fail to start over them before the job is queued.
+        check_all()
         run_id = start()
     except (ValueError, RunError, OSError, TimeoutError) as exc:  # over budget, queue full, no cluster, ...
         st.error(f"Could not start the {what}: {plain(exc)}")

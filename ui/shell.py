@@ -14,15 +14,17 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from seqattn.settings import bad_values_fall_back, problems
 from ui.keys import presenter_keys
 from ui.text import plain
+from ui.zoom import keep_zoom
 
 PRESENTATION_KEY = "present"  # also the query parameter
 _LOG = logging.getLogger("seqattn.ui")
 
 # Presentation mode. Metric values are markdown paragraphs too, so their rule must be
 # more specific than the paragraph rule; metric labels wrap rather than cut off
-# at 1024x768; the sidebar keeps its own size so its labels stay on one line.
+# at 1024x768, and so do page links; the sidebar keeps its own size so its labels stay on one line.
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
@@ -36,13 +38,15 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stSidebar"] [data-testid="stMarkdownContainer"] p { font-size: 1rem; white-space: nowrap; }
 [data-testid="stMainBlockContainer"] { padding: 2rem 1.5rem 4rem 1.5rem; }
 [data-testid="stMetricValue"] * { overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stPageLink"] * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
 h1 { font-size: 3.2rem !important; }
 </style>
 """
 
 
 def page_setup(title: str) -> bool:
-    """Set the page config and draw the sidebar; returns True in presentation mode.
+    """Set the page config, warn of bad settings and draw the sidebar; returns True in presentation mode.
 
     The mode is bound to the URL (``?present=true``), so a reload or a bookmarked
     address keeps it, and it follows the user from page to page.
@@ -57,9 +61,22 @@ def page_setup(title: str) -> bool:
     large = st.sidebar.toggle("Presentation mode", key=PRESENTATION_KEY, bind="query-params", persist_state="session",
                               help="Bigger fonts and figures, for a projector (key: p).")
     presenter_keys(title, flip)
+    with st.sidebar:
+        keep_zoom()  # every page: a chart redrawn by a refresh keeps the user's zoom
     if large:
         st.html(_LARGE_CSS)
+    warn_of_bad_settings()
     return bool(large)
+
+
+def warn_of_bad_settings() -> None:
+    """One warning per ``SEQATTN_*`` variable whose value is not accepted (:mod:`seqattn.settings`).
+
+    The pages then go on with the defaults (:func:`guarded`), and jobs are refused with the same line.
+    """
+    for message in problems():
+        st.warning(f"{plain(message)} Until then the pages use its default and no job starts.",
+                   icon=":material/warning:")
 
 
 def presenting() -> bool:
@@ -85,12 +102,16 @@ def show_figure(fig: Any, key: str | None = None, image_format: str = "png",
 
 
 def guarded(body: Callable[[], None]) -> Callable[[], None]:
-    """Run a page body; an unexpected error becomes a calm message, never a traceback."""
+    """Run a page body; an unexpected error becomes a calm message, never a traceback.
+
+    Inside, a bad ``SEQATTN_*`` value reads as its default: :func:`page_setup` has warned of it.
+    """
 
     @functools.wraps(body)
     def run() -> None:
         try:
-            body()
+            with bad_values_fall_back():
+                body()
         except ScriptControlException:  # st.rerun / st.stop / page switches
             raise
         except Exception as exc:  # the projector must never show a traceback

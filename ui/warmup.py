@@ -23,10 +23,11 @@ and nothing here imports anything heavy until the thread runs.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
+
+from seqattn.settings import read
 
 _LOG = logging.getLogger("seqattn.ui.warmup")
 WARMUP_ENV = "SEQATTN_WARMUP"  # "0" turns the warm-up off (e.g. to measure a cold Explore)
@@ -75,8 +76,12 @@ def start(root: str | None = None, delay: float = START_DELAY, server_only: bool
 
 
 def in_server() -> bool:
-    """True inside a real Streamlit server (not an AppTest's mock runtime), unless SEQATTN_WARMUP=0."""
-    if os.environ.get(WARMUP_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    """True inside a real Streamlit server (not an AppTest's mock runtime), unless SEQATTN_WARMUP is off.
+
+    Raises:
+        SettingError: SEQATTN_WARMUP is neither on nor off (``dashboard.py`` reads it where bad values fall back).
+    """
+    if not read(WARMUP_ENV):
         return False
     try:
         from streamlit.runtime import Runtime

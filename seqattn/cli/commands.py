@@ -24,12 +24,15 @@ from seqattn.cli.options import (
     train_config_of,
 )
 from seqattn.evaluation.held_out import evaluate
+from seqattn.jobs.control import disk_needed
 from seqattn.jobs.worker import Worker
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import targets_for
 from seqattn.problem.parsing import parse_sequence
 from seqattn.runs import (RUN_ID_PATTERN, RunError, create_run, get_run, list_runs, load_models, read_problem,
                           read_result, run_dir, runs_root)
+from seqattn.runs.files import is_no_space
+from seqattn.settings import SettingError, check_all
 from seqattn.speed import xla_cache
 from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cluster import close_local_cluster, scheduler_address
@@ -64,7 +67,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     problem, config, model = problem_of(args), train_config_of(args), model_config_of_args(args)
     check_budget(problem, config, model)  # over budget: one line, exit 2, no run written
     names = MODEL_NAMES if args.model == "both" else (args.model,)
-    run_id = create_run(problem, config.to_dict(), model=model.to_dict(), names=names, root=args.runs_dir)
+    run_id = create_run(problem, config.to_dict(), model=model.to_dict(), names=names, root=args.runs_dir,
+                        needed_bytes=disk_needed(problem, config, model))  # too little disk: one line, no run
     directory = run_dir(run_id, args.runs_dir)
     print(f"run {run_id}: training {', '.join(names)} in {directory}", file=sys.stderr)
     Worker(directory, sinks=[_progress_printer(args.quiet)], setups=FastSetups()).run()
@@ -176,7 +180,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if address:
         extra["scheduler"] = address
     run_id = create_run(problem, config.to_dict(), model=model.to_dict(), kind="sweep", extra=extra,
-                        root=args.runs_dir)
+                        root=args.runs_dir, needed_bytes=disk_needed(problem, config, model, kind="sweep", extra=extra))
     where = address or "a local Dask cluster"
     print(f"run {run_id}: {len(cells)} cells ({sweep.axis} = {', '.join(map(str, sweep.values))}, "
           f"{sweep.seeds} seeds) on {where}", file=sys.stderr, flush=True)
@@ -232,11 +236,16 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status (2 for bad values, 1 for a damaged or missing run)."""
+    """Run one command; returns the exit status (2 for bad values or settings, 1 for a damaged or missing run)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no start-up chatter
     xla_cache.enable()
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        check_all()  # every SEQATTN_* variable, before any command acts on one
+    except SettingError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     try:
         code = COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
@@ -253,3 +262,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # e.g. `runs > /dev/full`, or a CSV on a full disk: one line, not a traceback
+        print(f"{parser.prog} {args.command}: error: {_os_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _os_error_line(exc: OSError) -> str:
+    """What went wrong writing or reading, and what to do (a full disk under stdout or a CSV is the output's)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):  # stdout itself fails: drop what is left, so exit flushes nothing
+        _quiet_stdout()
+    where = f": {exc.filename}" if exc.filename else ""
+    if is_no_space(exc):  # runs refuse a full disk before they start, so this is the output (stdout, --csv)
+        return f"cannot write the output ({exc.strerror}{where}); free some space there or write it elsewhere"
+    return f"{exc.strerror or exc}{where}"

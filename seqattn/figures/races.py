@@ -60,7 +60,8 @@ def _clean_series(df: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndar
     return part[x].to_numpy(), part[y].to_numpy(dtype=float)
 
 
-def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = False, max_points: int = 600) -> go.Figure:
+def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = False, max_points: int = 600,
+                     revision: str = "") -> go.Figure:
     """Training loss of both models against updates, with the chance level.
 
     Args:
@@ -74,6 +75,9 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
         log_y: use a logarithmic loss axis (the late, small losses become visible).
         max_points: rows drawn at most; longer histories are thinned with
             :func:`downsample` (the last report is always kept).
+        revision: what the chart shows, e.g. the run's id: ``layout.uirevision`` is
+            ``loss:<revision>:<scale>``, the same for every refresh of one run's chart
+            (so the user's zoom is kept, :mod:`ui.zoom`) and another for another run or scale.
 
     Returns:
         Per model present, a faint raw-loss line (``"<label> (raw)"``, hidden from
@@ -85,9 +89,9 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
     chance = math.log(cardinality)
     fig = go.Figure()
     styled(fig, x_title="update", y_title="cross-entropy loss")
-    # A constant uirevision keeps the user's zoom and legend clicks across the live
-    # view's refreshes; it changes with the scale so a switch re-ranges the axis.
-    fig.update_layout(hovermode="x unified", uirevision=f"loss-{'log' if log_y else 'linear'}")
+    # A uirevision constant per run keeps the user's zoom and legend clicks across the live
+    # view's refreshes; it changes with the run and the scale so either re-ranges the axes.
+    fig.update_layout(hovermode="x unified", uirevision=f"loss:{revision}:{'log' if log_y else 'linear'}")
     # autorangeoptions.include keeps the chance line and its label inside the plot
     # even when every loss is already below chance.
     include = [chance * 1.3] if log_y else [0, chance * 1.12]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import reap_in_background
+from seqattn.settings import SETTINGS, check_all, read
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs import (
     ACTIVE_STATES,
@@ -39,16 +40,18 @@ from seqattn.runs import (
     run_dir,
     update_status,
 )
+from seqattn.sweeps.cells import MAX_LOSS_POINTS
 from seqattn.sweeps.grid import SweepConfig, grid_cells
 from seqattn.training.budget import check_budget
+from seqattn.training.run_size import estimate_run_bytes
 from seqattn.training.config import TrainConfig
 from seqattn.jobs.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
 __all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
-           "cancel_requested", "check_job", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
+           "cancel_requested", "check_job", "disk_needed", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
            "start_sweep", "status", "worker_env"]
 MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
-DEFAULT_MAX_QUEUED = 5
+DEFAULT_MAX_QUEUED = int(SETTINGS[MAX_QUEUED_ENV].default)
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the checkout holding seqattn/
 
 
@@ -132,11 +135,12 @@ class QueueFull(RunError, ValueError):
 
 
 def max_queued() -> int:
-    """How many jobs may wait for a slot at once: ``$SEQATTN_MAX_QUEUED`` (default 5, at least 1)."""
-    try:
-        return max(1, int(os.environ.get(MAX_QUEUED_ENV, str(DEFAULT_MAX_QUEUED))))
-    except ValueError:
-        return DEFAULT_MAX_QUEUED
+    """How many jobs may wait for a slot at once: ``$SEQATTN_MAX_QUEUED`` (default 5, from 1 to 1000).
+
+    Raises:
+        SettingError: the variable holds a value that is not accepted.
+    """
+    return int(read(MAX_QUEUED_ENV))
 
 
 def queued_count(root: str | os.PathLike[str] | None = None) -> int:
@@ -173,6 +177,23 @@ def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: st
                    model=model_config)
     else:
         check_budget(problem, train_config, model_config)
+
+
+def disk_needed(problem: ProblemConfig, train: Any, model: Any = None, *, kind: str = "train",
+                extra: dict[str, Any] | None = None) -> int:
+    """Bytes of disk a job's run is estimated to need (:func:`seqattn.training.run_size.estimate_run_bytes`):
+    a training's models and progress files, or one line per cell of a comparison or sweep."""
+    train_config = train if isinstance(train, TrainConfig) else TrainConfig.from_dict(train)
+    model_config = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model or {})
+    if kind == "train":
+        return estimate_run_bytes(problem, train_config, model_config)
+    cells = int((extra or {}).get("repeats", 1))
+    if kind == "sweep":
+        sweep = (extra or {}).get("sweep")
+        sweep = sweep if isinstance(sweep, SweepConfig) else SweepConfig.from_dict(sweep or {})
+        cells = len(grid_cells(problem, train_config, sweep, model=model_config))
+    return estimate_run_bytes(problem, train_config, model_config, cells=cells,
+                              loss_points=min(train_config.updates, MAX_LOSS_POINTS))
 
 
 def worker_env() -> dict[str, str]:
@@ -239,17 +260,21 @@ def start(
         ValueError: the job is over the memory or time budget (:func:`check_job`; the
             message says what to reduce). QueueFull (a RunError and a ValueError):
             ``$SEQATTN_MAX_QUEUED`` jobs already wait. RunError: the runs root cannot
-            be written. In every case nothing was started.
+            be written; NotEnoughSpace (a RunError): its device has too little free space for
+            the run (:func:`disk_needed`). SettingError (a ValueError): a ``SEQATTN_*`` variable holds a value
+            that is not accepted (:mod:`seqattn.settings`). In every case nothing was started.
     """
+    check_all()  # the job's process would refuse it anyway; say so before a run is written
     train_dict = train.to_dict() if dataclasses.is_dataclass(train) else dict(train)
     model = model or ModelConfig()
     model_dict = model.to_dict() if dataclasses.is_dataclass(model) else dict(model)
     check_job(problem, train_dict, model_dict, kind=kind, extra=extra)
     waiting, cap = queued_count(root), max_queued()
     if waiting >= cap:
-        raise QueueFull(f"{waiting} jobs are already waiting; wait for one to finish or cancel one "
-                        f"(at most {cap} may wait, ${MAX_QUEUED_ENV}).")
-    run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root)
+        raise QueueFull(f"{waiting} job{' is' if waiting == 1 else 's are'} already waiting; wait for one to finish "
+                        f"or cancel one (at most {cap} may wait, ${MAX_QUEUED_ENV}).")
+    run_id = create_run(problem, train_dict, model=model_dict, kind=kind, names=names, extra=extra, root=root,
+                        needed_bytes=disk_needed(problem, train_dict, model_dict, kind=kind, extra=extra))
     directory = run_dir(run_id, root)
     try:
         pid = (launcher or launch_worker)(directory)

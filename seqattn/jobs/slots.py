@@ -28,28 +28,31 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from seqattn.processes import process_alive
+from seqattn.settings import SETTINGS, read
 from seqattn.runs import ACTIVE_STATES, RUN_ID_PATTERN, RunError, read_json, read_meta, read_status, write_json
 
 MAX_JOBS_ENV = "SEQATTN_MAX_JOBS"
 STALL_SECONDS_ENV = "SEQATTN_STALL_SECONDS"
-DEFAULT_STALL_SECONDS = 30.0
-HEARTBEAT_SECONDS = 2.0
+DEFAULT_STALL_SECONDS = float(SETTINGS[STALL_SECONDS_ENV].default)
+HEARTBEAT_SECONDS = 2.0  # SEQATTN_STALL_SECONDS' lower bound (seqattn/settings.py) leaves room for missed beats
 
 
 def max_jobs() -> int:
-    """How many jobs may train at once: ``$SEQATTN_MAX_JOBS`` (default 1, at least 1)."""
-    try:
-        return max(1, int(os.environ.get(MAX_JOBS_ENV, "1")))
-    except ValueError:
-        return 1
+    """How many jobs may train at once: ``$SEQATTN_MAX_JOBS`` (default 1, from 1 to 64).
+
+    Raises:
+        SettingError: the variable holds a value that is not accepted.
+    """
+    return int(read(MAX_JOBS_ENV))
 
 
 def stall_seconds() -> float:
-    """A worker silent for this long is stalled: ``$SEQATTN_STALL_SECONDS`` (default 30, at least 1)."""
-    try:
-        return max(1.0, float(os.environ.get(STALL_SECONDS_ENV, DEFAULT_STALL_SECONDS)))
-    except ValueError:
-        return DEFAULT_STALL_SECONDS
+    """A worker silent for this long is stalled: ``$SEQATTN_STALL_SECONDS`` (default 30, from 10 to 86400).
+
+    Raises:
+        SettingError: the variable holds a value that is not accepted.
+    """
+    return float(read(STALL_SECONDS_ENV))
 
 
 def stalled_for(status: dict[str, Any], now: float | None = None) -> float | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
-from seqattn.runs import CellLogWriter, RunWriter, model_path, save_model_atomic, save_result, update_status
+from seqattn.runs import CellLogWriter, RunWriter, save_models_atomic, save_result, update_status
 from seqattn.sweeps import cluster
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
 from seqattn.sweeps.grid import SweepConfig, grid_cells
@@ -75,14 +75,13 @@ class TaskContext:
 def save_checkpoint(directory: Path, models: dict[str, Any], progress: Any) -> None:
     """Save every model as it is at an evaluation, and note it in status.json as ``checkpoint``.
 
-    Each ``<model>.keras`` is written to a temporary name and renamed into place
-    (:func:`seqattn.runs.save_model_atomic`), so a run killed at any moment keeps
-    whole models from its last evaluation; ``checkpoint`` (update, accuracy, time)
-    is written after all of them, so it never names an evaluation whose models
-    are not all saved.
+    Every ``<model>.keras`` is written to a temporary name, then all are renamed into place
+    (:func:`seqattn.runs.save_models_atomic`), so a run killed at any moment, or whose disk
+    fills up mid-save, keeps whole models from one evaluation; ``checkpoint`` (update,
+    accuracy, time) is written after all of them, so it never names an evaluation whose
+    models are not all saved.
     """
-    for name, model in models.items():
-        save_model_atomic(model, model_path(directory, name))
+    save_models_atomic(models, directory)
     update_status(directory, checkpoint={"update": progress.update, "accuracy": progress.accuracy,
                                          "time": time.time()})
 

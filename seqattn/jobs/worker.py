@@ -2,7 +2,8 @@
 
 Launched by :func:`seqattn.jobs.control.start`. It checks the job against the budget
 (:mod:`seqattn.training.budget`), waits for a slot (:mod:`seqattn.jobs.slots`) before
-loading TensorFlow (a queued job stays a small process), trains at a lower scheduling priority so the dashboard stays
+loading TensorFlow (a queued job stays a small process), checks again that it fits the budget beside
+our other live processes (:mod:`seqattn.jobs.neighbours`), trains at a lower scheduling priority so the dashboard stays
 responsive, runs the task of the run's kind (:mod:`seqattn.jobs.tasks`), and ends in
 ``done``, ``cancelled``, ``failed`` or ``interrupted``.
 
@@ -15,6 +16,7 @@ memory of the process and its children reaches the budget, and stops it as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -28,11 +30,17 @@ from seqattn.model.config import model_config_of
 from seqattn.problem.echo import ProblemConfig
 from seqattn.processes import lower_priority_to, process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status
+from seqattn.runs.files import is_no_space
+from seqattn.runs.space import no_space_message
+from seqattn.settings import SettingError, check_all
 from seqattn.jobs.slots import HEARTBEAT_SECONDS, wait_for_slot
 from seqattn.jobs.control import check_job
-from seqattn.jobs.tasks import TASKS, TaskContext, check_before_slot
+from seqattn.jobs.neighbours import describe, neighbours
+from seqattn.jobs.tasks import TASKS, TaskContext, check_before_slot, sweep_of
 from seqattn.sweeps.cluster import ClusterError
-from seqattn.training.budget import GIB, memory_budget_bytes, process_tree_rss
+from seqattn.sweeps.grid import grid_cells
+from seqattn.training.budget import GIB, estimate_peak_bytes, memory_budget_bytes, process_tree_rss, room_problem
+from seqattn.training.config import TrainConfig
 
 POLL_SECONDS = 0.1
 GRACE_SECONDS = 1.0
@@ -89,7 +97,7 @@ class Worker:
     def _check_memory(self) -> None:
         if self.memory_budget is None:
             self.memory_budget = memory_budget_bytes()
-        used = process_tree_rss()
+        used = process_tree_rss(file_pages=False)  # shared library pages are not this job's to count
         if used < self.memory_budget:
             return
         message = f"stopped: memory use {used / GIB:.1f} GiB reached the budget {self.memory_budget / GIB:.1f} GiB"
@@ -125,7 +133,8 @@ class Worker:
                 os._exit(1)
             if now - last_beat >= HEARTBEAT_SECONDS:
                 if not self.finished:
-                    update_status(self.directory, heartbeat=time.time())
+                    with contextlib.suppress(OSError):  # a full disk must not end the watchdog; the task fails instead
+                        update_status(self.directory, heartbeat=time.time())
                 self._check_slot(now - last_beat if last_beat else 0.0)
                 last_beat = now
             if now - last_memory >= MEMORY_CHECK_SECONDS:
@@ -153,15 +162,46 @@ class Worker:
             self.finish("failed", error=f"Refused: {exc}")
             raise
 
+    def check_room(self) -> None:
+        """Refuse the job, once it has the slot and before it loads TensorFlow, if its estimated peak does not fit
+        the budget beside what our other live processes hold now (:mod:`seqattn.jobs.neighbours`: running,
+        stalled and queued jobs, the warm training process); it then ends ``failed``, nothing trained.
+
+        Raises:
+            ValueError: the refusal (the command line turns it into exit status 2).
+        """
+        others = neighbours(self.directory.parent)
+        if not others:
+            return
+        problem, model = ProblemConfig.from_dict(self.meta["problem"]), model_config_of(self.meta)
+        train = TrainConfig.from_dict(self.meta.get("train") or {})
+        trainings = [(problem, train, model)]
+        if self.meta.get("kind", "train") != "train":  # cells of a comparison or sweep: the largest must fit
+            trainings = [(c.problem, c.train, c.model) for c in grid_cells(problem, train, sweep_of(self.meta),
+                                                                             model=model)]
+        largest = max(trainings, key=lambda cell: estimate_peak_bytes(*cell))
+        message = room_problem(*largest, others_bytes=sum(p.memory for p in others), others=describe(others),
+                               subject="this training" if len(trainings) == 1 else "one cell")
+        if message is not None:
+            self.finish("failed", error=f"Refused: {message}")
+            raise ValueError(message)
+
     def run(self) -> None:
         """Run the job to a final state.
 
         Raises:
-            ValueError: the job is over the budget (it ended ``failed``, nothing trained).
+            ValueError: the job is over the budget (alone or, once it has the slot, beside our other live
+                processes: :meth:`check_room`), or a ``SEQATTN_*`` variable holds a value that is
+                not accepted (it ended ``failed`` with the message, nothing trained).
         """
         pid = os.getpid()
         update_status(self.directory, pid=pid, pid_start=process_start_time(pid), state="queued",
                       heartbeat=time.time())
+        try:
+            check_all()  # before the watchdog, which reads the stall time and the memory budget
+        except SettingError as exc:
+            self.finish("failed", error=str(exc))
+            raise
         threading.Thread(target=self.watch, daemon=True).start()
         self.check_budget()
         try:
@@ -170,6 +210,7 @@ class Worker:
             self.finish("failed", error=str(exc))
             return
         self._slot = wait_for_slot(self.directory, self.meta["created"])
+        self.check_room()
         lower_priority_to(NICENESS)
         total = self.meta.get("train", {}).get("updates") if self.meta.get("kind", "train") == "train" else None
         update_status(self.directory, state="running", started=time.time(), phase="preparing", total=total)
@@ -182,14 +223,20 @@ class Worker:
         except ClusterError as exc:  # a cluster that cannot run cells: its message (in the status) says what to do
             self.finish("failed", error=str(exc))
         except Exception as exc:  # any failure becomes a readable state, not a crash
-            traceback.print_exc()
+            if not is_no_space(exc):  # a full disk is said in one line, below
+                with contextlib.suppress(OSError):  # the log may be on a full disk
+                    traceback.print_exc()
             if self.stop_reason is not None:
                 self.finish(self.stop_reason[0], error=self.stop_reason[1])
-            self.finish("failed", error=f"Training failed: {exc.__class__.__name__}: {exc}"[:500])
+            if is_no_space(exc):  # models stay as at the last checkpoint: saved as a set, never half-replaced
+                message = no_space_message(self.directory.parent)
+                self.finish("failed", error=message[0].upper() + message[1:])
+            # The cause only: the state says it failed, and pages and the CLI lead with that ("Training failed.").
+            self.finish("failed", error=f"{exc.__class__.__name__}: {exc}"[:500])
 
 
 def main(argv: list[str] | None = None, setups: Any = None) -> int:
-    """``python -m seqattn.jobs.worker RUN_DIRECTORY``: run the job to a final state; 2 if refused by the budget.
+    """``python -m seqattn.jobs.worker RUN_DIRECTORY``: run the job to a final state; 2 if refused (budget, setting).
 
     ``setups`` is handed to :class:`Worker` (an entry point that brings its own, such as
     :mod:`seqattn.speed.worker`, calls this).
@@ -200,7 +247,7 @@ def main(argv: list[str] | None = None, setups: Any = None) -> int:
         return 2
     try:
         Worker(Path(args[0]), setups=setups).run()
-    except ValueError as exc:  # refused by the budget; the run says so
+    except ValueError as exc:  # refused by the budget or a bad setting; the run says so
         print(exc, file=sys.stderr)
         return 2
     return 0

@@ -22,6 +22,24 @@ from seqattn.model.prediction import Prediction, SequencePredictor
 _NO_MASS = 1e-9
 
 
+def nothing_to_move(n_in: int) -> str | None:
+    """Why forcing attention can change nothing for inputs of ``n_in`` positions, or None when it can.
+
+    With one input position every attention row is ``[1.0]``: there is nowhere else to look and
+    no weight but 1 to give, so a page shows this sentence instead of the what-if's controls.
+
+    Args:
+        n_in: the input length of the run's problem.
+
+    Returns:
+        One line saying so and what to do, or None for two or more positions.
+    """
+    if n_in >= 2:
+        return None
+    return ("With a single input position all the attention is already on it, so there is nowhere else to look; "
+            "train a run with an input length of 2 or more to force attention elsewhere.")
+
+
 def forced_row(row: np.ndarray, position: int, weight: float = 1.0) -> np.ndarray:
     """An attention row with ``weight`` on ``position`` and the rest renormalised.
 

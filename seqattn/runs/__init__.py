@@ -62,7 +62,7 @@ from seqattn.runs.reading import (
     result_checked,
     run_checked,
 )
-from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_result
+from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_models_atomic, save_result
 from seqattn.runs.creating import create_run
 from seqattn.runs.listing import get_run, list_runs, load_models, load_predictors, read_problem, read_result
 from seqattn.runs.summary import RunSummary, current_state, read_meta, summarize
@@ -76,6 +76,6 @@ __all__ = [
     "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",
     "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
     "read_status", "request_cancel", "per_position_accuracy", "result_checked", "run_checked", "run_dir", "runs_root",
-    "save_model_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
+    "save_model_atomic", "save_models_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
     "write_json",
 ]

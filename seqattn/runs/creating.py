@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from typing import Any
 
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.echo import ProblemConfig
-from seqattn.runs.files import write_json
+from seqattn.runs.files import is_no_space, write_json
 from seqattn.runs.layout import RUN_FILE, STATUS_FILE, RunError, ensure_root, new_run_id
+from seqattn.runs.space import NotEnoughSpace, check_free_space, no_space_message
 
 
 def create_run(
@@ -21,12 +23,24 @@ def create_run(
     names: tuple[str, ...] = MODEL_NAMES,
     extra: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
+    needed_bytes: float = 0,
 ) -> str:
     """Create a run directory in state ``queued`` and return its id.
 
-    ``train`` and ``model`` are the recipe's and the models' settings as dicts.
+    ``train`` and ``model`` are the recipe's and the models' settings as dicts;
+    ``needed_bytes`` the run's estimated size on disk (:mod:`seqattn.training.run_size`),
+    checked against the free space of the runs folder's device before anything is made.
+    A run whose files cannot be written leaves no folder behind.
+
+    Raises:
+        NotEnoughSpace (a RunError): too little free space, or the disk filled up while
+            the run's first files were written; nothing was created.
+        RunError: the runs folder cannot be written. OSError: another write error
+            (the half-made folder is removed first).
     """
     base = ensure_root(root)
+    if needed_bytes > 0:
+        check_free_space(needed_bytes, base)
     for _ in range(5):
         run_id = new_run_id()
         directory = base / run_id
@@ -47,6 +61,14 @@ def create_run(
         "names": list(names),
         **(extra or {}),
     }
-    write_json(directory / RUN_FILE, meta)
-    write_json(directory / STATUS_FILE, {"state": "queued", "pid": None, "update": 0, "total": None, "updated": time.time()})
+    try:
+        write_json(directory / RUN_FILE, meta)
+        write_json(directory / STATUS_FILE, {"state": "queued", "pid": None, "update": 0, "total": None,
+                                             "updated": time.time()})
+    except BaseException as exc:
+        # A folder without its run.json would be listed as a broken run forever: take it back.
+        shutil.rmtree(directory, ignore_errors=True)
+        if is_no_space(exc):
+            raise NotEnoughSpace(no_space_message(base)) from None
+        raise
     return run_id

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from collections.abc import Iterator
 from collections.abc import Callable
 
@@ -37,8 +39,14 @@ def write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=1, allow_nan=True))
 
 
+class NotRegularFileError(OSError):
+    """A FIFO, socket or device where a run file should be (its ``strerror`` says which)."""
+
+
 def os_reason(exc: OSError) -> str:
     """Why a file could not be opened, in words (permission denied is not corruption)."""
+    if isinstance(exc, NotRegularFileError):
+        return str(exc.strerror)
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, IsADirectoryError):
@@ -46,14 +54,72 @@ def os_reason(exc: OSError) -> str:
     return (exc.strerror or exc.__class__.__name__).lower()
 
 
+# What a non-regular file is, by the file type bits of its mode.
+_ODD_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                   (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def _require_regular(mode: int, path: Path) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "a folder is where the file should be", str(path))
+    kind = next((name for test, name in _ODD_FILE_KINDS if test(mode)), "not a regular file")
+    raise NotRegularFileError(errno.EINVAL, f"{kind} is where the file should be", str(path))
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a run file for reading in binary, only if it is a regular file.
+
+    A FIFO would block the reader until some process writes into it (a stuck
+    listing, a stuck server thread per page view) and a device may never end,
+    so anything but a regular file is refused before it is read: checked with
+    ``stat`` before opening (a socket cannot even be opened), and again with
+    ``fstat`` on what was opened, without blocking, in case the file was swapped.
+
+    Raises:
+        FileNotFoundError: it does not exist. IsADirectoryError: a folder is there.
+        NotRegularFileError: a FIFO, socket or device is there. OSError: it cannot be opened.
+    """
+    _require_regular(os.stat(path).st_mode, path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        _require_regular(os.fstat(fd).st_mode, path)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_bytes(path: Path) -> bytes:
+    """The bytes of a run file that is a regular file (:func:`open_regular`; raises as it does)."""
+    with open_regular(path) as fh:
+        return fh.read()
+
+
+def require_regular_file(path: Path) -> None:
+    """Check that a run file is a regular file before a library (zipfile, Keras) opens it by name.
+
+    Raises:
+        RunError: it is missing, or something else is in its place (the message names the file and what is there).
+    """
+    try:
+        _require_regular(os.stat(path).st_mode, path)
+    except FileNotFoundError:
+        raise RunError(f"{path.name} is missing") from None
+    except OSError as exc:
+        raise RunError(f"{path.name} cannot be read ({os_reason(exc)})") from None
+
+
 def read_bytes(path: Path) -> bytes | None:
     """A run file's bytes; None if it does not exist.
 
     Raises:
-        RunError: it exists but cannot be read (the message says why).
+        RunError: it exists but cannot be read, or is not a regular file (the message says why).
     """
     try:
-        return path.read_bytes()
+        return read_regular_bytes(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -102,15 +168,50 @@ def update_status(directory: Path, **changes: Any) -> dict[str, Any]:
     with _locked(directory):
         path = directory / STATUS_FILE
         try:
-            status = json.loads(path.read_text())
-        except (OSError, ValueError):  # missing, unreadable or corrupt: start afresh
+            status = json.loads(read_regular_bytes(path))
+        except (OSError, ValueError):  # missing, unreadable, corrupt or not a file: start afresh
             status = {}
         if not isinstance(status, dict):
             status = {}
         status.update(changes)
         status["updated"] = time.time()
-        write_json(path, status)
+        try:
+            write_json(path, status)
+        except OSError as exc:
+            if not is_no_space(exc):
+                raise
+            _rewrite_in_place(path, json.dumps(status, indent=1, allow_nan=True).encode())
         return status
+
+
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_no_space(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from, is a full disk (or a full quota)."""
+    seen = 0
+    while exc is not None and seen < 20:  # a bounded walk: a chain may loop
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _rewrite_in_place(path: Path, payload: bytes) -> None:
+    """Overwrite a small file in the blocks it already has: the last resort on a full disk.
+
+    A new temporary file needs a free block and there is none, but status.json
+    (a few hundred bytes) fits in the block it holds, so a job can still say why
+    it ended. Not atomic: a reader at that instant may see it half-written, once.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        _require_regular(os.fstat(fd).st_mode, path)
+        os.pwrite(fd, payload, 0)
+        os.ftruncate(fd, len(payload))
+    finally:
+        os.close(fd)
 
 
 def read_status(directory: Path) -> dict[str, Any]:

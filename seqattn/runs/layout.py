@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from seqattn.settings import read
+
 RUNS_DIR_ENV = "SEQATTN_RUNS_DIR"
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 STATES = ("queued", "running", "done", "cancelled", "failed", "interrupted")
@@ -44,7 +46,7 @@ class RunError(Exception):
 
 def runs_root(root: str | os.PathLike[str] | None = None) -> Path:
     """The runs root: ``root`` if given, else ``$SEQATTN_RUNS_DIR``, else ``./runs``."""
-    return Path(root if root is not None else os.environ.get(RUNS_DIR_ENV) or "runs")
+    return Path(root if root is not None else str(read(RUNS_DIR_ENV)))
 
 
 def ensure_root(root: str | os.PathLike[str] | None = None) -> Path:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
 
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.runs.files import append_line, os_reason, read_json_lines, update_status, write_atomic
+from seqattn.runs.files import (append_line, open_regular, os_reason, read_json_lines, read_regular_bytes, update_status,
+                                write_atomic)
 from seqattn.runs.layout import EVALS_FILE, PROGRESS_FILE, RunError
 
 # pandas is imported when first used: the home page must render without pandas.
@@ -223,7 +224,7 @@ class ProgressTail:
         import pandas as pd
 
         try:
-            with open(self.path, "rb") as fh:
+            with open_regular(self.path) as fh:  # never a FIFO: it would block this reader
                 fh.seek(self._offset)
                 chunk = fh.read()
         except FileNotFoundError:
@@ -274,7 +275,7 @@ def final_reported(directory: Path) -> bool:
         RunError: the file cannot be read, its header is unknown, or a row is corrupt.
     """
     try:
-        chunk = (directory / PROGRESS_FILE).read_bytes()
+        chunk = read_regular_bytes(directory / PROGRESS_FILE)
     except FileNotFoundError:
         return False
     except OSError as exc:

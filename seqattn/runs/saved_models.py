@@ -11,10 +11,11 @@ import contextlib
 import os
 import secrets
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from seqattn.runs.files import read_json, write_json
+from seqattn.runs.files import open_regular, read_json, require_regular_file, write_json
 from seqattn.runs.layout import RESULT_FILE, RunError, model_path
 
 
@@ -24,10 +25,9 @@ def check_keras_file(path: Path) -> None:
     Raises:
         RunError: if the file is not a readable Keras archive.
     """
-    if not path.is_file():
-        raise RunError(f"{path.name} is missing")
+    require_regular_file(path)  # missing, a folder, a FIFO: said before zipfile opens it (a FIFO would block)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path) as fh, zipfile.ZipFile(fh) as archive:
             names = set(archive.namelist())
             if "config.json" not in names or archive.testzip() is not None:
                 raise RunError(f"{path.name} is not a complete Keras model file")
@@ -48,11 +48,34 @@ def save_model_atomic(model: Any, path: Path) -> None:
             tmp.unlink()
 
 
+def save_models_atomic(models: Mapping[str, Any], directory: Path) -> None:
+    """Save every model of a run (by name) as one set: all to temporary names first, then renamed into place.
+
+    A save that fails (a full disk, say) removes every temporary file it made and
+    renames nothing, so the run keeps its previous set whole: no partial file, and
+    never one model from a later evaluation than the other.
+
+    Raises:
+        OSError (or Keras's error): a model could not be written; nothing was replaced.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, model in models.items():
+            path = model_path(directory, name)
+            staged.append((path.with_name(f".{path.stem}.{secrets.token_hex(4)}.keras"), path))
+            model.save(staged[-1][0])
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 def save_result(directory: Path, result: Any) -> None:
-    """Save a :class:`seqattn.training.session.TrainResult`: models first, then result.json."""
+    """Save a :class:`seqattn.training.session.TrainResult`: models first (as one set), then result.json."""
     if result.updates_done > 0:
-        for name, model in result.models.items():
-            save_model_atomic(model, model_path(directory, name))
+        save_models_atomic(result.models, directory)
     write_json(
         directory / RESULT_FILE,
         {
@@ -85,11 +108,20 @@ def load_model_files(directory: Path, names: list[str], run_id: str) -> dict[str
 
     models = {}
     for name in names:
+        _refuse_odd_file(directory, name, run_id)
         try:
             models[name] = keras.models.load_model(model_path(directory, name), compile=False)
         except Exception as exc:  # Keras raises many types for a damaged archive
             raise _unloadable(name, run_id, exc) from None
     return models
+
+
+def _refuse_odd_file(directory: Path, name: str, run_id: str) -> None:
+    """Refuse a model file that is not a regular file before zipfile or Keras opens it (a FIFO would block them)."""
+    try:
+        require_regular_file(model_path(directory, name))
+    except RunError as exc:
+        raise RunError(f"{name}.keras in run {run_id} could not be loaded ({exc}).") from None
 
 
 def _unloadable(name: str, run_id: str, exc: Exception) -> RunError:
@@ -111,6 +143,7 @@ def load_predictor_files(directory: Path, names: list[str], run_id: str) -> dict
 
     predictors: dict[str, Any] = {}
     for name in names:
+        _refuse_odd_file(directory, name, run_id)
         try:
             predictors[name] = ArrayPredictor.from_file(model_path(directory, name))
         except UnsupportedModel:

@@ -6,7 +6,7 @@ The dashboard's server keeps one process ready instead
 (``python -m seqattn.speed.warm_pool``): it has imported TensorFlow, fitted its
 threads, and prepared the job most likely to come (:mod:`seqattn.speed.warm_start`):
 at first the Train form's defaults, then the job last started (the same click
-again); then it waits on its stdin. :meth:`WarmPool.launch` (the launcher the dashboard
+again) if it is small, else the defaults again; then it waits on its stdin. :meth:`WarmPool.launch` (the launcher the dashboard
 hands to :func:`seqattn.jobs.control.start`) gives it a run directory; from there it is exactly the process
 :func:`seqattn.jobs.control.launch_worker` would have started (``seqattn.jobs.worker``:
 budget, slot, watchdog, cancel, heartbeat), with its output in the run's log.
@@ -17,7 +17,9 @@ fresh one for the next job, which waits for the job it follows to end before
 it loads anything (it would otherwise take the running job's CPU). A job that
 does not match the prepared one still saves the import, and a preparation
 still under way stops at its next stage instead of competing with the job for
-the CPU; any failure in the warm process falls back to a cold start.
+the CPU; any failure in the warm process falls back to a cold start, and so does
+one that does not take its job within ``TAKE_SECONDS`` (it is killed). A job that
+must wait for the slot starts cold: a cold process waits without TensorFlow.
 ``SEQATTN_WARM_WORKER=0`` turns the pool off.
 
 Readiness is visible to other processes (benchmarks, tests): a ready process
@@ -27,8 +29,10 @@ writes ``<runs root>/.warm/<pid>.ready``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -37,13 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from seqattn.jobs.control import launch_worker, worker_env
+from seqattn.jobs.neighbours import another_job_active, register_helper, unregister_helper
 from seqattn.jobs.worker import NICENESS
 from seqattn.jobs.worker import main as run_worker
 from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.problem.echo import ProblemConfig
-from seqattn.processes import lower_priority_to, process_alive, reap_in_background
-from seqattn.runs import ensure_root, open_log, read_meta
+from seqattn.processes import lower_priority_to, process_alive, process_start_time, reap_in_background
+from seqattn.runs import RunError, ensure_root, open_log, read_meta, read_status, update_status
+from seqattn.settings import read
 from seqattn.speed import warm_start, xla_cache
 from seqattn.speed.setups import FastSetups
 from seqattn.training.config import TrainConfig
@@ -52,11 +58,13 @@ from seqattn.training.threads import fit_threads_to_process
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
 POOL_DIR = ".warm"
+TAKE_SECONDS = 5.0  # a warm process takes a job in well under 1 s; not within this long: frozen, start cold
+HELPER_ROLE = "warm training process"
 
 
 def enabled() -> bool:
-    """Whether a pool may start (``$SEQATTN_WARM_WORKER`` is not ``0``)."""
-    return os.environ.get(WARM_ENV, "1").strip().lower() not in {"0", "off", "no", "false"}
+    """Whether a pool may start: ``$SEQATTN_WARM_WORKER`` is on (default); neither on nor off: SettingError."""
+    return bool(read(WARM_ENV))
 
 
 def default_job() -> dict[str, Any]:
@@ -66,7 +74,6 @@ def default_job() -> dict[str, Any]:
 
 
 def _job_configs(job: dict[str, Any]) -> tuple[Any, Any, Any, tuple[str, ...]]:
-
     return (ProblemConfig.from_dict(job["problem"]), TrainConfig.from_dict(job["train"]),
             ModelConfig.from_dict(job.get("model") or {}), tuple(job["names"]))
 
@@ -89,6 +96,8 @@ class WarmPool:
         self.job = job or default_job()
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._after: int | None = None  # the process the waiting one loads nothing before
+        self._launched: dict[Path, int] = {}  # run directory -> pid of the jobs this pool started, while they live
 
     @property
     def pid(self) -> int | None:
@@ -103,6 +112,7 @@ class WarmPool:
                 self._process = self._spawn(after)
 
     def _spawn(self, after: int | None) -> subprocess.Popen[bytes] | None:
+        self._after = after
         command = [sys.executable, "-m", "seqattn.speed.warm_pool", str(self.folder), "--job", json.dumps(self.job)]
         if after is not None:
             command += ["--after", str(after)]
@@ -118,7 +128,9 @@ class WarmPool:
         """Give the run in ``directory`` to the waiting process; returns its pid, or None (start it cold).
 
         A fresh warm process is started for the next job either way; it prepares
-        this job's settings (the likeliest next click is the same job again).
+        this job's settings (the likeliest next click is the same job again) if their
+        estimate is small (:func:`seqattn.speed.warm_start.small_enough`), else the Train
+        form's defaults: an idle process must not hold a big job's memory.
         """
         job = _job_of_run(directory)
         with self._lock:
@@ -133,14 +145,64 @@ class WarmPool:
                 except OSError:  # it died meanwhile
                     pid = None
                 reap_in_background(process)
-            self.job = job or self.job
+            if job is not None:  # the likeliest next click is the same job; only a small one is worth holding
+                self.job = job if warm_start.small_enough(*_job_configs(job)[:3]) else default_job()
             self._process = self._spawn(after=pid)
         return pid
 
     def launch(self, directory: Path) -> int:
-        """A launcher for :func:`seqattn.jobs.control.start`: the warm process takes the run, else a new one starts."""
+        """A launcher for :func:`seqattn.jobs.control.start`: the warm process takes the run, else a new one starts.
+
+        Only a job that gets the slot at once goes to the warm process: one that must wait
+        starts cold, because a cold process waits light (no TensorFlow, no models) where the
+        warm one would hold both while it waits; the waiting warm process is then replaced by
+        one that loads nothing before that job ends. A warm process that does not take its job
+        within ``TAKE_SECONDS`` (frozen, say) is killed and the job started cold
+        (:meth:`_watch_take`, in a thread: the click returns at once).
+        """
+        self._launched = {d: pid for d, pid in self._launched.items() if process_alive(pid)}
+        if another_job_active(self.folder.parent, directory, also=self._launched):
+            return self._start_cold(directory)
         pid = self.hand_off(directory)
-        return pid if pid is not None else launch_worker(directory, module="seqattn.speed.worker")
+        if pid is None:
+            return self._start_cold(directory)
+        self._launched[directory.resolve()] = pid
+        threading.Thread(target=self._watch_take, args=(directory, pid), name="seqattn-warm-take", daemon=True).start()
+        return pid
+
+    def _start_cold(self, directory: Path, instead_of: int | None = None) -> int:
+        """Start the job in a new process; the waiting warm process (if it follows ``instead_of``) follows it instead."""
+        pid = launch_worker(directory, module="seqattn.speed.worker")
+        self._launched[directory.resolve()] = pid
+        with self._lock:
+            if instead_of is None or self._after == instead_of:
+                waiting, self._process = self._process, self._spawn(after=pid)
+                if waiting is not None and waiting.stdin is not None:
+                    with contextlib.suppress(OSError):
+                        waiting.stdin.close()  # it exits, and its memory with it
+                    reap_in_background(waiting)
+        return pid
+
+    def _watch_take(self, directory: Path, pid: int) -> None:
+        """Start the job cold unless warm process ``pid`` takes it (its worker names itself in the run's status)."""
+        deadline = time.monotonic() + TAKE_SECONDS
+        while not _taken_by(directory, pid) and time.monotonic() < deadline:
+            time.sleep(WAIT_POLL)
+        with contextlib.suppress(OSError):  # it can no longer take the job while we decide
+            os.kill(pid, signal.SIGSTOP)
+        if _taken_by(directory, pid):  # it did, just now: let it go on
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)
+            return
+        with contextlib.suppress(OSError), open_log(directory) as log:
+            log.write(f"The warm training process did not take this job within {TAKE_SECONDS:.0f} s (frozen?); "
+                      "it was stopped and the job started in a new process.\n".encode())
+        # Named in the status before the frozen one dies: a reader must never see the run's process dead.
+        cold = self._start_cold(directory, instead_of=pid)
+        with contextlib.suppress(OSError, RunError):
+            update_status(directory, pid=cold, pid_start=process_start_time(cold))
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # it must neither hold the job nor wake up to run it
 
     def close(self) -> None:
         """Let the waiting process exit (its stdin closes)."""
@@ -177,10 +239,19 @@ def start(root: str | os.PathLike[str] | None = None, job: dict[str, Any] | None
 # --- the warm process -------------------------------------------------------------------------
 
 
-def _wait_for(pid: int | None, job_arrived: threading.Event) -> None:
-
-    while pid is not None and process_alive(pid) and not job_arrived.is_set():
+def _wait_for(pid: int | None, job_arrived: threading.Event, root: Path) -> None:
+    # Until process ``pid`` and every job of ours under ``root`` have ended (a queued one may be cancelled first).
+    while not job_arrived.is_set() and ((pid is not None and process_alive(pid)) or another_job_active(root)):
         time.sleep(WAIT_POLL)
+
+
+def _taken_by(directory: Path, pid: int) -> bool:
+    """Whether process ``pid`` runs the job in ``directory``: its worker wrote its pid, start time and heartbeat."""
+    try:
+        status = read_status(directory)
+    except RunError:
+        return False
+    return status.get("pid") == pid and status.get("pid_start") is not None and "heartbeat" in status
 
 
 def _job_of_run(directory: Path) -> dict[str, Any] | None:
@@ -189,8 +260,10 @@ def _job_of_run(directory: Path) -> dict[str, Any] | None:
         meta = read_meta(directory)
         if meta.get("kind", "train") != "train":
             return None
-        return {"problem": meta["problem"], "train": meta["train"], "model": model_config_of(meta).to_dict(),
-                "names": list(check_names(meta.get("names") or MODEL_NAMES))}
+        job = {"problem": meta["problem"], "train": meta["train"], "model": model_config_of(meta).to_dict(),
+               "names": list(check_names(meta.get("names") or MODEL_NAMES))}
+        _job_configs(job)  # settings that make no configuration: nothing to prepare
+        return job
     except Exception:  # the worker reports a damaged run itself
         return None
 
@@ -207,7 +280,6 @@ def _key_of_run(directory: Path) -> str:
 
 
 def _redirect_output(directory: Path) -> None:
-
     log = open_log(directory)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -228,10 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
     lower_priority_to(NICENESS)  # what the job would run at; the dashboard comes first
     marker = folder / f"{os.getpid()}.ready"
+    register_helper(folder.parent, HELPER_ROLE)  # a job's budget counts what this process holds
     job_arrived = threading.Event()
 
     def load() -> None:
-        _wait_for(after, job_arrived)
+        _wait_for(after, job_arrived, folder.parent)
+        if job_arrived.is_set() and after is not None and process_alive(after):
+            # The job must wait for the one before: it loads TensorFlow once it has the slot, not now.
+            raise warm_start.Abandoned("its job waits for the slot")
         fit_threads_to_process()  # before the first op: TensorFlow fixes its thread pools then
 
     incoming: list[str] = []  # the key of the job that arrived, once one did
@@ -259,12 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     with marking:
         job_arrived.set()
         marker.unlink(missing_ok=True)
+    unregister_helper(folder.parent)  # from here on it is the job's process (or gone)
     if message is None:
         return 0  # the dashboard stopped or closed the pool
     os.environ.clear()
     os.environ.update(message["env"])
     directory = Path(message["directory"])
     _redirect_output(directory)
+    xla_cache.repeat_warnings()  # said at start-up, in warm.log: the run's log says it too
     return run_worker([str(directory)], setups=FastSetups())
 
 

@@ -20,6 +20,7 @@ the same numbers, bit for bit, as a cold one (``tests/test_warm_worker.py``).
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -33,9 +34,11 @@ from seqattn.evaluation.held_out import EVAL_SLICE
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.training.budget import GIB, estimate_peak_bytes
 from seqattn.training.setup import TrainingSetup, build_models, build_setup
 
-__all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key", "take"]
+__all__ = ["Abandoned", "PreparedTraining", "job_key", "prepare", "prepare_in_background", "reseed", "shape_key",
+           "small_enough", "take"]
 
 
 @dataclass
@@ -69,6 +72,18 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     settings = config.to_dict()
     recipe = {name: settings[name] for name in PREPARED_FIELDS}
     return json.dumps([problem.to_dict(), recipe, (model or ModelConfig()).to_dict(), list(names)], sort_keys=True)
+
+
+# A preparation is held, idle, until its job comes: its models and compiled step stay resident, more the
+# bigger the job (docs/performance.md#memory). Only a job estimated about as small as the Train form's
+# defaults is worth holding; after a bigger one the next warm process prepares the defaults.
+PREPARE_AT_MOST_BYTES = 1.25 * GIB
+
+
+def small_enough(problem: ProblemConfig, config: Any, model: ModelConfig | None = None) -> bool:
+    """Whether a job is worth preparing ahead: its estimated peak (:func:`seqattn.training.budget.estimate_peak_bytes`,
+    ``config`` a :class:`seqattn.training.config.TrainConfig`) is at most ``PREPARE_AT_MOST_BYTES``."""
+    return estimate_peak_bytes(problem, config, model) <= PREPARE_AT_MOST_BYTES
 
 
 def _state(models: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
@@ -227,5 +242,9 @@ def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
         _ready.wait()
     with _lock:
         made, _prepared = _prepared, None
-    return made if made is not None and made.key == key else None
+    if made is not None and made.key != key:
+        del made  # another job's models and step: freed before this job builds its own (Keras holds cycles)
+        gc.collect()
+        return None
+    return made
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import seqattn
+from seqattn.settings import read
 from seqattn.sweeps.cells import CellResult, CellSpec, train_cell
 from seqattn.training.session import SetupSource
 from seqattn.training.threads import fit_threads_to_process
@@ -48,11 +49,13 @@ def scheduler_address(explicit: str | None = None) -> str | None:
 
 
 def local_workers() -> int:
-    """Worker processes of the local cluster: ``$SEQATTN_DASK_WORKERS``, else the machine's cores."""
-    try:
-        return max(1, int(os.environ.get(WORKERS_ENV, "")))
-    except ValueError:
-        return max(1, os.cpu_count() or 1)
+    """Worker processes of the local cluster: ``$SEQATTN_DASK_WORKERS`` (1 to 256), else the machine's cores.
+
+    Raises:
+        SettingError: the variable holds a value that is not accepted.
+    """
+    workers = read(WORKERS_ENV)
+    return int(workers) if workers is not None else max(1, os.cpu_count() or 1)
 
 
 def local_cluster() -> Any:
@@ -221,8 +224,8 @@ def train_cell_on_worker(spec: CellSpec, stop: Any = None, setups: SetupSource |
     global _prepared
     if not _prepared:
         _prepared = True
-        nice = os.environ.get(NICE_ENV, "")
-        if nice.isdigit():
+        nice = read(NICE_ENV)  # a bad value fails the cell with the setting's message
+        if nice is not None:
             lower_priority_to(int(nice))
         fit_threads_to_process(1)
     return train_cell(spec, stop, setups=setups)

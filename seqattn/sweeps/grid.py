@@ -18,7 +18,7 @@ import numpy as np
 from seqattn.training.budget import budget_problem
 from seqattn.training.cost import estimate_cell_seconds
 from seqattn.sweeps.cells import CellResult, CellSpec
-from seqattn.configuration import DictConfig, check_int_range
+from seqattn.configuration import DictConfig, check_int_range, settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names
@@ -29,6 +29,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardinality": "cardinality", "units": "units"}
+
+
+def axis_range(axis: str) -> tuple[int, int]:
+    """The values a swept setting (a key of :data:`AXES`) may take, from its own setting's range.
+
+    The echo length has no fixed range of its own (it is at most the input length): 1 to the
+    longest input, the grid check then holds each cell to its input length.
+    """
+    spec = {**settings_of(ProblemConfig), **settings_of(ModelConfig)}[axis]
+    return (spec.low if spec.low is not None else 1,
+            spec.high if spec.high is not None else settings_of(ProblemConfig)["n_in"].high)
 N_OUT_RULES = ("fixed", "half")
 MAX_CELLS = 200
 MAX_SEEDS = 100
@@ -73,8 +84,9 @@ class SweepConfig(DictConfig):
             values = ()
         elif not isinstance(values, tuple) or not values:
             raise ValueError(f"give at least one value of {self.axis}; got {self.values!r}.")
+        low, high = axis_range(self.axis) if self.axis is not None else (1, 1)
         for value in values:
-            check_int_range(f"each {self.axis} value", value, 1, 1_000_000)
+            check_int_range(f"each {self.axis} value", value, low, high)
         if len(set(values)) != len(values):
             raise ValueError(f"the values of {self.axis} repeat: {', '.join(map(str, values))}.")
         object.__setattr__(self, "values", tuple(int(v) for v in values))

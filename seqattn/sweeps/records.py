@@ -6,6 +6,7 @@ what a line means is this package's, so storage knows nothing of cells.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from seqattn.runs import Checked, RunError, checked, run_dir
-from seqattn.runs.files import describe_bad_lines, read_json_lines, scan_json_lines
+from seqattn.runs.files import describe_bad_lines, os_reason, read_json_lines, read_regular_bytes, scan_json_lines
 from seqattn.runs.layout import CELLS_FILE, LEGACY_LOSSES_FILE, LEGACY_RESULTS_FILE
 from seqattn.sweeps.cells import CellResult
 from seqattn.sweeps.grid import losses_frame, results_frame
@@ -51,10 +52,12 @@ def cell_results(directory: Path) -> pd.DataFrame:
     legacy = directory / LEGACY_RESULTS_FILE
     if not (directory / CELLS_FILE).exists() and legacy.exists():
         try:
-            frame = pd.read_csv(legacy)
+            frame = pd.read_csv(io.BytesIO(read_regular_bytes(legacy)))  # never a FIFO: it would block the page
         except pd.errors.EmptyDataError:
             return results_frame([])
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
+        except OSError as exc:
+            raise RunError(f"{LEGACY_RESULTS_FILE} cannot be read ({os_reason(exc)})") from None
+        except (ValueError, pd.errors.ParserError) as exc:
             raise RunError(f"{LEGACY_RESULTS_FILE} is unreadable ({exc.__class__.__name__})") from None
         return frame.assign(cell=frame["repeat"], status="done")
     return results_frame(read_cells(directory))
@@ -65,8 +68,10 @@ def cell_losses(directory: Path) -> pd.DataFrame:
     legacy = directory / LEGACY_LOSSES_FILE
     if not (directory / CELLS_FILE).exists() and legacy.exists():
         try:
-            frame = pd.read_csv(legacy)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            frame = pd.read_csv(io.BytesIO(read_regular_bytes(legacy)))
+        except OSError as exc:
+            raise RunError(f"{LEGACY_LOSSES_FILE} cannot be read ({os_reason(exc)})") from None
+        except (ValueError, pd.errors.ParserError) as exc:
             raise RunError(f"{LEGACY_LOSSES_FILE} is unreadable ({exc.__class__.__name__})") from None
         return frame.assign(cell=frame["repeat"])
     return losses_frame(read_cells(directory))

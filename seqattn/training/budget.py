@@ -23,8 +23,6 @@ This module imports no TensorFlow.
 
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ import psutil
 
 from seqattn.model.config import ModelConfig
 from seqattn.problem.echo import ProblemConfig
+from seqattn.settings import read
 from seqattn.training.cost import MAX_CELL_SECONDS, estimate_cell_seconds
 
 MEMORY_BUDGET_ENV = "SEQATTN_MEMORY_BUDGET_GB"
@@ -135,35 +134,31 @@ def estimate_job(problem: ProblemConfig, train: Any, model: ModelConfig | None =
                        peak_bytes=estimate_peak_bytes(problem, train, model))
 
 
-def _env_float(name: str) -> float | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value > 0 else None
-
-
 def physical_memory_bytes() -> float:
     """The machine's physical memory (psutil)."""
     return float(psutil.virtual_memory().total)
 
 
 def memory_budget_bytes() -> float:
-    """Peak memory one job may use: ``$SEQATTN_MEMORY_BUDGET_GB`` GiB, else half the physical memory."""
-    gib = _env_float(MEMORY_BUDGET_ENV)
+    """Peak memory one job may use: ``$SEQATTN_MEMORY_BUDGET_GB`` GiB, else half the physical memory.
+
+    Raises:
+        SettingError: the variable holds a value that is not accepted (e.g. ``abc``, ``-1``, ``nan``).
+    """
+    gib = read(MEMORY_BUDGET_ENV)
     if gib is not None:
-        return gib * GIB
+        return float(gib) * GIB
     return DEFAULT_MEMORY_FRACTION * physical_memory_bytes()
 
 
 def time_budget_seconds() -> float:
-    """Seconds one training may be estimated at: ``$SEQATTN_TIME_BUDGET_S``, else ``MAX_CELL_SECONDS``."""
+    """Seconds one training may be estimated at: ``$SEQATTN_TIME_BUDGET_S``, else ``MAX_CELL_SECONDS``.
 
-    seconds = _env_float(TIME_BUDGET_ENV)
-    return seconds if seconds is not None else MAX_CELL_SECONDS
+    Raises:
+        SettingError: the variable holds a value that is not accepted.
+    """
+    seconds = read(TIME_BUDGET_ENV)
+    return float(seconds) if seconds is not None else MAX_CELL_SECONDS
 
 
 def _largest_memory_term(problem: ProblemConfig, train: Any, model: ModelConfig) -> str:
@@ -204,6 +199,23 @@ def budget_problem(problem: ProblemConfig, train: Any, model: ModelConfig | None
     return None
 
 
+def room_problem(problem: ProblemConfig, train: Any, model: ModelConfig | None, *, others_bytes: float,
+                 others: str, subject: str = "this training") -> str | None:
+    """The refusal message of a training that does not fit the budget beside our other live processes, or None.
+
+    ``others_bytes`` is what those processes hold now (their resident memory) and
+    ``others`` says what they are (``1 running job, 2 queued jobs``); the budget is for
+    all of them and this training's estimated peak together.
+    """
+    model = model or ModelConfig()
+    estimate, memory = estimate_job(problem, train, model), memory_budget_bytes()
+    if estimate.peak_bytes + others_bytes <= memory:
+        return None
+    return (f"{subject} would need about {estimate.peak_gib:.1f} GiB of memory, and our other processes ({others}) "
+            f"use {others_bytes / GIB:.1f} GiB of the {memory / GIB:.1f} GiB budget. Start it again once they have "
+            f"finished, or use {_largest_memory_term(problem, train, model)} (or set {MEMORY_BUDGET_ENV}).")
+
+
 def check_budget(problem: ProblemConfig, train: Any, model: ModelConfig | None = None) -> JobEstimate:
     """Refuse a training whose estimate is over the memory or time budget; returns the estimate.
 
@@ -218,8 +230,13 @@ def check_budget(problem: ProblemConfig, train: Any, model: ModelConfig | None =
     return estimate
 
 
-def process_tree_rss(pid: int | None = None) -> int:
-    """Resident memory of a process and all its children, in bytes (0 if it is gone)."""
+def process_tree_rss(pid: int | None = None, *, file_pages: bool = True) -> int:
+    """Resident memory of a process and all its children, in bytes (0 if it is gone).
+
+    ``file_pages=False`` leaves out the resident pages of mapped files (TensorFlow's libraries):
+    every process of ours shares them and the kernel can drop and re-read them, so what a job
+    holds against the budget is the rest (its heap, tensors and compiled programs).
+    """
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
@@ -228,7 +245,8 @@ def process_tree_rss(pid: int | None = None) -> int:
     total = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            info = process.memory_info()
+            total += info.rss if file_pages else info.rss - info.shared
         except psutil.Error:
             continue
     return total

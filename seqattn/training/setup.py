@@ -22,6 +22,7 @@ from seqattn.model.config import ModelConfig
 from seqattn.model.registry import check_names
 from seqattn.problem.echo import ProblemConfig
 from seqattn.training.config import TrainConfig
+from seqattn.training.xla_disk_cache import UpdateStep
 
 
 @dataclass
@@ -66,7 +67,8 @@ class TrainingSetup:
 def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], jit_compile: bool) -> Callable[..., Any]:
     """One compiled optimizer update of every model on the same (x, y) batch.
 
-    Returns a function ``step(x, y) -> losses`` with losses a (n_models,) tensor.
+    Returns a function ``step(x, y) -> losses`` with losses a (n_models,) tensor: a ``tf.function``
+    (jit-compiled as asked) in an :class:`~seqattn.training.xla_disk_cache.UpdateStep`.
     """
     import keras
     import tensorflow as tf
@@ -85,7 +87,7 @@ def make_update_step(models: Mapping[str, Any], optimizers: Mapping[str, Any], j
             losses.append(loss)
         return tf.stack(losses)
 
-    return tf.function(step, jit_compile=jit_compile)
+    return UpdateStep(step, jit_compile)  # a tf.function that survives a corrupt XLA cache file
 
 
 def build_models(problem: ProblemConfig, config: TrainConfig, names: tuple[str, ...],
