@@ -131,6 +131,14 @@ def scheduler_without_seqattn(tmp_path_factory):
 MESSAGE = "cannot import seqattn"
 
 
+def start_tiny_sweep(runs: Path, scheduler: str) -> str:
+    """A two-cell sweep job sent to ``scheduler`` (the worker process is real, the cells tiny)."""
+    return jobs.start_sweep(ProblemConfig(cardinality=6, n_in=4, n_out=2),
+                            TrainConfig(protocol="batched", updates=40, batch_size=8, until=95, jit_compile=False),
+                            SweepConfig(axis="n_in", values=(3, 4), seeds=1), model=ModelConfig(units=8),
+                            scheduler=scheduler, root=runs)
+
+
 def test_a_scheduler_without_seqattn_stops_the_cli_at_once_with_one_line(tmp_path, scheduler_without_seqattn):
     last = assert_one_line_failure(sweep_cli(tmp_path, scheduler_without_seqattn), tmp_path,
                                    f"The Dask scheduler at {scheduler_without_seqattn} {MESSAGE}")
@@ -140,10 +148,7 @@ def test_a_scheduler_without_seqattn_stops_the_cli_at_once_with_one_line(tmp_pat
 def test_the_sweep_page_shows_the_same_message(tmp_path, scheduler_without_seqattn, monkeypatch):
     runs = tmp_path / "runs"
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(runs))
-    run_id = jobs.start_sweep(ProblemConfig(cardinality=6, n_in=4, n_out=2),
-                              TrainConfig(protocol="batched", updates=40, batch_size=8, until=95, jit_compile=False),
-                              SweepConfig(axis="n_in", values=(3, 4), seeds=1), model=ModelConfig(units=8),
-                              scheduler=scheduler_without_seqattn, root=runs)
+    run_id = start_tiny_sweep(runs, scheduler_without_seqattn)
     wait_for(lambda: not jobs.status(run_id, runs).active, timeout=HANG_GUARD)
     status = jobs.status(run_id, runs)
     assert status.state == "failed" and MESSAGE in (status.error or ""), status
@@ -164,10 +169,7 @@ def test_a_sweep_whose_cluster_does_not_answer_never_holds_the_training_slot(tmp
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(runs))
-    run_id = jobs.start_sweep(ProblemConfig(cardinality=6, n_in=4, n_out=2),
-                              TrainConfig(protocol="batched", updates=40, batch_size=8, until=95, jit_compile=False),
-                              SweepConfig(axis="n_in", values=(3, 4), seeds=1), model=ModelConfig(units=8),
-                              scheduler=silent_listener, root=runs)
+    run_id = start_tiny_sweep(runs, silent_listener)
     directory = run_dir(run_id, runs)
     holders: set[str | None] = set()
 
