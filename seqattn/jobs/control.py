@@ -25,13 +25,11 @@ from seqattn.settings import SETTINGS, check_all, read
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs import (
     ACTIVE_STATES,
-    RUN_ID_PATTERN,
     RunError,
     RunSummary,
     cancel_requested,
     create_run,
     current_state,
-    ensure_root,
     existing_run_dir,
     get_run,
     open_log,
@@ -45,6 +43,7 @@ from seqattn.sweeps.grid import SweepConfig, grid_cells
 from seqattn.training.budget import check_budget
 from seqattn.training.run_size import estimate_run_bytes
 from seqattn.training.config import TrainConfig
+from seqattn.jobs.neighbours import run_statuses
 from seqattn.jobs.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
 __all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
@@ -145,18 +144,9 @@ def max_queued() -> int:
 
 def queued_count(root: str | os.PathLike[str] | None = None) -> int:
     """Jobs under the runs root that are waiting for a slot (queued, not dead, not stalled)."""
-    base = ensure_root(root)
-    count = 0
-    for entry in base.iterdir():
-        if not RUN_ID_PATTERN.fullmatch(entry.name):
-            continue
-        try:
-            written = read_status(entry)
-        except RunError:
-            continue
-        if written.get("state") == "queued" and current_state(written)[0] == "queued" and stalled_for(written) is None:
-            count += 1
-    return count
+    return sum(1 for _, written in run_statuses(root)
+               if written.get("state") == "queued" and current_state(written)[0] == "queued"
+               and stalled_for(written) is None)
 
 
 def check_job(problem: ProblemConfig, train: Any, model: Any = None, *, kind: str = "train",

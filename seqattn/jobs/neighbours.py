@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,19 +58,20 @@ def unregister_helper(root: str | os.PathLike[str] | None, pid: int | None = Non
         (ensure_root(root) / HELPERS_DIR / f"{os.getpid() if pid is None else pid}.json").unlink(missing_ok=True)
 
 
+def run_statuses(root: str | os.PathLike[str] | None) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every run folder under ``root`` with its written status (runs whose status cannot be read are skipped)."""
+    for entry in ensure_root(root).iterdir():
+        if RUN_ID_PATTERN.fullmatch(entry.name):
+            try:
+                yield entry, read_status(entry)
+            except RunError:
+                continue
+
+
 def live_jobs(root: str | os.PathLike[str] | None) -> list[tuple[Path, dict[str, Any]]]:
     """The runs under ``root`` that are queued or running in a live process (stalled ones too), with their status."""
-    found = []
-    for entry in ensure_root(root).iterdir():
-        if not RUN_ID_PATTERN.fullmatch(entry.name):
-            continue
-        try:
-            status = read_status(entry)
-        except RunError:
-            continue
-        if status.get("state") in ACTIVE_STATES and process_alive(status.get("pid"), status.get("pid_start")):
-            found.append((entry, status))
-    return found
+    return [(entry, status) for entry, status in run_statuses(root)
+            if status.get("state") in ACTIVE_STATES and process_alive(status.get("pid"), status.get("pid_start"))]
 
 
 def another_job_active(root: str | os.PathLike[str] | None, directory: Path | None = None,
