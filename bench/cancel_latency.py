@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from seqattn.jobs import control as jobs
 from seqattn.speed import warm_pool  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, run_dir  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 

@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 from seqattn.evaluation.scoring import score  # noqa: E402
 from seqattn.training.data import fresh_pairs  # noqa: E402
 from seqattn.model.config import ENCODERS, ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig, targets_for  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
+from seqattn.problem.batches import targets_for  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 from seqattn.evaluation.scoring import alignment_score
 from seqattn.training.session import train

@@ -37,7 +37,7 @@ os.environ["SEQATTN_MAX_JOBS"] = "1"
 from seqattn.jobs import control as jobs  # noqa: E402
 from seqattn.jobs.control import worker_env  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.runs import read_status, run_dir  # noqa: E402
 from seqattn.speed import warm_pool, xla_cache  # noqa: E402
 from seqattn.training.budget import MIB, estimate_job, process_tree_rss  # noqa: E402

@@ -68,7 +68,7 @@ def child(spec: dict) -> None:
 
     from seqattn.training.threads import fit_threads_to_process
     from seqattn.model.config import ModelConfig
-    from seqattn.problem.echo import ProblemConfig
+    from seqattn.problem.config import ProblemConfig
     from seqattn.training.config import TrainConfig
     from seqattn.training.session import train
 
@@ -122,7 +122,7 @@ def run_size(size: tuple[int, ...], updates: int, timeout: float) -> dict | None
 
 def configs(record: dict):
     from seqattn.model.config import ModelConfig
-    from seqattn.problem.echo import ProblemConfig
+    from seqattn.problem.config import ProblemConfig
     from seqattn.training.config import TrainConfig
 
     problem = ProblemConfig(record["cardinality"], record["n_in"], record["n_out"])

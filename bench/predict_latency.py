@@ -25,7 +25,8 @@ from seqattn.explore import explain  # noqa: E402
 from seqattn.figures import attention_heatmap  # noqa: E402
 from seqattn.model.inference import ArrayPredictor  # noqa: E402
 from seqattn.model.builders import Predictor, build_attention, build_baseline  # noqa: E402
-from seqattn.problem.echo import ProblemConfig, one_hot  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
+from seqattn.problem.batches import one_hot  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

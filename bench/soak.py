@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from seqattn.jobs import control as jobs  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.runs import list_runs, run_dir  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 

@@ -34,7 +34,7 @@ from seqattn.speed.setups import FastSetups  # noqa: E402
 from seqattn.sweeps.cells import CellResult, CellSpec, train_cell  # noqa: E402
 from seqattn.training.threads import fit_threads_to_process
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from seqattn.sweeps.cells import CellSpec, train_cell  # noqa: E402
 from seqattn.training.threads import fit_threads_to_process
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 
 SEEDS = 3  # the Sweep form's default seeds per value

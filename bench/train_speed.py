@@ -20,7 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from seqattn.problem.echo import ProblemConfig, make_batch  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
+
+from seqattn.problem.batches import make_batch  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 from seqattn.training.setup import build_models
 from seqattn.training.session import train

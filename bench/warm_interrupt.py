@@ -37,7 +37,7 @@ from seqattn.jobs import control as jobs
 from seqattn.speed import warm_pool
 from seqattn.speed import xla_cache  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.runs import create_run, read_progress, run_dir  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 

@@ -11,7 +11,8 @@ import numpy as np
 import streamlit as st
 
 from seqattn.figures import MODEL_LABELS, attention_heatmap, attention_step_bars, top_tokens_bars
-from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import make_batch
 from seqattn.problem.parsing import accepted_forms, example_sequence, parse_sequence
 from seqattn.runs import RunSummary, list_runs, runs_root
 from ui import explore_views

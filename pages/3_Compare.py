@@ -7,7 +7,7 @@ import streamlit as st
 from seqattn.figures import comparison_figure, mean_loss_band_figure
 from seqattn.jobs import control as jobs
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import RunSummary, list_runs, runs_root
 from seqattn.sweeps.compare import TUTORIAL_REFERENCE, is_tutorial_setup, repeat_rows, results_table
 from seqattn.sweeps.records import cell_losses_checked, cells_checked

@@ -11,7 +11,8 @@ import datetime as dt
 import streamlit as st
 
 from seqattn.diagrams import example_pair_svg
-from seqattn.problem.echo import ProblemConfig, targets_for
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import targets_for
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.navigation import link, require_entry_point
 from ui.shell import format_seconds, show_figure

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from seqattn.problem.parsing import parse_sequence
-from seqattn.problem.echo import ProblemConfig, targets_for
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import targets_for
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ xla_cache.enable()
 
 from seqattn.jobs import control as jobs  # noqa: E402
 from seqattn.model.config import ModelConfig  # noqa: E402
-from seqattn.problem.echo import ProblemConfig  # noqa: E402
+from seqattn.problem.config import ProblemConfig  # noqa: E402
 from seqattn.training.config import TrainConfig  # noqa: E402
 
 TINY_PROBLEM = ProblemConfig(cardinality=10, n_in=5, n_out=2)

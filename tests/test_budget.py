@@ -12,7 +12,7 @@ import pytest
 from seqattn.training import budget
 from seqattn.jobs import control as jobs
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import create_run, list_runs
 from seqattn.sweeps.grid import SweepConfig, grid_cells
 from seqattn.training.config import TrainConfig

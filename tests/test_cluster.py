@@ -24,7 +24,7 @@ from seqattn.sweeps import cluster
 from seqattn.sweeps.grid import SweepConfig
 from seqattn.sweeps.records import read_cells
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 from test_jobs import wait_for
 

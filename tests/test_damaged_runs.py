@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seqattn.runs
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import process_start_time
 from seqattn.runs import (
     RunWriter,

@@ -9,7 +9,7 @@ import pytest
 
 from seqattn.configuration import DictConfig, Setting, check_settings, setting, settings_of
 from seqattn.model.config import ENCODERS, ModelConfig, model_config_of
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs.summary import RunSummary
 from seqattn.sweeps.grid import SweepConfig, grid_cells
 from seqattn.training.cost import estimate_cell_seconds, estimate_update_seconds
@@ -79,10 +79,10 @@ def _summary(model: dict) -> RunSummary:
 
 def test_label_names_a_bidirectional_encoder_only() -> None:
     plain = _summary({"units": 150, "encoder": "unidirectional"}).label()
-    assert plain == "20260101-000000-abcdef · K=50 n_in=5 n_out=2 · done · attention 97%"
+    assert plain == "20260101-000000-abcdef · echo K=50 n_in=5 n_out=2 · done · attention 97%"
     assert _summary({"units": 150}).label() == plain  # runs saved before the choice
     assert _summary({"units": 150, "encoder": "bidirectional"}).label() == (
-        "20260101-000000-abcdef · K=50 n_in=5 n_out=2 · done · bidirectional encoder · attention 97%")
+        "20260101-000000-abcdef · echo K=50 n_in=5 n_out=2 · done · bidirectional encoder · attention 97%")
 
 
 def test_bidirectional_cells_are_estimated_dearer_and_carry_the_encoder() -> None:

@@ -14,7 +14,7 @@ from seqattn.sweeps.compare import TUTORIAL_REFERENCE, results_table
 from seqattn.explore import answers_table, attention_frame, explain, export_bundle, wrong_cells
 from seqattn.figures import probe_heatmap
 from seqattn.model.builders import Prediction
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 
 PROBLEM = ProblemConfig(cardinality=10, n_in=4, n_out=2)
 

@@ -135,7 +135,7 @@ def one_position_run(tmp_path_factory):
 
     from seqattn.jobs import control as jobs
     from seqattn.model.config import ModelConfig
-    from seqattn.problem.echo import ProblemConfig
+    from seqattn.problem.config import ProblemConfig
     from seqattn.training.config import TrainConfig
 
     root = tmp_path_factory.mktemp("one_position") / "runs"

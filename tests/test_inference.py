@@ -17,7 +17,7 @@ import pytest
 from seqattn.model.inference import ArrayPredictor, UnsupportedModel
 from seqattn.model.builders import Predictor, build_model
 from seqattn.model.prediction import NO_ATTENTION
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import RunError
 from seqattn.runs.saved_models import load_predictor_files, save_model_atomic
 from seqattn.model.what_if import force_attention

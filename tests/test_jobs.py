@@ -14,7 +14,7 @@ import pytest
 
 from seqattn.jobs import control as jobs
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import (
     RunError,
     ProgressTail,

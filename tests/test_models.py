@@ -11,7 +11,8 @@ from seqattn.evaluation.held_out import evaluate
 from seqattn.evaluation.scoring import Accuracy, score
 from seqattn.training.data import fresh_pairs
 from seqattn.model.builders import Predictor, build_attention, build_baseline, build_model, has_attention
-from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import make_batch
 from seqattn.model.config import ModelConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.session import train

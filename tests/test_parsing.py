@@ -7,7 +7,7 @@ import re
 import pytest
 
 from seqattn.problem.parsing import MAX_TEXT_CHARS, accepted_forms, parse_sequence
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 
 K50 = ProblemConfig(cardinality=50, n_in=5, n_out=2)
 EXPECTED = [12, 20, 36, 40, 12]

@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from seqattn.problem.echo import (
-    EchoBatch,
-    ProblemConfig,
+from seqattn.problem.batches import (
+    ProblemBatch,
     batch_from_inputs,
     decode,
     make_batch,
@@ -18,6 +17,7 @@ from seqattn.problem.echo import (
     one_hot,
     targets_for,
 )
+from seqattn.problem.config import ProblemConfig
 
 # --------------------------------------------------------------------------- config
 
@@ -127,6 +127,7 @@ def test_to_dict_from_dict_round_trip(config: ProblemConfig) -> None:
         "n_in": config.n_in,
         "n_out": config.n_out,
         "pad_target": config.pad_target,
+        "task": "echo",
     }
     assert ProblemConfig.from_dict(data) == config
     # JSON-ready and still round-trips through text.
@@ -155,7 +156,7 @@ def test_make_batch_shapes_and_dtypes(pad_target: bool) -> None:
     config = ProblemConfig(cardinality=11, n_in=6, n_out=3, pad_target=pad_target)
     batch = make_batch(config, 17, np.random.default_rng(0))
     steps = 6 if pad_target else 3
-    assert isinstance(batch, EchoBatch)
+    assert isinstance(batch, ProblemBatch)
     assert batch.inputs.shape == (17, 6) and batch.inputs.dtype == np.int32
     assert batch.targets.shape == (17, steps) and batch.targets.dtype == np.int32
     assert batch.x.shape == (17, 6, 11) and batch.x.dtype == np.float32

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from seqattn.sweeps.cells import CellResult
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.sweeps.records import cell_losses, cell_results, cells_of, read_cells
 from seqattn.runs import (
     PROGRESS_COLUMNS,

@@ -19,7 +19,7 @@ from seqattn import settings
 from seqattn.jobs import control, slots
 from seqattn.jobs.worker import Worker
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import create_run, list_runs, read_status, run_dir
 from seqattn.settings import SETTINGS, SettingError
 from seqattn.speed import warm_pool

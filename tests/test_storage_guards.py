@@ -30,7 +30,7 @@ import seqattn.runs.creating
 import seqattn.runs.files
 from seqattn.jobs import control as jobs
 from seqattn.jobs import tasks, worker
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import (
     RunError,
     create_run,

@@ -26,7 +26,7 @@ from seqattn.speed.setups import FastSetups
 from seqattn.sweeps.cells import CellResult, downsample_losses
 from seqattn.sweeps.compare import compare
 from seqattn.sweeps.executors import dask_backend, local_backend, run_cells
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.runs import read_status, run_dir
 from seqattn.sweeps.records import cells_of, read_cells

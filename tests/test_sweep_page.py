@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from seqattn.sweeps import cluster
 from seqattn.jobs import control as jobs
 from seqattn.sweeps.cells import CellResult
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import append_cell, cancel_requested, create_run, list_runs, run_dir, update_status
 from seqattn.sweeps.grid import MAX_CELLS, SweepConfig
 from seqattn.model.config import ModelConfig

@@ -11,7 +11,8 @@ import pytest
 
 from seqattn.training import setup as training
 from seqattn.model.config import ModelConfig, model_config_of
-from seqattn.problem.echo import ProblemConfig, make_batch, targets_for
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import make_batch, targets_for
 from seqattn.evaluation.scoring import alignment_score
 from seqattn.training.config import PROTOCOL_DEFAULTS, TrainConfig
 from seqattn.training.data import DataStream

@@ -9,7 +9,7 @@ import pytest
 
 from seqattn.evaluation.held_out import HeldOutScores
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.loop import run_loop
 from seqattn.training.progress import ProgressReporter

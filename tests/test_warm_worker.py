@@ -16,7 +16,7 @@ from seqattn.speed import warm_pool
 from seqattn.speed import warm_start
 from seqattn.jobs.control import worker_env
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
 from seqattn.training.config import TrainConfig
 from seqattn.training.session import train

@@ -10,7 +10,7 @@ import pytest
 
 from seqattn.model.config import ModelConfig
 from seqattn.model.builders import Predictor, build_attention, build_baseline
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.session import train
 from seqattn.model.what_if import WhatIf, force_attention, forced_row

@@ -117,7 +117,8 @@ from seqattn.speed import xla_cache
 xla_cache.enable()
 import numpy as np
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import make_batch
 from seqattn.training.config import TrainConfig
 from seqattn.training.setup import build_setup
 problem = ProblemConfig(cardinality=8, n_in=3, n_out=1)

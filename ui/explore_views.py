@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from seqattn.figures import attention_difference, forced_attention_comparison
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from ui.shell import show_figure
 from ui.text import plain
 

@@ -11,7 +11,7 @@ import streamlit as st
 from seqattn.training.budget import budget_problem, estimate_job
 from seqattn.configuration import Setting, settings_of
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import MAX_LENGTH, ProblemConfig
+from seqattn.problem.config import MAX_LENGTH, ProblemConfig
 from seqattn.training.config import PROTOCOL_DEFAULTS, TrainConfig
 from ui.numbers import number_field
 

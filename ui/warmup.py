@@ -142,7 +142,7 @@ def _first_explanation(problem_dict: dict, predictors: dict) -> None:
     from seqattn.explore import answers_table, explain
     from seqattn.figures import attention_heatmap, attention_step_bars, top_tokens_bars
     from seqattn.problem.parsing import example_sequence
-    from seqattn.problem.echo import ProblemConfig
+    from seqattn.problem.config import ProblemConfig
 
     problem = ProblemConfig.from_dict(problem_dict)
     explanation = explain(list(example_sequence(problem)), problem, predictors)

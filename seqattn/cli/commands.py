@@ -27,7 +27,7 @@ from seqattn.evaluation.held_out import evaluate
 from seqattn.jobs.control import disk_needed
 from seqattn.jobs.worker import Worker
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.echo import targets_for
+from seqattn.problem.batches import targets_for
 from seqattn.problem.parsing import parse_sequence
 from seqattn.runs import (RUN_ID_PATTERN, RunError, create_run, get_run, list_runs, load_models, read_problem,
                           read_result, run_dir, runs_root)

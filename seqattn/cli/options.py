@@ -8,8 +8,9 @@ from typing import Any
 from seqattn.configuration import settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
+from seqattn.problem.registry import DEFAULT_TASK, task_named, task_names
 from seqattn.sweeps.grid import CELL_XLA, DEFAULT_CAP, DEFAULT_LENGTHS, DEFAULT_SEEDS, DEFAULT_UNTIL, SweepConfig
 from seqattn.training.config import PROTOCOLS, TrainConfig
 
@@ -23,6 +24,9 @@ class _Parser(argparse.ArgumentParser):
 
 # Extra spellings (each bool option also gets its --no- form: --jit, --no-jit).
 _ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
+# Problem and model settings whose default depends on the task (resolve_defaults fills them in).
+_NONE_DEFAULTS = {"cardinality": None, "n_in": None, "n_out": None, "pad_target": None, "units": None,
+                  "encoder": None}
 # Settings whose None means "not used" (the other None defaults mean "the protocol's"): `off` gives None.
 _OFF_BY_DEFAULT = ("until",)
 
@@ -45,13 +49,15 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
         default = defaults.get(name, spec.default)
         if isinstance(spec.default, bool):
             # --jit-compile / --no-jit-compile (and --jit / --no-jit): either way, whatever the command's default.
+            shown = "the task's" if default is None else "on" if default else "off"
             group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, action=argparse.BooleanOptionalAction,
-                               default=default, help=f"{spec.label}: {spec.help} (default {'on' if default else 'off'})")
+                               default=default, help=f"{spec.label}: {spec.help} (default {shown})")
             continue
-        kind = float if name == "learning_rate" else (str if isinstance(default, str) else int)
+        kind = float if name == "learning_rate" else (str if isinstance(spec.default, str) else int)
         if name in _OFF_BY_DEFAULT:
             kind = _int_or_off
-        shown = ("off" if name in _OFF_BY_DEFAULT else "the protocol's") if default is None else default
+        shown = ("off" if name in _OFF_BY_DEFAULT else "the task's" if name in _NONE_DEFAULTS else "the protocol's"
+                 ) if default is None else default
         choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
         # argparse answers a value outside the choices with a one-line usage error (exit 2).
         extra: dict[str, Any] = {"choices": choices} if choices else {}
@@ -59,8 +65,17 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
                            help=f"{spec.help_with_range} (default {shown})", **extra)
 
 
+def _add_task_option(group: Any) -> None:
+    group.add_argument("--task", choices=task_names(), default=DEFAULT_TASK,
+                       help="what the models learn (default echo, the tutorial's); the other settings "
+                            "default to the task's demo settings (README, Tasks)")
+
+
 def _add_problem_options(parser: argparse.ArgumentParser) -> None:
-    _add_setting_options(parser.add_argument_group("problem"), ProblemConfig)
+    group = parser.add_argument_group("problem")
+    _add_task_option(group)
+    # None: the task's default (its demo settings), else the setting's; see resolve_defaults.
+    _add_setting_options(group, ProblemConfig, skip=("task",), **_NONE_DEFAULTS)
 
 
 def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = "tutorial", units: bool = True,
@@ -69,7 +84,8 @@ def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = 
 
     ``defaults`` replaces recipe defaults for this command (the sweep's ``jit_compile``).
     """
-    _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",))
+    _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",),
+                         **_NONE_DEFAULTS)
     _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol, **defaults)
 
 
@@ -110,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="train both models over a grid (input lengths x seeds) on a Dask cluster")
     group = p.add_argument_group("grid (exactly one setting may be a comma-separated list: the swept axis)")
+    _add_task_option(group)
     group.add_argument("--n-in", default=",".join(map(str, DEFAULT_LENGTHS)),
                        help=f"input length(s) (default {','.join(map(str, DEFAULT_LENGTHS))})")
     group.add_argument("--n-out", default="2", help="echo length, or 'half' of each input length (default 2)")
-    group.add_argument("--cardinality", default="50", help="K, number of distinct tokens (default 50)")
-    group.add_argument("--units", default="150", help="LSTM/decoder units (default 150)")
+    group.add_argument("--cardinality", default=None, help="K, number of distinct tokens (default the task's: 50 for echo)")
+    group.add_argument("--units", default=None, help="LSTM/decoder units (default the task's: 150 for echo)")
     group.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
                        help=f"trainings per grid value (default {DEFAULT_SEEDS})")
     group.add_argument("--no-pad-target", dest="pad_target", action="store_false", default=True,
@@ -134,7 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def from_options(cls: type, args: argparse.Namespace, **override: Any) -> Any:
+    """``cls`` from the options; an option left at None takes the task's default (:func:`task_default`)."""
+    task = task_named(getattr(args, "task", DEFAULT_TASK))
     values = {name: getattr(args, name) for name in settings_of(cls) if hasattr(args, name)}
+    for name, value in values.items():
+        if value is None and name in task.defaults:
+            values[name] = task.defaults[name]
+    values = {name: value for name, value in values.items()
+              if value is not None or name not in _NONE_DEFAULTS}  # the setting's own default
+    if cls is ProblemConfig:
+        values["task"] = task.name
     return cls(**{**values, **override})
 
 
@@ -164,18 +190,25 @@ def sweep_settings(args: argparse.Namespace) -> tuple[ProblemConfig, Any, ModelC
     Raises:
         ValueError: more than one list, or a bad value (one line for the user).
     """
+    task = task_named(args.task)
     half = args.n_out.strip().lower() == "half"
-    lists = {"n_in": _int_list("n-in", args.n_in), "cardinality": _int_list("cardinality", args.cardinality),
-             "units": _int_list("units", args.units), "n_out": [] if half else _int_list("n-out", args.n_out)}
+    given = {"cardinality": args.cardinality, "units": args.units}
+    given = {name: str(task.defaults.get(name, default)) if text is None else text
+             for (name, text), default in zip(given.items(), (ProblemConfig.cardinality, ModelConfig.units))}
+    lists = {"n_in": _int_list("n-in", args.n_in), "cardinality": _int_list("cardinality", given["cardinality"]),
+             "units": _int_list("units", given["units"]), "n_out": [] if half else _int_list("n-out", args.n_out)}
+    if not task.has_length and len(lists["n_in"]) > 1:
+        lists["n_in"] = lists["n_in"][:1]  # the task fixes its length: nothing to sweep along it
     axes = [name for name, values in lists.items() if len(values) > 1]
     if len(axes) > 1:
         raise ValueError(f"sweep one setting at a time; got lists for {', '.join(axes)}.")
-    axis = axes[0] if axes else "n_in"
+    axis = axes[0] if axes else ("n_in" if task.has_length else None)
     # The base problem only has to be valid: each cell sets the swept value itself.
     n_in = max(lists["n_in"]) if axis == "n_in" else lists["n_in"][0]
     n_out = max(1, n_in // 2) if half else min(lists["n_out"])
-    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target)
-    config, model = train_config_of(args), ModelConfig(units=lists["units"][0], encoder=args.encoder)
-    sweep = SweepConfig(axis=axis, values=tuple(lists[axis]), seeds=args.seeds,
+    problem = ProblemConfig(lists["cardinality"][0], n_in, n_out, args.pad_target, task=task.name)
+    encoder = args.encoder or task.defaults.get("encoder", ModelConfig.encoder)
+    config, model = train_config_of(args), ModelConfig(units=lists["units"][0], encoder=encoder)
+    sweep = SweepConfig(axis=axis, values=tuple(lists[axis]) if axis else (), seeds=args.seeds,
                         n_out_rule="half" if half else "fixed")
     return problem, config, model, sweep

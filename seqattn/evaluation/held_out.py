@@ -26,18 +26,20 @@ class HeldOutScores:
     Args:
         predictors: a predictor per model name.
         inputs: int (n, n_in) held-out inputs; targets: int (n, steps) their targets.
-        n_out: output steps that echo an input (for the alignment score).
+        expected: the task's expected alignment of the inputs, float (n, steps, n_in), or an int
+            ``n_out`` for the echo task's diagonal (see :func:`~seqattn.evaluation.scoring.alignment_score`).
 
     A model that stopped training can be :meth:`freeze` d: its weights no longer change, so
     its last scores are reported again instead of predicting the held-out set once more.
     :attr:`evaluations` counts the calls (a callback can tell whether scores are new).
     """
 
-    def __init__(self, predictors: Mapping[str, Any], inputs: np.ndarray, targets: np.ndarray, n_out: int) -> None:
+    def __init__(self, predictors: Mapping[str, Any], inputs: np.ndarray, targets: np.ndarray,
+                 expected: np.ndarray | int) -> None:
         self.predictors = predictors
         self.inputs = inputs
         self.targets = targets
-        self.n_out = n_out
+        self.expected = expected
         self.accuracy: dict[str, Accuracy] = {}
         self.evaluations = 0
         self._frozen: set[str] = set()
@@ -56,7 +58,7 @@ class HeldOutScores:
                 self.accuracy[name] = score(np.concatenate([p.tokens for p in slices]), self.targets)
                 if slices[0].attention is not None:
                     attention = np.concatenate([p.attention for p in slices])
-                    self._alignment[name] = alignment_score(attention, self.n_out)
+                    self._alignment[name] = alignment_score(attention, self.expected)
             acc = self.accuracy[name]
             out["accuracy"][name] = acc.exact_match
             out["per_position"][name] = list(acc.per_position)

@@ -39,17 +39,28 @@ def score(predicted: np.ndarray, targets: np.ndarray) -> Accuracy:
     )
 
 
-def alignment_score(attention: np.ndarray, n_out: int) -> float:
-    """Mean attention mass that echoed output step t puts on input position t.
+def alignment_score(attention: np.ndarray, expected: np.ndarray | int) -> float:
+    """Mean attention mass each output step puts where a perfect alignment would look.
 
     Args:
         attention: (batch, steps, n_in) attention probabilities.
-        n_out: how many leading output steps echo an input.
+        expected: the task's expected alignment (batch, steps, n_in) (rows summing to 1, or all
+            zero for a step that reads no input: such steps are left out), from
+            :meth:`seqattn.problem.task.Task.expected_alignment`; or an int ``n_out``, the echo
+            task's diagonal (output step t on input position t, for t < n_out).
 
     Returns:
-        A float in [0, 1]; 1 means a perfect diagonal, 1/n_in is uniform attention.
+        A float in [0, 1]: 1 means every step looks only where it should; uniform attention
+        scores (positions looked at) / n_in.
     """
     attention = np.asarray(attention)
-    steps = min(n_out, attention.shape[1], attention.shape[2])
-    idx = np.arange(steps)
-    return float(np.mean(attention[:, idx, idx]))
+    if isinstance(expected, (int, np.integer)):
+        steps = min(int(expected), attention.shape[1], attention.shape[2])
+        idx = np.arange(steps)
+        return float(np.mean(attention[:, idx, idx])) if steps else 0.0
+    expected = np.asarray(expected)
+    if expected.shape != attention.shape:
+        raise ValueError(f"expected alignment {expected.shape} and attention {attention.shape} must have one shape")
+    mass = np.sum(attention * (expected > 0), axis=-1)  # (batch, steps)
+    reads = np.any(expected > 0, axis=-1)
+    return float(np.mean(mass[reads])) if reads.any() else 0.0

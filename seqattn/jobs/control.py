@@ -19,7 +19,7 @@ from typing import Any
 from collections.abc import Callable
 
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import reap_in_background
 from seqattn.settings import SETTINGS, check_all, read
 from seqattn.model.registry import MODEL_NAMES

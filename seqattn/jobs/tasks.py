@@ -17,7 +17,7 @@ from typing import Any
 from collections.abc import Callable
 
 from seqattn.model.config import ModelConfig, model_config_of
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.runs import CellLogWriter, RunWriter, save_models_atomic, save_result, update_status
 from seqattn.sweeps import cluster

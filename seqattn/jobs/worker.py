@@ -27,7 +27,7 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 from seqattn.model.config import model_config_of
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import lower_priority_to, process_start_time
 from seqattn.runs import cancel_requested, read_meta, update_status
 from seqattn.runs.files import is_no_space

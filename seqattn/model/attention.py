@@ -40,11 +40,15 @@ class AttentionDecoder(keras.layers.Layer):
         initializer_seeds: Optional sequence of ``SEEDED_WEIGHTS`` ints, the seeds of the
             randomly initialised weights in ``WEIGHT_SPECS`` order; ``None`` (the default)
             lets Keras draw them. Not saved with the layer (a loaded layer has its weights).
+        pad_token: Optional int, the input token that only pads. With it the call needs
+            ``tokens`` and the attention gives padded positions exactly zero weight.
         **kwargs: Base layer keyword arguments, such as ``name``.
 
     Call arguments:
         inputs: Encoder states ``h`` of shape ``(batch_size, T, D)``; ``T`` must
             be known when the layer is built.
+        tokens: The model's one-hot input ``(batch_size, T, vocabulary)``; needed (and only
+            read) with ``pad_token``: position j is padding where ``tokens[:, j, pad_token]`` is 1.
         return_attention: bool. If ``True``, also return the attention
             probabilities. Defaults to ``False``.
         forced_attention: Optional float tensor ``(batch_size, steps, T)``:
@@ -71,6 +75,7 @@ class AttentionDecoder(keras.layers.Layer):
         output_dim: int,
         output_steps: int | None = None,
         initializer_seeds: Sequence[int] | None = None,
+        pad_token: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -82,6 +87,9 @@ class AttentionDecoder(keras.layers.Layer):
         self.units = units
         self.output_dim = output_dim
         self.output_steps = output_steps
+        if pad_token is not None and (not isinstance(pad_token, int) or pad_token < 0):
+            raise ValueError(f"pad_token must be None or a token index; got {pad_token!r}")
+        self.pad_token = pad_token
         if initializer_seeds is not None and len(initializer_seeds) != SEEDED_WEIGHTS:
             raise ValueError(f"initializer_seeds must hold {SEEDED_WEIGHTS} seeds, one per randomly "
                              f"initialised weight; got {len(initializer_seeds)}")
@@ -123,6 +131,7 @@ class AttentionDecoder(keras.layers.Layer):
     def call(
         self,
         inputs: Any,
+        tokens: Any = None,
         return_attention: bool = False,
         forced_attention: Any = None,
         forced_mask: Any = None,
@@ -136,8 +145,13 @@ class AttentionDecoder(keras.layers.Layer):
             if forced_mask is None:
                 forced_mask = ops.ones_like(forced_attention[:, :, 0])
             forced_mask = ops.convert_to_tensor(forced_mask, dtype=h.dtype)
+        input_mask = None
+        if self.pad_token is not None:
+            if tokens is None:
+                raise ValueError("an AttentionDecoder with pad_token needs the one-hot input tokens (tokens=...).")
+            input_mask = 1.0 - ops.convert_to_tensor(tokens, dtype=h.dtype)[:, :, self.pad_token]
         weights = {name: getattr(self, name) for name in WEIGHT_NAMES}
-        probabilities, attention = decode(ops, weights, h, steps, forced_attention, forced_mask)
+        probabilities, attention = decode(ops, weights, h, steps, forced_attention, forced_mask, input_mask)
         if return_attention:
             return probabilities, attention
         return probabilities
@@ -150,4 +164,6 @@ class AttentionDecoder(keras.layers.Layer):
         config.update(
             {"units": self.units, "output_dim": self.output_dim, "output_steps": self.output_steps}
         )
+        if self.pad_token is not None:  # absent otherwise, so models saved before it read the same
+            config["pad_token"] = self.pad_token
         return config

@@ -22,15 +22,21 @@ from seqattn.model.config import ENCODERS, MAX_UNITS
 
 
 class ProblemShape(Protocol):
-    """What a builder needs of a problem (a :class:`seqattn.problem.echo.ProblemConfig` has it)."""
+    """What a builder needs of a problem (a :class:`seqattn.problem.config.ProblemConfig` has it)."""
 
-    cardinality: int
     n_in: int
-    n_out: int
-    pad_target: bool
 
     @property
     def target_len(self) -> int: ...
+
+    @property
+    def input_size(self) -> int: ...
+
+    @property
+    def output_size(self) -> int: ...
+
+    @property
+    def pad_token(self) -> int | None: ...
 
 
 # Unrolling short LSTMs lets XLA fuse the steps (faster updates, docs/performance.md);
@@ -66,19 +72,20 @@ def build_baseline(problem: ProblemShape, units: int = 150, learning_rate: float
     """Encoder-decoder without attention (the seed's baseline).
 
     LSTM(units) -> RepeatVector(steps) -> LSTM(units, return_sequences) ->
-    TimeDistributed(Dense(K, softmax)). Input (batch, n_in, K) one-hot; output
-    (batch, target_len, K) probabilities. Compiled with Adam and categorical
+    TimeDistributed(Dense(K_out, softmax)). Input (batch, n_in, K_in) one-hot
+    (K_in = ``problem.input_size``); output (batch, target_len, K_out) probabilities
+    (K_out = ``problem.output_size``). Compiled with Adam and categorical
     cross-entropy. ``seeds`` seeds every random initializer (default: Keras draws them).
     """
     check_int_range("units", units, 1, MAX_UNITS)
     unroll = problem.n_in <= MAX_UNROLL
-    inputs = keras.Input(shape=(problem.n_in, problem.cardinality), name="tokens")
+    inputs = keras.Input(shape=(problem.n_in, problem.input_size), name="tokens")
     encoded = keras.layers.LSTM(units, unroll=unroll, name="encoder", **seeded(seeds))(inputs)
     repeated = keras.layers.RepeatVector(problem.target_len, name="repeat")(encoded)
     decoded = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="decoder", **seeded(seeds))(repeated)
     dense = {"kernel_initializer": keras.initializers.GlorotUniform(seed=seeds())} if seeds is not None else {}
     outputs = keras.layers.TimeDistributed(
-        keras.layers.Dense(problem.cardinality, activation="softmax", name="dense", **dense), name="output"
+        keras.layers.Dense(problem.output_size, activation="softmax", name="dense", **dense), name="output"
     )(decoded)
     return _compile(keras.Model(inputs, outputs, name="baseline"), learning_rate)
 
@@ -92,9 +99,9 @@ def build_attention(problem: ProblemShape, units: int = 150, learning_rate: floa
     ``encoder="bidirectional"`` (Bahdanau et al. 2015's): Bidirectional(LSTM(units,
     return_sequences), concat) -> AttentionDecoder(units, K), the decoder attending
     over D = 2 * units states (forward and backward side by side). Either way the
-    encoder layer is named ``encoder``. Input (batch, n_in, K) one-hot; output
-    (batch, target_len, K) probabilities. With ``problem.pad_target=False`` the
-    decoder runs ``n_out`` steps. ``seeds`` seeds every random initializer (default:
+    encoder layer is named ``encoder``. Input (batch, n_in, K_in) one-hot; output
+    (batch, target_len, K_out) probabilities. A problem with a ``pad_token`` gets a
+    decoder that gives padded positions zero attention. ``seeds`` seeds every random initializer (default:
     Keras draws them).
 
     Raises:
@@ -103,7 +110,7 @@ def build_attention(problem: ProblemShape, units: int = 150, learning_rate: floa
     check_int_range("units", units, 1, MAX_UNITS)
     check_choice("encoder", encoder, ENCODERS)
     unroll = problem.n_in <= MAX_UNROLL
-    inputs = keras.Input(shape=(problem.n_in, problem.cardinality), name="tokens")
+    inputs = keras.Input(shape=(problem.n_in, problem.input_size), name="tokens")
     if encoder == "bidirectional":
         # The inner layer's name stays fixed too (Bidirectional derives the
         # forward and backward names from it).
@@ -125,10 +132,12 @@ def build_attention(problem: ProblemShape, units: int = 150, learning_rate: floa
         encoder_layer = keras.layers.LSTM(units, unroll=unroll, return_sequences=True, name="encoder",
                                           **seeded(seeds))
     states = encoder_layer(inputs)
-    steps = None if problem.pad_target else problem.n_out
+    # As many steps as inputs is the tutorial's layer (output_steps None); other lengths are set.
+    steps = None if problem.target_len == problem.n_in else problem.target_len
     decoder_seeds = None if seeds is None else [seeds() for _ in range(SEEDED_WEIGHTS)]
-    outputs = AttentionDecoder(units, problem.cardinality, output_steps=steps, initializer_seeds=decoder_seeds,
-                               name="decoder")(states)
+    decoder = AttentionDecoder(units, problem.output_size, output_steps=steps, initializer_seeds=decoder_seeds,
+                               pad_token=problem.pad_token, name="decoder")
+    outputs = decoder(states) if problem.pad_token is None else decoder(states, tokens=inputs)
     return _compile(keras.Model(inputs, outputs, name="attention"), learning_rate)
 
 
@@ -180,10 +189,10 @@ class Predictor:
             encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
 
             def forward(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-                return decoder(encoder(x), return_attention=True)
+                return decoder(encoder(x), tokens=x, return_attention=True)
 
             def forced(x: tf.Tensor, rows: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-                return decoder(encoder(x), return_attention=True, forced_attention=rows, forced_mask=mask)
+                return decoder(encoder(x), tokens=x, return_attention=True, forced_attention=rows, forced_mask=mask)
 
             self._forced = tf.function(forced, reduce_retracing=True)
 

@@ -60,6 +60,7 @@ def decode(
     steps: int,
     forced_attention: Any = None,
     forced_mask: Any = None,
+    input_mask: Any = None,
 ) -> tuple[Any, Any]:
     """Run the decoder over encoder states.
 
@@ -72,6 +73,9 @@ def decode(
         forced_attention: optional (batch, steps, T) rows to use instead of the
             decoder's own attention, where ``forced_mask`` (batch, steps) is 1
             (values between blend the two). Both or neither.
+        input_mask: optional (batch, T), 1.0 at input positions that may be attended and 0.0
+            at padding: the decoder's own attention gives padding exactly zero weight (each
+            row still sums to 1 over the rest). None attends everywhere (the equations as written).
 
     Returns:
         (probabilities (batch, steps, K), attention (batch, steps, T)).
@@ -81,12 +85,16 @@ def decode(
     keys = xp.matmul(h, w["U_a"]) + w["b_a"]  # (B, T, U)
     state = xp.tanh(xp.matmul(h[:, 0, :], w["W_s"]))  # s_0: (B, U)
     previous = xp.zeros_like(xp.matmul(h[:, 0, :], w["C_o"]))  # y_0: (B, K)
+    # exp(-1e9) is exactly 0 in float32: padding gets no weight, the rest renormalises.
+    masked = None if input_mask is None else (1.0 - input_mask) * -1e9  # (B, T)
     outputs, attentions = [], []
     # T is small and static here, so an unrolled Python loop keeps every step
     # visible to XLA and matches the equations line for line.
     for t in range(steps):
         query = xp.matmul(state, w["W_a"])  # (B, U)
         energy = xp.sum(xp.tanh(query[:, None, :] + keys) * w["V_a"], axis=-1)  # (B, T)
+        if masked is not None:
+            energy = energy + masked
         attention = xp.softmax(energy, axis=-1)
         if forced_attention is not None:
             # A mask of exactly 0 or 1 gives exactly the layer's row or the

@@ -11,7 +11,8 @@ through h5py) and runs the same forward pass:
   alone or in a ``Bidirectional`` wrapper (concatenated forward and backward states);
 - ``RepeatVector``, ``Dense`` and ``TimeDistributed(Dense)`` with a softmax;
 - :class:`seqattn.model.attention.AttentionDecoder`, through the very function the Keras
-  layer calls (:func:`seqattn.model.decoding.decode`), given NumPy instead of ``keras.ops``.
+  layer calls (:func:`seqattn.model.decoding.decode`), given NumPy instead of ``keras.ops``;
+  with a ``pad_token`` it reads the model's input (the only other input the decoder takes).
 
 Anything else raises :class:`UnsupportedModel`; callers then load the model with
 Keras. The weights are read by Keras's own layout of the file: each layer of
@@ -135,7 +136,8 @@ def _layer(entry: dict[str, Any], group: Any) -> tuple[Layer | None, Any]:
         return _dense(config["layer"]["config"], group["layer"]), None
     if kind == "AttentionDecoder":
         weights = dict(zip(WEIGHT_NAMES, _variables(group), strict=True))
-        return None, SimpleNamespace(weights=weights, output_steps=config.get("output_steps"))
+        return None, SimpleNamespace(weights=weights, output_steps=config.get("output_steps"),
+                                     pad_token=config.get("pad_token"))
     raise UnsupportedModel(f"a {kind} layer does not run without TensorFlow")
 
 
@@ -200,13 +202,17 @@ class ArrayPredictor:
 
     def _run(self, x: np.ndarray, forced: tuple[np.ndarray, np.ndarray] | None = None
              ) -> tuple[np.ndarray, np.ndarray | None]:
+        tokens = x
         for layer in self._encoder:
             x = layer(x)
         attention = None
         if self._decoder is not None:
             steps = self._decoder.output_steps or x.shape[1]
             rows, mask = forced if forced is not None else (None, None)
-            x, attention = decode(NUMPY_OPS, self._decoder.weights, x, steps, rows, mask)
+            pad = self._decoder.pad_token
+            # As the Keras layer: padded positions (the model's one-hot input says which) get no attention.
+            input_mask = None if pad is None else 1.0 - tokens[:, :, pad]
+            x, attention = decode(NUMPY_OPS, self._decoder.weights, x, steps, rows, mask, input_mask)
         for layer in self._head:
             x = layer(x)
         return x, attention

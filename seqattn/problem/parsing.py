@@ -1,4 +1,4 @@
-"""Turning a typed sequence such as ``12, 20, 36, 40, 12`` into integers.
+"""Turning typed text into input tokens: integers such as ``12, 20, 36, 40, 12`` here, any task's through it.
 
 Every failure is a ``ValueError`` whose message says what is wrong and what is
 accepted, in words fit for a form on a projector (no traceback text).
@@ -7,28 +7,14 @@ accepted, in words fit for a form on a projector (no traceback text).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from seqattn.problem.echo import ProblemConfig
+if TYPE_CHECKING:
+    from seqattn.problem.config import ProblemConfig
 
 MAX_TEXT_CHARS = 2000
 _SEPARATORS = re.compile(r"[\s,;]+")
 _INTEGER = re.compile(r"[+-]?\d+")
-
-
-def example_sequence(config: ProblemConfig) -> list[int]:
-    """A readable example input for ``config``: 12 20 36 40 12 folded into [0, K)."""
-    pattern = (12, 20, 36, 40, 12, 7, 3, 25)
-    return [pattern[i % len(pattern)] % config.cardinality for i in range(config.n_in)]
-
-
-def accepted_forms(config: ProblemConfig) -> str:
-    """One sentence describing what :func:`parse_sequence` accepts for ``config``."""
-    example = example_sequence(config)
-    shown = ", ".join(map(str, example[:8])) + (", …" if len(example) > 8 else "")
-    return (
-        f"Type {config.n_in} whole numbers from 0 to {config.cardinality - 1}, "
-        f"separated by spaces or commas, e.g. {shown}."
-    )
 
 
 def _shorten(token: str, limit: int = 20) -> str:
@@ -36,23 +22,42 @@ def _shorten(token: str, limit: int = 20) -> str:
 
 
 def parse_sequence(text: str, config: ProblemConfig) -> list[int]:
-    """Parse a typed input sequence for the echo problem.
+    """What a user typed, as the ``n_in`` input tokens of ``config``'s task (its :meth:`~seqattn.problem.task.Task.parse`).
+
+    Raises:
+        ValueError: naming what is wrong and what is accepted.
+    """
+    return config.task_spec.parse(text, config)
+
+
+def example_sequence(config: ProblemConfig) -> list[int]:
+    """A readable example input of ``config``'s task."""
+    return config.task_spec.example(config)
+
+
+def accepted_forms(config: ProblemConfig) -> str:
+    """One sentence describing what :func:`parse_sequence` accepts for ``config``."""
+    return config.task_spec.accepted(config)
+
+
+def parse_integers(text: str, n_in: int, cardinality: int, hint: str) -> list[int]:
+    """Parse a typed sequence of integers.
 
     Accepts ``12 20 36 40 12``, ``12,20,36,40,12``, ``12, 20, 36, 40, 12`` and
     ``[12, 20, 36, 40, 12]`` (also parentheses, semicolons, extra spaces).
 
     Args:
         text: what the user typed.
-        config: the problem, giving the expected length ``n_in`` and range ``[0, K)``.
+        n_in: the expected count; cardinality: values must be in ``[0, cardinality)``.
+        hint: the sentence saying what is accepted, appended to every message.
 
     Returns:
-        A list of ``n_in`` ints, each in ``[0, K)``.
+        A list of ``n_in`` ints, each in ``[0, cardinality)``.
 
     Raises:
         ValueError: with a message naming the offending token and its position,
             the value out of range, or the expected and given counts.
     """
-    hint = accepted_forms(config)
     if text is None:
         raise ValueError(f"The input is empty. {hint}")
     if not isinstance(text, str):
@@ -84,15 +89,15 @@ def parse_sequence(text: str, config: ProblemConfig) -> list[int]:
             kind = "a decimal number" if re.fullmatch(r"[+-]?\d*\.\d*", token) else "not a whole number"
             raise ValueError(f"Value {position} ('{_shorten(token)}') is {kind}. {hint}")
         value = int(token)
-        if not 0 <= value < config.cardinality:
+        if not 0 <= value < cardinality:
             raise ValueError(
-                f"Value {position} ({_shorten(token)}) is outside 0..{config.cardinality - 1} "
-                f"(cardinality {config.cardinality}). {hint}"
+                f"Value {position} ({_shorten(token)}) is outside 0..{cardinality - 1} "
+                f"(cardinality {cardinality}). {hint}"
             )
         values.append(value)
-    if len(values) != config.n_in:
+    if len(values) != n_in:
         raise ValueError(
-            f"Expected {config.n_in} values, got {len(values)}. {hint}"
+            f"Expected {n_in} values, got {len(values)}. {hint}"
         )
     return values
 

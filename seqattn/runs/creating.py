@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs.files import is_no_space, write_json
 from seqattn.runs.layout import RUN_FILE, STATUS_FILE, RunError, ensure_root, new_run_id
 from seqattn.runs.space import NotEnoughSpace, check_free_space, no_space_message

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs.layout import RUN_ID_PATTERN, RunError, existing_run_dir, run_dir, runs_root
 from seqattn.runs.saved_models import load_model_files, load_predictor_files, read_result_file
 from seqattn.runs.summary import RunSummary, checked_meta, safe_mtime, summarize

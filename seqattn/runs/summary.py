@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seqattn.model.config import model_config_of
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import process_alive
 from seqattn.runs.files import read_json
 from seqattn.runs.layout import (
@@ -82,7 +82,8 @@ class RunSummary:
     def _label(self) -> str:
         p = self.problem
         kind = "" if self.kind == "train" else f"{self.kind} · "
-        text = f"{self.id} · {kind}K={p.get('cardinality')} n_in={p.get('n_in')} n_out={p.get('n_out')} · {self.state}"
+        problem = ProblemConfig.from_dict(p)
+        text = f"{self.id} · {kind}{problem.task_spec.describe(problem)} · {self.state}"
         if self.kind == "sweep":
             sweep = self.extra.get("sweep", {})
             values = ",".join(str(v) for v in sweep.get("values", []))

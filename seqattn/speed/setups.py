@@ -12,7 +12,7 @@ from typing import Any
 
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 
 from seqattn.speed.warm_start import PreparedTraining, job_key, reseed, shape_key, take
 from seqattn.training.setup import TrainingSetup, build_setup

@@ -46,7 +46,7 @@ from seqattn.jobs.worker import NICENESS
 from seqattn.jobs.worker import main as run_worker
 from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.model.registry import MODEL_NAMES, check_names
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import lower_priority_to, process_alive, process_start_time, reap_in_background
 from seqattn.runs import RunError, ensure_root, open_log, read_meta, read_status, update_status
 from seqattn.settings import read

@@ -33,7 +33,8 @@ import numpy as np
 from seqattn.evaluation.held_out import EVAL_SLICE
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
-from seqattn.problem.echo import ProblemConfig, make_batch
+from seqattn.problem.config import ProblemConfig
+from seqattn.problem.batches import make_batch
 from seqattn.training.budget import GIB, estimate_peak_bytes
 from seqattn.training.setup import TrainingSetup, build_models, build_setup
 

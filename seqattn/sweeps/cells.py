@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.training.progress import Progress
 from seqattn.training.session import SetupSource, train

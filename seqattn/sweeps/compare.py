@@ -11,7 +11,7 @@ import pandas as pd
 from seqattn.sweeps.cells import CellResult
 from seqattn.sweeps.executors import Backend, local_backend, run_cells
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.sweeps.grid import SweepConfig, grid_cells, losses_frame, results_frame
 from seqattn.training.progress import Progress
 from seqattn.training.session import SetupSource

@@ -20,7 +20,7 @@ from seqattn.training.cost import estimate_cell_seconds
 from seqattn.sweeps.cells import CellResult, CellSpec
 from seqattn.configuration import DictConfig, check_int_range, settings_of
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names
 from seqattn.training.config import TrainConfig
 
@@ -287,6 +287,6 @@ def format_threshold_table(table: pd.DataFrame, axis: str | None) -> list[str]:
 
 
 def chance_exact_match(problem: ProblemConfig | Mapping[str, Any]) -> float:
-    """Exact match of uniform guessing: every echoed token right, (1/K)^n_out (the padding is free)."""
-    p = problem if isinstance(problem, Mapping) else problem.to_dict()
-    return float((1.0 / p["cardinality"]) ** p["n_out"])
+    """Exact match of guessing (the task's :meth:`~seqattn.problem.task.Task.chance`; Echo: (1/K)^n_out)."""
+    config = ProblemConfig.from_dict(problem) if isinstance(problem, Mapping) else problem
+    return config.task_spec.chance(config)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from seqattn.configuration import settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
 from seqattn.runs import ACTIVE_STATES, RunSummary, list_runs
 from seqattn.sweeps.grid import AXES, DEFAULT_LENGTHS, SweepConfig, chance_exact_match, summary_table, threshold_table

@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.settings import read
 from seqattn.training.cost import MAX_CELL_SECONDS, estimate_cell_seconds
 
@@ -85,8 +85,8 @@ def format_duration(seconds: float) -> str:
 
 def parameter_count(problem: ProblemConfig, model: ModelConfig) -> int:
     """Trainable parameters of the baseline and the attention model together (counted from their layers)."""
-    k, u = problem.cardinality, model.units
-    lstm = 4 * u * (k + u + 1)  # an LSTM over one-hot inputs
+    k_in, k, u = problem.input_size, problem.output_size, model.units
+    lstm = 4 * u * (k_in + u + 1)  # an LSTM over one-hot inputs
     baseline = lstm + 4 * u * (2 * u + 1) + u * k + k
     directions = 2 if model.encoder == "bidirectional" else 1
     d = directions * u  # the encoder states the decoder attends over
@@ -111,7 +111,7 @@ def memory_terms(problem: ProblemConfig, train: Any, model: ModelConfig) -> dict
     return {
         "parameters": float(BYTES_PER_FLOAT * parameter_count(problem, model)),
         "sequence": float(BYTES_PER_FLOAT * batch * (encoder_steps + problem.target_len)
-                          * (model.units + problem.cardinality)),
+                          * (model.units + (problem.input_size + problem.output_size) / 2)),
         "attention": float(BYTES_PER_FLOAT * batch * problem.target_len * problem.n_in * model.units),
         "steps": float((encoder_steps + problem.target_len) * MIB),
     }

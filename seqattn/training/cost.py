@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 
 # A cell (or a training) estimated above this many seconds on the reference machine is
@@ -65,7 +65,7 @@ def estimate_update_seconds(problem: ProblemConfig, train: TrainConfig, model: M
     model = model or ModelConfig()
     costs = cost_model(train)
     steps = _cost_steps(problem, model)
-    work = train.batch_size * steps * model.units * (model.units + problem.cardinality)
+    work = train.batch_size * steps * model.units * (model.units + (problem.input_size + problem.output_size) / 2)
     return max(costs.update_floor, costs.update_fixed + costs.update_per_step * steps + costs.update_per_work * work)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqattn.problem.echo import ProblemConfig, make_batch, targets_for
+from seqattn.problem.config import ProblemConfig
+
+from seqattn.problem.batches import draw_pairs, make_batch
 
 
 class DataStream:
@@ -17,7 +19,7 @@ class DataStream:
         self.rng = np.random.default_rng(seed)
         # Pre-drawing saves per-update overhead, but one-hot chunks of a large
         # problem get big: cap the chunk's memory, down to one batch.
-        batch_bytes = 4 * batch_size * problem.cardinality * (problem.n_in + problem.target_len)
+        batch_bytes = 4 * batch_size * (problem.input_size * problem.n_in + problem.output_size * problem.target_len)
         self.chunk = max(1, min(chunk, max_bytes // batch_bytes))
         self._x: np.ndarray | None = None
         self._y: np.ndarray | None = None
@@ -43,9 +45,7 @@ def held_out_set(problem: ProblemConfig, size: int, seed: int) -> tuple[np.ndarr
 
     Drawn from their own generator (``[seed, 1]``), so the training stream never touches them.
     """
-    inputs = np.random.default_rng([seed, 1]).integers(0, problem.cardinality, size=(size, problem.n_in),
-                                                       dtype=np.int32)
-    return inputs, targets_for(inputs, problem)
+    return draw_pairs(problem, size, np.random.default_rng([seed, 1]))
 
 
 def fresh_pairs(problem: ProblemConfig, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from seqattn.model.config import ModelConfig
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.budget import BYTES_PER_FLOAT, parameter_count
 from seqattn.training.session import REPORTS_PER_RUN
 

@@ -19,7 +19,7 @@ from seqattn.evaluation.held_out import AttentionProbe, HeldOutScores
 from seqattn.evaluation.scoring import Accuracy
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.data import DataStream, held_out_set
 from seqattn.training.loop import Callback, run_loop
@@ -121,7 +121,7 @@ def train(
     names = setup.names  # checked by build_setup, or those the setup was made for
     inputs, targets = held_out_set(problem, config.eval_size, config.seed)
     stream = DataStream(problem, config.batch_size, seed=config.seed)
-    scores = HeldOutScores(setup.predictors, inputs, targets, problem.n_out)
+    scores = HeldOutScores(setup.predictors, inputs, targets, problem.task_spec.expected_alignment(problem, inputs))
     evaluations = (scores, AttentionProbe(setup.predictors, inputs[0]))
     reporter = ProgressReporter(names, config.updates, config.batch_size, config.eval_every, evaluations, on_progress,
                                 report_every or max(1, config.updates // REPORTS_PER_RUN))

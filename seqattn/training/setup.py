@@ -20,7 +20,7 @@ import numpy as np
 
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import check_names
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.training.config import TrainConfig
 from seqattn.training.xla_disk_cache import UpdateStep
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from fake_trainer.sitecustomize import fake_train, fake_train_cell
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.echo import ProblemConfig
+from seqattn.problem.config import ProblemConfig
 from seqattn.processes import process_start_time
 from seqattn.runs import CellLogWriter, RunWriter, cancel_requested, read_meta, update_status
 from seqattn.runs.saved_models import save_result
