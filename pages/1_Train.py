@@ -9,6 +9,7 @@ import streamlit as st
 from seqattn.figures import accuracy_by_position_figure, accuracy_race_figure, loss_race_figure, probe_heatmap
 from seqattn.jobs import control as jobs
 from seqattn.model.registry import MODEL_KINDS
+from seqattn.problem.config import ProblemConfig
 from seqattn.runs import RunSummary, evals_checked, per_position_accuracy, progress_checked, result_checked, runs_root
 from ui import backend
 from ui.forms import config_form
@@ -40,8 +41,10 @@ def start_form() -> None:
                                      launcher=backend.launcher()), "training")
     if form.problem is not None:
         # Where the race will be drawn; drawing it now also loads the browser's chart library before the click.
-        st.caption("Both loss curves are drawn here as soon as training starts; the dashed line is chance (ln K).")
-        show_figure(loss_race_figure(None, form.problem.cardinality), key="loss_preview")
+        size = form.problem.output_size
+        st.caption(f"Both loss curves are drawn here as soon as training starts; the dashed line is chance: ln {size}, "
+                   f"the loss of a uniform guess among the {size} output tokens.")
+        show_figure(loss_race_figure(None, size), key="loss_preview")
 
 
 def progress_text(summary: RunSummary, status: jobs.JobStatus, done: int) -> str:
@@ -63,16 +66,23 @@ def metrics_row(evals: list[dict]) -> None:
         col.metric(f"{kind.short} exact match (held out)", "–" if value is None else f"{value:.1%}")
     alignment = last.get("alignment") if last else None
     cols[-1].metric("Alignment score", "–" if alignment is None else f"{alignment:.2f}",
-                    help="Mean attention that output step t puts on input position t, for the echoed steps. "
-                         "1 is a perfect diagonal.")
+                    help="Mean attention each output step puts where the task's answer lies (the input positions a "
+                         "perfect alignment reads), over the steps that read the input. 1 is a perfect alignment.")
 
 
 def loss_chart(history, summary: RunSummary, key: str) -> None:
     # One key for the live and the finished view, kept for the session: the scale chosen stays when the run ends.
     log_y = st.toggle("Log-scale loss", key="log_loss", persist_state="session")
     # The run's id as the figure's revision: the user's zoom survives the live view's refreshes (ui.zoom).
-    show_figure(loss_race_figure(history, summary.problem["cardinality"], log_y=log_y, revision=summary.id),
-                key=f"loss_{key}")
+    show_figure(loss_race_figure(history, output_size(summary), log_y=log_y, revision=summary.id), key=f"loss_{key}")
+
+
+def output_size(summary: RunSummary) -> int:
+    """The run's output vocabulary (chance is ln of it); a problem that no longer reads falls back to its K."""
+    try:
+        return ProblemConfig.from_dict(summary.problem).output_size
+    except (TypeError, ValueError):
+        return int(summary.problem.get("cardinality") or 1)
 
 
 def live(summary: RunSummary, status: jobs.JobStatus) -> None:
@@ -128,7 +138,7 @@ def finished(summary: RunSummary, status: jobs.JobStatus) -> None:
     with right:
         per_position = per_position_accuracy(show_problem(result_checked(summary.id, ROOT)) if summary.usable else {})
         if per_position:
-            show_figure(accuracy_by_position_figure(per_position, summary.problem["n_out"]), key="by_position")
+            show_figure(accuracy_by_position_figure(per_position, summary.problem.get("n_out")), key="by_position")
     if len(evals) > 1:
         show_figure(accuracy_race_figure(history), key="accuracy_race")
     snapshots = {e["update"]: e for e in evals if e.get("attention")}

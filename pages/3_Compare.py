@@ -26,7 +26,8 @@ ROOT = str(runs_root())
 def start_form() -> None:
     st.markdown(
         "Train both models several times with different seeds and compare their held-out exact match: "
-        "the tutorial's experiment (10 repeats, tutorial protocol) takes a few minutes here."
+        "the tutorial's experiment (10 repeats, tutorial protocol) takes a few minutes here. The tutorial's reported "
+        "numbers are shown beside yours when the task, its settings and the recipe are the tutorial's."
     )
     repeats, error = number_field("Repeats", "compare_repeats", 10, 1, 100, help="Trainings of both models, "
                                   "with seeds Seed, Seed+1, … (1 to 100).")

@@ -9,11 +9,11 @@ from seqattn.jobs import control as jobs
 from seqattn.runs import RunSummary, runs_root
 from seqattn.sweeps import report
 from seqattn.sweeps.grid import (AXES, CELL_XLA, DEFAULT_CAP, DEFAULT_SEEDS, DEFAULT_UNTIL, MAX_CELLS, SweepConfig,
-                                 estimate_sweep_seconds, grid_cells)
+                                 estimate_sweep_seconds, grid_cells, task_axes)
 from seqattn.sweeps.records import cells_checked
 from ui import backend
 from ui.cluster import planned_workers, sweep_scheduler
-from ui.forms import config_form
+from ui.forms import chosen_task, config_form
 from ui.navigation import link, require_entry_point
 from ui.numbers import number_field
 from ui.run_view import RunPage, run_page, start_job
@@ -25,22 +25,23 @@ ROOT = str(runs_root())
 
 def sweep_inputs() -> tuple[SweepConfig | None, int, str | None]:
     """The sweep's own inputs (axis, values, echo-length rule, seeds, threshold): its config, or what is wrong."""
+    axes = task_axes(chosen_task("sweep"))  # the settings the form's task reads (its Task box is drawn below)
     left, middle, right, last = st.columns([1, 2, 1, 1])
-    axis = left.selectbox("Sweep over", list(AXES), format_func=lambda a: AXES[a].capitalize(), key="sweep_axis")
+    axis = left.selectbox("Sweep over", list(axes), format_func=lambda a: axes[a].capitalize(), key="sweep_axis")
     text = middle.text_input("Values", value=report.DEFAULT_VALUES, key="sweep_values",
-                             help=f"The {AXES[axis]}s to train at, separated by commas. At most {MAX_CELLS} cells "
+                             help=f"The {axes[axis]}s to train at, separated by commas. At most {MAX_CELLS} cells "
                                   "(values x seeds) per sweep.")
     seeds, typo = number_field("Seeds per cell", "sweep_seeds", DEFAULT_SEEDS, 1, 100, container=right,
                                help="Trainings at each value, with seeds Seed, Seed+1, … (1 to 100).")
     until, until_typo = number_field("Train until (%)", "sweep_until", DEFAULT_UNTIL, 1, 100, container=last,
                                      help="Each model trains until its held-out exact match reaches this, checked "
                                           "at every evaluation, or until the cap on updates below (1 to 100).")
-    rule = "fixed"
-    if axis == "n_in":
+    rule, halves = "fixed", axis == "n_in" and "n_out" in axes  # only a task that reads both has the choice
+    if halves:
         rules = report.N_OUT_RULES
         rule = st.radio("Echo length in each cell", list(rules), format_func=rules.get, horizontal=True, key="sweep_rule")
-    st.caption(f"Each value replaces the form's {AXES[axis].capitalize()}" +
-               (" (and Echo length, when it is half)." if axis == "n_in" else ".") +
+    st.caption(f"Each value replaces the form's {axes[axis].capitalize()}" +
+               (" (and Echo length, when it is half)." if halves else ".") +
                " Every cell trains both models from scratch.")
     until = DEFAULT_UNTIL if until is None else until  # only labels the form while its typo is shown
     if typo or until_typo:
@@ -54,7 +55,7 @@ def sweep_inputs() -> tuple[SweepConfig | None, int, str | None]:
 def start_form() -> None:
     st.markdown(
         "Train **both** models at each value of one setting, several seeds each, **until each reaches a threshold "
-        "or a cap**: the headline is how many updates each needs, and how well it ends, against input length. "
+        "or a cap**: the headline is how many updates each needs, and how well it ends, against the swept setting. "
         "Cells run in parallel on a Dask cluster."
     )
     sweep, until, error = sweep_inputs()
@@ -107,7 +108,7 @@ def show_results(summary: RunSummary, cells, finished: bool) -> None:
         st.info("No cell has finished yet: each row appears here as its cell finishes.")
         return
     st.markdown("**Cells**")
-    table(report.cell_table(cells, axis))
+    table(report.cell_table(cells, axis, report.task_of(summary.problem)))
     st.download_button("Download CSV", cells.to_csv(index=False), file_name=f"sweep-{summary.id}.csv", mime="text/csv",
                        on_click="ignore", icon=":material/download:", key="sweep_csv")
     if finished and (cells["status"] == "done").any():

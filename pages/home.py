@@ -13,20 +13,28 @@ import streamlit as st
 from seqattn.diagrams import example_pair_svg
 from seqattn.problem.config import ProblemConfig
 from seqattn.problem.batches import targets_for
+from seqattn.problem.registry import TASKS
+from seqattn.problem.task import Task
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.navigation import link, require_entry_point
 from ui.shell import format_seconds, show_figure
 from ui.text import code, plain
 
 
+def tasks_text(default: Task) -> str:
+    """One sentence per registered task, from the registry: a new task is listed by itself."""
+    said = [f"**{task.label}**{' (the tutorial’s)' if task is default else ''}: "
+            f"{task.summary[:1].lower()}{task.summary[1:].rstrip('.')}" for task in TASKS.values()]
+    return (f"**The tasks.** Both models learn one of {len(TASKS)} tasks, chosen on the Train page: "
+            + "; ".join(said) + ". Each is easy to say and hard for a plain encoder-decoder, which has to "
+            "squeeze the whole input into one vector before it answers.")
+
+
 def introduction() -> None:
     st.title("How attention works in a sequence-to-sequence model")
-    st.markdown(
-        "**The echo task.** The input is a sequence of random integers; the model must answer with "
-        "the *first few* of them, then zeros. It is easy to say and surprisingly hard for a plain "
-        "encoder-decoder, which has to squeeze the whole input into one vector before it answers."
-    )
-    problem = ProblemConfig()
+    problem = ProblemConfig()  # the default task, the tutorial's: its example is drawn below
+    default = problem.task_spec
+    st.markdown(tasks_text(default))
     example = [12, 20, 36, 40, 12]
     target = targets_for([example], problem)[0].tolist()
     left, right = st.columns([3, 2])
@@ -35,8 +43,8 @@ def introduction() -> None:
         st.markdown(f'<div class="example-pair">{example_pair_svg(example, target, problem.n_out)}</div>',
                     unsafe_allow_html=True)
         st.caption(
-            f"K = {problem.cardinality} possible integers, input length {problem.n_in}, "
-            f"echo the first {problem.n_out}: {example} → {target}."
+            f"{default.label}, the default: K = {problem.cardinality} possible integers, input length "
+            f"{problem.n_in}, echo the first {problem.n_out}: {example} → {target}."
         )
     with right:
         st.markdown(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -68,9 +69,28 @@ def test_predict_prints_both_models_and_attention(trained, capsys):
     _, run_path, _ = trained
     code, out, err = run_here("predict", str(run_path), "[1, 2, 3, 4, 5]", capsys=capsys)
     assert code == 0, err[-2000:]
-    assert "expected: [1, 2, 0, 0, 0]" in out
+    assert "expected: 1 2 0 0 0" in out
     assert "baseline:" in out and "attention:" in out
     assert out.count("step ") == 5
+
+
+def test_a_dates_run_trains_from_the_task_flag_and_predicts_a_typed_date(tmp_path, capsys):
+    out = tmp_path / "runs"
+    code, printed, err = run_here("train", "--task", "dates", "--units", "8", "--updates", "20", "--eval-every", "10",
+                                  "--eval-size", "50", "--no-jit", "--quiet", "--out", str(out), capsys=capsys)
+    assert code == 0, err[-2000:]
+    run_path = Path(printed.strip().splitlines()[-1])
+    meta = json.loads((run_path / "run.json").read_text())
+    # The task's demo defaults fill in what was not given: its protocol and batch; its sizes are its own.
+    assert meta["problem"]["task"] == "dates" and meta["problem"]["n_in"] == 29
+    assert meta["train"]["protocol"] == "batched" and meta["train"]["batch_size"] == 64
+    assert "dates (human → ISO)" in run_cli("runs", "--runs-dir", str(out)).stdout
+    code, printed, err = run_here("predict", str(run_path), "Wednesday 9 May 2018", capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert "input:    wednesday 9 may 2018" in printed and "expected: 2018-05-09" in printed
+    assert printed.count("step ") == 10  # the attention model's ten output steps
+    code, _, err = run_here("predict", str(run_path), "30 february 2018", capsys=capsys)
+    assert code != 0 and "february" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

@@ -225,7 +225,7 @@ def test_cli_predict_on_a_run_with_a_damaged_status_uses_the_runs_own_problem(ru
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "status.json is unreadable" in result.stderr, result.stderr
-    assert "input:    [1, 2, 3, 4]" in result.stdout
+    assert "input:    1, 2, 3, 4" in result.stdout
 
 
 def test_cli_runs_into_a_closed_pipe_exits_quietly(runs):

@@ -106,15 +106,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     problem = read_problem(run_id, root)
     values = parse_sequence(args.sequence, problem)  # before loading TensorFlow: bad input answers at once
     expected = targets_for([values], problem)[0].tolist()
-    print(f"input:    {values}")
-    print(f"expected: {expected}")
+    task = problem.task_spec
+    print(f"input:    {task.typed(problem, values)}")
+    print(f"expected: {task.shown(problem, expected)}")
     from seqattn.model.builders import Predictor  # TensorFlow loads here, after the input was checked
 
     for name, model in load_models(run_id, root).items():
         prediction = Predictor(model)(values)
         tokens = prediction.tokens[0].tolist()
         conf = " ".join(f"{c:.2f}" for c in prediction.confidence[0])
-        print(f"{name + ':':10}{tokens}  {'right' if tokens == expected else 'wrong'}  confidence {conf}")
+        print(f"{name + ':':10}{task.shown(problem, tokens)}  {'right' if tokens == expected else 'wrong'}  "
+              f"confidence {conf}")
         if prediction.attention is not None:
             print("attention (rows: output steps, columns: input positions):")
             for t, row in enumerate(prediction.attention[0], start=1):

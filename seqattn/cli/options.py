@@ -27,6 +27,7 @@ _ALIASES = {"updates": ("--steps",), "jit_compile": ("--jit",)}
 # Problem and model settings whose default depends on the task (resolve_defaults fills them in).
 _NONE_DEFAULTS = {"cardinality": None, "n_in": None, "n_out": None, "pad_target": None, "units": None,
                   "encoder": None}
+_RECIPE = ("updates", "batch_size", "learning_rate")
 # Settings whose None means "not used" (the other None defaults mean "the protocol's"): `off` gives None.
 _OFF_BY_DEFAULT = ("until",)
 
@@ -56,7 +57,8 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
         kind = float if name == "learning_rate" else (str if isinstance(spec.default, str) else int)
         if name in _OFF_BY_DEFAULT:
             kind = _int_or_off
-        shown = ("off" if name in _OFF_BY_DEFAULT else "the task's" if name in _NONE_DEFAULTS else "the protocol's"
+        shown = ("off" if name in _OFF_BY_DEFAULT else "the task's" if name in _NONE_DEFAULTS
+                 else "the task's, else this command's" if name == "protocol" else "the protocol's"
                  ) if default is None else default
         choices = spec.choices or (PROTOCOLS if name == "protocol" else None)
         # argparse answers a value outside the choices with a one-line usage error (exit 2).
@@ -86,7 +88,9 @@ def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = 
     """
     _add_setting_options(parser.add_argument_group("models"), ModelConfig, skip=() if units else ("units",),
                          **_NONE_DEFAULTS)
-    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=default_protocol, **defaults)
+    # None: the task's protocol if it names one (the tutorial's one-pair protocol is Echo's), else this command's.
+    _add_setting_options(parser.add_argument_group("training"), TrainConfig, protocol=None, **defaults)
+    parser.set_defaults(command_protocol=default_protocol)
 
 
 def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
@@ -154,9 +158,13 @@ def from_options(cls: type, args: argparse.Namespace, **override: Any) -> Any:
     """``cls`` from the options; an option left at None takes the task's default (:func:`task_default`)."""
     task = task_named(getattr(args, "task", DEFAULT_TASK))
     values = {name: getattr(args, name) for name in settings_of(cls) if hasattr(args, name)}
+    # The task's recipe (updates, batch, rate) is for its protocol: another protocol keeps its own defaults.
+    own_recipe = values.get("protocol") in (None, task.defaults.get("protocol"))
     for name, value in values.items():
-        if value is None and name in task.defaults:
+        if value is None and name in task.defaults and (own_recipe or name not in _RECIPE):
             values[name] = task.defaults[name]
+    if values.get("protocol", "") is None:
+        values["protocol"] = getattr(args, "command_protocol", "tutorial")
     values = {name: value for name, value in values.items()
               if value is not None or name not in _NONE_DEFAULTS}  # the setting's own default
     if cls is ProblemConfig:

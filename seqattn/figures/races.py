@@ -60,7 +60,7 @@ def _clean_series(df: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndar
     return part[x].to_numpy(), part[y].to_numpy(dtype=float)
 
 
-def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = False, max_points: int = 600,
+def loss_race_figure(history: pd.DataFrame, output_size: int, log_y: bool = False, max_points: int = 600,
                      revision: str = "") -> go.Figure:
     """Training loss of both models against updates, with the chance level.
 
@@ -70,8 +70,9 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
             since the previous report), ``smoothed_baseline``,
             ``smoothed_attention`` (exponential moving average). A model whose
             columns are absent is not drawn; NaN cells are skipped.
-        cardinality: K, the number of tokens; a model that guesses uniformly
-            scores ln K, drawn as a dashed grey line.
+        output_size: K, the size of the output vocabulary (the task's, e.g. the
+            integer tasks' K, or the 11 characters of an ISO date); a model that
+            guesses uniformly among them scores ln K, drawn as a dashed grey line.
         log_y: use a logarithmic loss axis (the late, small losses become visible).
         max_points: rows drawn at most; longer histories are thinned with
             :func:`downsample` (the last report is always kept).
@@ -84,9 +85,9 @@ def loss_race_figure(history: pd.DataFrame, cardinality: int, log_y: bool = Fals
         the legend but toggled with its model) then a solid smoothed line; the
         chance level is a layout shape named ``"chance"``.
     """
-    if cardinality < 1:
-        raise ValueError(f"cardinality must be at least 1; got {cardinality}")
-    chance = math.log(cardinality)
+    if output_size < 1:
+        raise ValueError(f"output_size (the output cardinality K) must be at least 1; got {output_size}")
+    chance = math.log(output_size)
     fig = go.Figure()
     styled(fig, x_title="update", y_title="cross-entropy loss")
     # A uirevision constant per run keeps the user's zoom and legend clicks across the live

@@ -249,6 +249,9 @@ class DatesTask(Task):
     settings = ()
     input_label = "Input date"
     pad_token = PAD
+    separator = ""
+    # A live demo on 2 cores, chosen by measurement (bench/tasks.py, README "Tasks").
+    defaults = {"units": 64, "protocol": "batched", "updates": 1500, "batch_size": 64, "learning_rate": 5e-3}
 
     def fixed(self, config: ProblemConfig) -> dict[str, Any]:
         return {"cardinality": len(INPUT_CHARS), "n_in": DATE_WIDTH, "n_out": ISO_LEN, "pad_target": False}

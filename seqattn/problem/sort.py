@@ -22,7 +22,9 @@ class SortTask(IntegerTask):
     name = "sort"
     label = "Sort"
     summary = "The target is the input sorted ascending."
-    defaults = {"cardinality": 10, "n_in": 8}
+    # A live demo on 2 cores, chosen by measurement (bench/tasks.py, README "Tasks").
+    defaults = {"cardinality": 10, "n_in": 8, "units": 64, "protocol": "batched", "updates": 1000, "batch_size": 32,
+                "learning_rate": 5e-3}
 
     def fixed(self, config: ProblemConfig) -> dict[str, Any]:
         return {"n_out": config.n_in, "pad_target": True}

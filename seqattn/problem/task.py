@@ -108,6 +108,14 @@ class Task:
         """How an output token reads on an axis or in a table."""
         return str(int(token))
 
+    # Between shown tokens of a sequence: a space for numbers, nothing for characters.
+    separator = " "
+
+    def shown(self, config: ProblemConfig, tokens: Sequence[int], output: bool = True) -> str:
+        """A sequence as a reader sees it: ``12 20 0`` for integers, ``2018-05-09`` for a date's characters."""
+        show = self.show_output if output else self.show_input
+        return self.separator.join(show(config, int(t)) for t in tokens)
+
     def parse(self, text: str, config: ProblemConfig) -> list[int]:
         """What a user typed as ``n_in`` input tokens.
 

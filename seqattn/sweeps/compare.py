@@ -23,9 +23,14 @@ TUTORIAL_PROBLEM = ProblemConfig(cardinality=50, n_in=5, n_out=2, pad_target=Tru
 
 
 def is_tutorial_setup(problem: ProblemConfig, config: TrainConfig, model: ModelConfig | None = None) -> bool:
-    """True if problem, recipe and models are the tutorial's, so its numbers are comparable."""
+    """True if problem, recipe and models are the tutorial's, so its numbers are comparable.
+
+    The problem's task is part of it: the tutorial's numbers are for its task (the default,
+    ``TUTORIAL_PROBLEM.task``) at its sizes, and another task at the same sizes is not comparable.
+    """
     return (
-        problem == TUTORIAL_PROBLEM
+        problem.task == TUTORIAL_PROBLEM.task  # said outright: equal configs already imply it
+        and problem == TUTORIAL_PROBLEM
         and config.protocol == "tutorial"
         and config.updates == 5000
         and (model or ModelConfig()) == ModelConfig()

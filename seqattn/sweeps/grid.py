@@ -21,6 +21,7 @@ from seqattn.sweeps.cells import CellResult, CellSpec
 from seqattn.configuration import DictConfig, check_int_range, settings_of
 from seqattn.model.config import ModelConfig
 from seqattn.problem.config import ProblemConfig
+from seqattn.problem.task import Task
 from seqattn.model.registry import MODEL_NAMES, attending_names
 from seqattn.training.config import TrainConfig
 
@@ -29,17 +30,43 @@ if TYPE_CHECKING:
     import pandas as pd
 
 AXES: dict[str, str] = {"n_in": "input length", "n_out": "echo length", "cardinality": "cardinality", "units": "units"}
+# Model settings: every task has them, so any task's sweep may vary them.
+MODEL_AXES = ("units",)
 
 
-def axis_range(axis: str) -> tuple[int, int]:
+def task_axes(task: Task) -> dict[str, str]:
+    """The axes a sweep of ``task`` may vary (its own settings among :data:`AXES`, and the model's), with names.
+
+    The task's settings are the ones it reads; the others it fixes itself, so sweeping one
+    would train the same cell again and again.
+    """
+    return {axis: name for axis, name in AXES.items() if axis in task.settings or axis in MODEL_AXES}
+
+
+def check_axis(axis: str, task: Task) -> None:
+    """Raise ``ValueError`` (a message for the user) if ``task`` does not read the setting ``axis``."""
+    allowed = task_axes(task)
+    if axis in AXES and axis not in allowed:
+        raise ValueError(f"the {task.label} task does not read the {AXES[axis]} (it fixes it), so a sweep cannot "
+                         f"vary it; sweep over {' or '.join(allowed.values())} instead.")
+
+
+def axis_range(axis: str, task: Task | None = None) -> tuple[int, int]:
     """The values a swept setting (a key of :data:`AXES`) may take, from its own setting's range.
 
     The echo length has no fixed range of its own (it is at most the input length): 1 to the
     longest input, the grid check then holds each cell to its input length.
+
+    Raises:
+        ValueError: ``task`` is given and does not read ``axis`` (:func:`check_axis`).
     """
+    if task is not None:
+        check_axis(axis, task)
     spec = {**settings_of(ProblemConfig), **settings_of(ModelConfig)}[axis]
     return (spec.low if spec.low is not None else 1,
             spec.high if spec.high is not None else settings_of(ProblemConfig)["n_in"].high)
+
+
 N_OUT_RULES = ("fixed", "half")
 MAX_CELLS = 200
 MAX_SEEDS = 100
@@ -67,6 +94,9 @@ class SweepConfig(DictConfig):
         seeds: trainings per value, with seeds ``train.seed + 0 .. seeds - 1``.
         n_out_rule: with ``axis="n_in"``: ``fixed`` keeps the problem's n_out,
             ``half`` echoes half of each input length (at least 1).
+
+    A sweep config knows no task: :func:`cell_settings` (so :func:`grid_cells`) refuses an axis
+    the problem's task does not read.
     """
 
     KIND = "sweep"
@@ -110,10 +140,12 @@ def cell_settings(problem: ProblemConfig, model: ModelConfig, sweep: SweepConfig
     """The problem and model settings of the cells at one axis ``value``.
 
     Raises:
-        ValueError: the value makes an invalid problem or model (message names it).
+        ValueError: the problem's task does not read the swept setting (:func:`check_axis`), or
+            the value makes an invalid problem or model (message names it).
     """
     if sweep.axis is None or value is None:
         return problem, model
+    check_axis(sweep.axis, problem.task_spec)
     try:
         if sweep.axis == "units":
             return problem, dataclasses.replace(model, units=value)

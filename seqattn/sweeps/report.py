@@ -6,6 +6,7 @@ The page reads its widgets, calls these and lays out what they return.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from seqattn.configuration import settings_of
@@ -13,8 +14,11 @@ from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, attending_names, model_kind
 from seqattn.problem.config import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
+from seqattn.problem.registry import DEFAULT_TASK, task_named
+from seqattn.problem.task import Task
 from seqattn.runs import ACTIVE_STATES, RunSummary, list_runs
-from seqattn.sweeps.grid import AXES, DEFAULT_LENGTHS, SweepConfig, chance_exact_match, summary_table, threshold_table
+from seqattn.sweeps.grid import (AXES, DEFAULT_LENGTHS, SweepConfig, cell_settings, chance_exact_match, summary_table,
+                                 threshold_table)
 
 # pandas is imported when first used: the home page must render without pandas.
 if TYPE_CHECKING:
@@ -62,12 +66,55 @@ def cells_total(summary: RunSummary) -> int:
     return summary.cells_total or sweep_of(summary).cell_count
 
 
+def task_of(problem: Mapping[str, Any]) -> Task:
+    """The task of a run's problem dict (``run.json``); the default task for a run saved before tasks or a bad name."""
+    try:
+        return task_named(problem.get("task", DEFAULT_TASK))
+    except ValueError:
+        return task_named(DEFAULT_TASK)
+
+
+def varied(sweep: SweepConfig) -> set[str]:
+    """The settings a sweep changes from cell to cell (the axis, and the echo length when it is half of n_in)."""
+    return {sweep.axis} | ({"n_out"} if sweep.axis == "n_in" and sweep.n_out_rule == "half" else set())
+
+
 def chance_of(summary: RunSummary) -> float | None:
-    """Guessing's exact match when every cell shares it (K and n_out fixed), else None (no single line)."""
+    """Guessing's exact match when every cell shares it, else None (no single line).
+
+    Each cell's chance is its task's (:func:`~seqattn.sweeps.grid.chance_exact_match`): the
+    tutorial's task's does not move with the input length, a task whose target is as long as
+    its input does. A problem that no longer reads gives None.
+    """
     sweep = sweep_of(summary)
-    if sweep.axis in ("n_out", "cardinality") or (sweep.axis == "n_in" and sweep.n_out_rule == "half"):
+    try:
+        problem = ProblemConfig.from_dict(summary.problem)
+        chances = {chance_exact_match(cell_settings(problem, ModelConfig(), sweep, value)[0])
+                   for value in sweep.values or (None,)}
+    except (TypeError, ValueError):
         return None
-    return chance_exact_match(summary.problem)
+    return chances.pop() if len(chances) == 1 else None
+
+
+def fixed_settings(problem: Mapping[str, Any], sweep: SweepConfig) -> str:
+    """The problem every cell shares, in words: the task, then each setting it reads that the sweep does not vary.
+
+    A task with no settings of its own says what it is (:meth:`~seqattn.problem.task.Task.describe`).
+    A problem dict that no longer reads gives its K alone.
+    """
+    try:
+        config = ProblemConfig.from_dict(problem)
+    except (TypeError, ValueError):
+        return f"K = {problem.get('cardinality')}"
+    task = config.task_spec
+    if not task.settings:
+        return task.describe(config)
+    specs, skip = settings_of(ProblemConfig), varied(sweep)
+    words = {"cardinality": f"K = {config.cardinality}",
+             "pad_target": "" if config.pad_target else f"{specs['pad_target'].label.lower()} off"}
+    parts = [words.get(name, f"{specs[name].label.lower()} {getattr(config, name)}")
+             for name in task.settings if name not in skip]
+    return ", ".join([f"{task.label} task"] + [part for part in parts if part])
 
 
 def caption_of(summary: RunSummary) -> str:
@@ -77,8 +124,7 @@ def caption_of(summary: RunSummary) -> str:
     seeds = f"seed {first}" if sweep.seeds == 1 else f"seeds {first}-{first + sweep.seeds - 1}"
     recipe = (f"{train.get('protocol', 'batched')} protocol, batch {train.get('batch_size')}, "
               f"{train.get('eval_size', 1000):,} held-out pairs every {train.get('eval_every')} updates, {seeds}")
-    echo_varies = sweep.axis == "n_out" or (sweep.axis == "n_in" and sweep.n_out_rule == "half")
-    fixed = f"K = {problem.get('cardinality')}" + ("" if echo_varies else f", echo length {problem.get('n_out')}")
+    fixed = fixed_settings(problem, sweep)
     if train.get("until") is None:
         return f"{int(train.get('updates', 0)):,} updates per model; {recipe}; {fixed}"
     return (f"Each model trained until {train['until']} % held-out exact match or {int(train['updates']):,} updates "
@@ -96,14 +142,18 @@ def failed_cells(cells: pd.DataFrame) -> int:
     return int(cells.loc[cells["status"] == "failed", "cell"].nunique()) if not cells.empty else 0
 
 
-def cell_table(cells: pd.DataFrame, axis: str) -> pd.DataFrame:
+def cell_table(cells: pd.DataFrame, axis: str, task: Task | None = None) -> pd.DataFrame:
     """One row per cell: its value, seed and status, each model's exact match (and updates to the
-    threshold), alignment, seconds, and the error of a failed cell."""
+    threshold), alignment, seconds, and the error of a failed cell.
+
+    Swept along the input length, a ``task`` that reads the echo length (default: the default
+    task) also gets each cell's echo length; other tasks fix it.
+    """
     import pandas as pd
 
     per_cell = cells.groupby("cell", sort=True)
     table = pd.DataFrame({AXES[axis]: per_cell[axis].first(), "seed": per_cell["seed"].first()})
-    if axis == "n_in":
+    if axis == "n_in" and "n_out" in (task or task_named(DEFAULT_TASK)).settings:
         table["echo length"] = per_cell["n_out"].first()
     table["status"] = per_cell["status"].first()  # early: a wide table scrolls, and this is read first
     for name in MODEL_NAMES:
