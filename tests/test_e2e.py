@@ -14,7 +14,9 @@ in this module run in order and share one server, one browser and the speaker's 
    session by its Train URL, then cancelled there;
 6. Sweep: a bad value refused, then a tiny grid (input lengths 3 and 4, one
    seed, each model to 95 % within a cap of 40 updates) run on the server's local Dask
-   cluster until both cells are done; the figure draws both panels.
+   cluster until both cells are done; the figure draws both panels;
+7. Tasks: a Reverse run trained from the form and explored (its expected alignment is the
+   anti-diagonal), and a date typed into a small Dates run the CLI trained meanwhile.
 
 Along the way: the sidebar lists the pages as Home, Train, Explore, Compare,
 Sweep, and the deep links /Train?run=<id> and /Explore?run=<id>&seq=... open
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from e2e_server import HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded
+from e2e_server import (HEATMAP_JS, LOSS_POINTS_JS, PROJECT, Server, start_server, stop_server, tensorflow_loaded,
+                        venv_python)
+from seqattn.figures.style import PAD_COLOR
 from seqattn.runs import list_runs
 from seqattn.sweeps.cluster import WORKERS_ENV
 
@@ -205,7 +210,7 @@ def start_training(page: Page, server: Server, updates: int) -> str:
     run_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
     # The form's values reached the job.
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
-    assert meta["problem"] == {"cardinality": 10, "n_in": 5, "n_out": 2, "pad_target": True}, meta
+    assert meta["problem"] == {"cardinality": 10, "n_in": 5, "n_out": 2, "pad_target": True, "task": "echo"}, meta
     assert {k: meta["train"][k] for k in ("protocol", "updates", "batch_size")} == {
         "protocol": "batched", "updates": updates, "batch_size": 16}, meta
     assert meta["model"] == {"units": 16, "encoder": "unidirectional"}, meta
@@ -256,6 +261,23 @@ def expect_navigation(page: Page, current: str) -> None:
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name=current, exact=True)).to_have_attribute("aria-current", "page")
     assert page.evaluate(NAV_TITLES_JS) == PAGE_TITLES
+
+
+# The cells the heatmap's "expected" overlay outlines, as "step:position" (1-based), from each square's centre.
+EXPECTED_CELLS_JS = """
+() => {
+  for (const el of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const trace = (el._fullData || []).find(t => t.name === 'expected');
+    if (!trace) continue;
+    const cells = [];
+    for (let i = 0; i + 4 < trace.x.length; i += 6) {
+      cells.push(`${Math.round((trace.y[i] + trace.y[i + 2]) / 2)}:${Math.round((trace.x[i] + trace.x[i + 1]) / 2)}`);
+    }
+    return cells.sort().join('|');
+  }
+  return null;
+}
+"""
 
 
 def expect_heatmap_of(page: Page, tokens: list[int]) -> None:
@@ -776,6 +798,67 @@ def test_sweep_over_input_length(speaker: Session, server: Server) -> None:
     assert_no_traceback(page)
     screenshot(page, "sweep.png")
     print(f"sweep walk-through: {time.monotonic() - started:.1f} s")
+    assert not speaker.errors, speaker.errors
+
+
+REVERSE_FORM = {"Cardinality": "6", "Input length": "4", "Units": "16", "Updates": "400", "Batch size": "16"}
+DATE = "wednesday 9 may 2018"
+
+
+def start_dates_run(server: Server) -> subprocess.Popen:
+    """A small Dates run trained by the CLI into the server's runs folder, beside the browser's work."""
+    return subprocess.Popen([venv_python(), "-m", "seqattn", "train", "--task", "dates", "--units", "16", "--updates",
+                             "150", "--eval-every", "50", "--eval-size", "100", "--no-jit", "--quiet", "--out",
+                             str(server.runs_dir)], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_tasks_train_a_reverse_run_and_type_a_date(speaker: Session, server: Server) -> None:
+    """Another task from the form (Reverse: trained, explored, its anti-diagonal overlaid) and a date typed by hand."""
+    page = speaker.page
+    dates = start_dates_run(server)
+    page.goto(server.url + "/Train")
+    expect(page.get_by_role("button", name="Train both models")).to_be_visible()
+    page.get_by_role("combobox", name="Task").click()
+    page.get_by_role("option", name="Reverse", exact=True).click()
+    expect(page.get_by_label("Echo length", exact=True)).to_have_count(0)  # Reverse's output is its input's length
+    page.get_by_text("Batched (fast)", exact=True).click()
+    for label, value in REVERSE_FORM.items():
+        set_number(page, label, value)
+    page.get_by_role("button", name="Train both models").click()
+    page.wait_for_url(re.compile(r"/Train\?run="), timeout=APP_TIMEOUT)
+    run_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
+    meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
+    assert meta["problem"] == {"cardinality": 6, "n_in": 4, "n_out": 4, "pad_target": True, "task": "reverse"}, meta
+    expect(page.get_by_text(re.compile(r"^Done: "))).to_be_visible(timeout=TRAIN_TIMEOUT)
+    page.get_by_role("link", name="Explore this run").click()
+    box = page.get_by_label("Input sequence", exact=True)
+    box.fill("1, 2, 3, 5")
+    box.press("Enter")
+    expect_heatmap_of(page, [1, 2, 3, 5])
+    page.get_by_text("Show expected alignment", exact=True).click()
+    # The expected overlay of Reverse is the anti-diagonal: output step t on input position n_in + 1 - t.
+    page.wait_for_function(f"() => ({EXPECTED_CELLS_JS})() === '1:4|2:3|3:2|4:1'", timeout=APP_TIMEOUT, polling=100)
+    assert_no_traceback(page)
+
+    out, err = dates.communicate(timeout=TRAIN_TIMEOUT / 1000)
+    assert dates.returncode == 0, err[-2000:]
+    dates_id = Path(out.strip().splitlines()[-1]).name
+    page.goto(f"{server.url}/Explore?run={dates_id}")
+    box = page.get_by_label("Input date", exact=True)
+    box.fill(DATE)
+    box.press("Enter")
+    page.wait_for_function(f"() => {{ const h = ({HEATMAP_JS})(); return h && h.ticks[0] === 'w' && h.rows === 10; }}")
+    ticks = page.evaluate(HEATMAP_JS)["ticks"]
+    shown = [re.sub("<[^>]+>", "", tick) for tick in ticks]  # the padding's labels are greyed with markup
+    assert shown[:len(DATE)] == [c if c != " " else "␣" for c in DATE], ticks
+    # Padded to the task's width; the padding's labels are dimmed.
+    assert len(ticks) == 29 and set(shown[len(DATE):]) == {"·"} and PAD_COLOR in ticks[-1], ticks
+    assert_no_traceback(page)
+    box.fill("30 february 2018")
+    box.press("Enter")
+    expect(page.get_by_test_id("stAlert").filter(has_text="february")).to_be_visible()
+    assert_no_traceback(page)
     assert not speaker.errors, speaker.errors
 
 

@@ -95,3 +95,113 @@ def test_probe_heatmap_uses_the_recorded_probe_or_falls_back_to_positions():
     assert any("5" in str(t) for t in fig.layout.xaxis.ticktext)
     old = probe_heatmap({"attention": np.eye(4, 4).tolist()}, PROBLEM.to_dict())
     assert np.asarray(old.data[0].z).shape == (4, 4)
+
+
+# --------------------------------------------------------------------------- every task (issue 23)
+
+DATES = ProblemConfig(task="dates")
+REVERSE = ProblemConfig(task="reverse", cardinality=10, n_in=5)
+
+
+class TaskPredictor:
+    """Answers the task's own targets (right every time), attending by the task's expected alignment or evenly."""
+
+    def __init__(self, problem: ProblemConfig, attends: bool) -> None:
+        self.problem, self.attends = problem, attends
+
+    def __call__(self, inputs: np.ndarray) -> Prediction:
+        from seqattn.problem.batches import one_hot, targets_for
+
+        probabilities = one_hot(targets_for(inputs, self.problem), self.problem.output_size) * 0.9 + 0.1 / (
+            self.problem.output_size)
+        attention = None
+        if self.attends:
+            real = (inputs != self.problem.pad_token) if self.problem.pad_token is not None else np.ones_like(inputs)
+            attention = np.broadcast_to((real / real.sum(axis=1, keepdims=True))[:, None, :],
+                                        (len(inputs), self.problem.target_len, self.problem.n_in)).astype(np.float32)
+        return Prediction.of(probabilities, attention)
+
+
+def both(problem: ProblemConfig) -> dict:
+    return {"baseline": TaskPredictor(problem, False), "attention": TaskPredictor(problem, True)}
+
+
+def test_a_date_is_explained_with_characters_to_show_and_ints_to_compute():
+    explanation = explain("Wednesday, May 9, 2018", DATES, both(DATES))
+    assert explanation.text == "wednesday, may 9, 2018"  # the task's typed form, commas and spaces kept
+    assert explanation.shown_inputs[:4] == ["w", "e", "d", "n"] and explanation.shown_inputs[10] == "␣"
+    assert explanation.shown_inputs[-1] == "·" and all(isinstance(t, int) for t in explanation.inputs)
+    assert explanation.padded == [t == DATES.pad_token for t in explanation.inputs]
+    assert sum(explanation.padded) == DATES.n_in - len("wednesday, may 9, 2018")
+    assert explanation.shown_expected == list("2018-05-09") and explanation.expected_text == "2018-05-09"
+    assert explanation.joined(explanation.answers["attention"].shown) == "2018-05-09"
+    assert explanation.answers["attention"].exact
+    assert explanation.expected_alignment.shape == (10, DATES.n_in)
+    # The year's digits look at the year's characters (positions 18..21), the dashes at nothing.
+    assert set(np.flatnonzero(explanation.expected_alignment[0])) == {18, 19, 20, 21}
+    assert not explanation.expected_alignment[4].any()
+    assert explanation.real_positions == list(range(len("wednesday, may 9, 2018")))
+
+
+def test_a_date_reads_as_characters_in_the_table_the_frame_and_the_bundle():
+    explanation = explain("9 may 2018", DATES, both(DATES))
+    table = answers_table(explanation, {"baseline": "Baseline", "attention": "Attention"})
+    assert list(table.loc["Input"])[:5] == ["9", "␣", "m", "a", "y"] and table.loc["Input", "step 11"] == "·"
+    assert list(table.loc["Expected"])[:10] == list("2018-05-09") and table.loc["Expected", "step 11"] == ""
+    assert table.loc["Attention", "step 5"] == "- (91%)"  # 0.9 + 0.1 / 11
+    assert list(attention_frame(explanation).columns[:3]) == ["input 1 (9)", "input 2 (␣)", "input 3 (m)"]
+    with zipfile.ZipFile(io.BytesIO(export_bundle(explanation, {"run": "d"}))) as archive:
+        config = json.loads(archive.read("config.json"))
+    assert config["text"] == "9 may 2018" and config["expected_text"] == "2018-05-09"
+    assert config["answers"] == {"baseline": "2018-05-09", "attention": "2018-05-09"}
+    assert config["sequence"] == explanation.inputs  # the ints stay, for computing
+
+
+@pytest.mark.parametrize("text", ["9 may 2018 #", "x" * 40, "30 february 2018", "9 mai 2018", ""])
+def test_a_bad_date_is_refused_with_what_is_accepted(text):
+    with pytest.raises(ValueError, match="Type a date from 1950 to 2049"):
+        explain(text, DATES, both(DATES))
+
+
+def test_an_answer_is_joined_as_its_task_writes_a_sequence():
+    dates = explain("9 may 2018", DATES, both(DATES))
+    assert dates.expected_text == "2018-05-09"  # characters: no space between them
+    integers = explain("3 7 1 2", PROBLEM, both(PROBLEM))
+    assert integers.expected_text == "3 7 0 0" and integers.shown_inputs == ["3", "7", "1", "2"]
+
+
+def test_typed_text_round_trips_and_keeps_the_old_address_form_for_integers():
+    from seqattn.explore import typed_text
+
+    assert typed_text(PROBLEM, [3, 7, 1, 2]) == "3,7,1,2"
+    for text in ["wednesday, may 9, 2018", "9 may 2018", "09.05.18", "wed, 9 may 2018"]:
+        tokens = DATES.task_spec.parse(text, DATES)
+        assert typed_text(DATES, tokens) == text and DATES.task_spec.parse(typed_text(DATES, tokens), DATES) == tokens
+
+
+def test_reverse_expects_the_anti_diagonal_and_the_heatmap_outlines_it():
+    from seqattn.figures import attention_heatmap
+
+    explanation = explain("3 1 4 1 5", REVERSE, both(REVERSE))
+    np.testing.assert_array_equal(explanation.expected_alignment, np.eye(5)[::-1])
+    fig = attention_heatmap(explanation.attention, explanation.shown_inputs, explanation.answers["attention"].shown,
+                            REVERSE.n_out, show_expected=True, expected_alignment=explanation.expected_alignment)
+    outline = next(t for t in fig.data if t.name == "expected")
+    xs = np.array([v for v in outline.x if v is not None], dtype=float).reshape(-1, 5)[:, :4].mean(1)
+    ys = np.array([v for v in outline.y if v is not None], dtype=float).reshape(-1, 5)[:, :4].mean(1)
+    assert sorted(zip(np.round(ys).astype(int), np.round(xs).astype(int))) == [(t, 6 - t) for t in range(1, 6)]
+
+
+def test_probe_heatmap_shows_a_dates_probe_as_characters_with_padding_dimmed():
+    inputs = DATES.task_spec.parse("9 may 2018", DATES)
+    record = {"attention": np.full((10, DATES.n_in), 1 / DATES.n_in).tolist(), "probe": inputs,
+              "probe_tokens": [2, 0, 1, 8, 10, 0, 5, 10, 0, 9]}
+    fig = probe_heatmap(record, DATES.to_dict())
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert ticks[:3] == ["9", "␣", "m"] and "·" in ticks[-1] and "#9A9A9A" in ticks[-1]
+    assert list(fig.layout.yaxis.ticktext)[4] == "5 → -"
+    assert any(s.name == "padding (input)" for s in fig.layout.shapes)
+    # A problem that does not load (a future task): the ints, as before.
+    broken = probe_heatmap({**record, "probe": [1, 2, 3, 4], "probe_tokens": [5, 6, 0, 0],
+                            "attention": np.eye(4).tolist()}, {**PROBLEM.to_dict(), "task": "no such task"})
+    assert list(broken.layout.xaxis.ticktext) == ["1: 1", "2: 2", "3: 3", "4: 4"]

@@ -158,3 +158,138 @@ def test_what_if_with_a_single_input_position_says_there_is_nowhere_else_to_look
     assert not any(s.key == "_force_weight" for s in at.slider), "no weight to pick"
     assert not any(s.key == "_force_position" for s in at.selectbox), "no position to pick"
     assert list(at.dataframe[0].value.loc["Input"]) == ["3"], "the answers are still shown"
+
+
+# --------------------------------------------------------------------------- other tasks (issue 23)
+
+
+@pytest.fixture(scope="module")
+def dates_run(tmp_path_factory):
+    """A finished Dates run (tiny, barely trained: the page must work whatever it answers), trained once."""
+    from conftest import wait_done
+
+    from seqattn.jobs import control as jobs
+    from seqattn.model.config import ModelConfig
+    from seqattn.problem.config import ProblemConfig
+    from seqattn.training.config import TrainConfig
+
+    root = tmp_path_factory.mktemp("dates") / "runs"
+    config = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_every=20, eval_size=50, seed=0,
+                         jit_compile=False)
+    run_id = jobs.start(ProblemConfig(task="dates"), config, model=ModelConfig(units=8), root=root)
+    wait_done(run_id, root)
+    assert jobs.status(run_id, root).state == "done"
+    return root, run_id
+
+
+@pytest.fixture()
+def dates(dates_run, monkeypatch):
+    root, run_id = dates_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id)
+    no_exception(at)
+    return at
+
+
+def dates_problem():
+    from seqattn.problem.config import ProblemConfig
+
+    return ProblemConfig(task="dates")
+
+
+ACCEPTED = "Type a date from 1950 to 2049"
+DATE_ANSWER = r"[0-9-]{10}"  # ten characters of the output vocabulary, joined without spaces
+
+
+def test_a_dates_run_takes_a_date_and_shows_characters(dates):
+    at = dates
+    box = at.text_input(key="_seq_widget")
+    assert box.label == "Input date" and box.value == "wednesday 9 may 2018" and ACCEPTED in box.help
+    assert at.text_input(key="_second_widget").label == "Second date"
+    box.set_value("Wednesday, May 9, 2018").run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert list(table.loc["Input"])[:4] == ["w", "e", "d", "n"] and table.loc["Input", "step 29"] == "·"
+    assert list(table.loc["Expected"])[:10] == list("2018-05-09")
+    import re
+
+    answers = {m.label: m.value for m in at.metric}
+    assert set(answers) >= {"Baseline (no attention)", "Attention"}
+    assert all(re.fullmatch(DATE_ANSWER, answers[name]) for name in ("Baseline (no attention)", "Attention")), answers
+    heatmap = chart(at, "attention_heatmap")
+    ticks = heatmap["layout"]["xaxis"]["ticktext"]
+    assert len(ticks) == 29 and {"w", "m", "2", "␣"} <= set(ticks)
+    padding = [s for s in heatmap["layout"]["shapes"] if s.get("name") == "padding (input)"]
+    assert len(padding) == 1 and padding[0]["x0"] == len("wednesday, may 9, 2018") + 0.5
+    assert "texttemplate" not in next(t for t in heatmap["data"] if t["type"] == "heatmap")  # 29 columns: no values
+    assert at.query_params["seq"] in ("wednesday, may 9, 2018", ["wednesday, may 9, 2018"])  # commas survive
+    at.toggle(key="show_expected").set_value(True).run()
+    expected = next(t for t in chart(at, "attention_heatmap")["data"] if t.get("name") == "expected")
+    xs = np.array([x for x in expected["x"] if x is not None], dtype=float).reshape(-1, 5)[:, :4].mean(1)
+    # The month ("may", 12..14), the day ("9", 16) and the year (19..22): never the weekday, comma or padding.
+    assert set(np.round(xs).astype(int)) == {12, 13, 14, 16, 19, 20, 21, 22}
+    tops = [t for t in chart(at, "top_tokens")["data"] if t["type"] == "bar"]
+    assert all(set(t["x"]) <= set("0123456789-") for t in tops)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("9 may 2018 #", "Character 12 ('#') is not used in any date"),
+    ("wednesday 19 september 2018 xx", "a date has at most 29"),
+    ("9 may 2018 é", "is not used in any date"),
+    ("30 february 2018", "is not a real day"),
+    ("tomorrow", "not written in any of the accepted date formats"),
+])
+def test_a_bad_date_says_what_is_wrong_and_keeps_the_last_valid_answer(dates, text, message):
+    at = dates
+    at.text_input(key="_seq_widget").set_value(text).run()
+    no_exception(at)
+    shown = [e.value.replace("\\", "") for e in at.error]  # messages escape Markdown with backslashes
+    assert any(message in e and ACCEPTED in e for e in shown), shown
+    assert list(at.dataframe[0].value.loc["Expected"])[:10] == list("2018-05-09"), "the last valid answer stays"
+    assert any("last valid date" in c.value.replace("\\", "") for c in at.caption)
+
+
+def test_random_gives_a_date_the_task_reads(dates):
+    at = dates
+    problem = dates_problem()
+    for _ in range(3):
+        at.button(key="random_sequence").click().run()
+        no_exception(at)
+        assert not at.error, [e.value for e in at.error]
+        text = at.text_input(key="_seq_widget").value
+        problem.task_spec.parse(text, problem)  # raises if it is not a date
+        assert list(at.dataframe[0].value.loc["Input"])[0] == text[0].replace(" ", "␣")
+
+
+def test_the_what_if_offers_only_real_characters_and_answers_a_date(dates):
+    at = dates
+    position = at.selectbox(key="_force_position")
+    assert len(position.options) == len("wednesday 9 may 2018")  # no padded position
+    assert position.options[0] == "1 (token w)" and position.options[9] == "10 (token ␣)"
+    position.set_value(16).run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    import re
+
+    forced = next(m for m in at.metric if m.label == "Forced attention: the model says")
+    assert re.fullmatch(DATE_ANSWER, forced.value), forced.value
+    fig = chart(at, "forced_attention")
+    z = array(next(t for t in fig["data"] if t.get("name") == "forced")["z"])
+    assert z[0, 16] == pytest.approx(1.0, abs=1e-6) and np.all(z[:, len("wednesday 9 may 2018"):] == 0)
+
+
+def test_a_second_date_draws_the_difference_map(dates):
+    at = dates
+    at.text_input(key="_second_widget").set_value("thursday 10 may 2018").run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(s.value == "Second date" for s in at.subheader)
+    fig = chart(at, "difference_map")
+    z = {t["name"]: array(t["z"]) for t in fig["data"] if t["type"] == "heatmap"}
+    assert z["difference"].shape == (10, 29)
+    np.testing.assert_allclose(z["difference"], z["second"] - z["first"], atol=1e-6)
+    assert "<b>t</b>" in fig["layout"]["xaxis3"]["ticktext"][0]  # the change's axis: the second's characters
+    at.text_input(key="_second_widget").set_value("9 may 2018 #").run()
+    no_exception(at)
+    assert any(e.value.replace("\\", "").startswith("Second date:") for e in at.error)

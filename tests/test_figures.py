@@ -556,3 +556,66 @@ def test_figures_keep_the_house_template_when_streamlit_is_imported_after(monkey
     assert pio.templates.default == F.TEMPLATE
     heatmap = F.attention_heatmap(np.full((2, 3), 1 / 3), [1, 2, 3], [1, 2], 2)
     assert heatmap.layout.template.layout.paper_bgcolor == "white"
+
+
+# --------------------------------------------------------------------------- task tokens (issue 23)
+
+DATE = list("wednesday 9 may 2018".replace(" ", "␣")) + ["·"] * 9
+DATE_PAD = [t == "·" for t in DATE]
+
+
+def test_heatmap_draws_string_tokens_as_given():
+    fig = F.attention_heatmap(_attention(3, 4), ["a", "␣", "-", "12"], ["2", "-", "0"], n_out=3,
+                              expected_tokens=["2", "0", "0"])
+    assert list(fig.layout.xaxis.ticktext) == ["1: a", "2: ␣", "3: -", "4: 12"]
+    labels = list(fig.layout.yaxis.ticktext)
+    assert labels[1].startswith("2 → -") and "✗" in labels[1] and "✗" not in labels[0]
+    assert "input position 2 (token ␣)" in fig.data[0].text[0][1] and "wrong: expected 0" in fig.data[0].text[1][0]
+    # Ints and their shown strings read the same: nothing is marked wrong.
+    same = F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=2, expected_tokens=[str(t) for t in OUTPUTS])
+    assert not any("✗" in label for label in same.layout.yaxis.ticktext)
+
+
+def test_heatmap_outlines_every_cell_of_a_given_expected_alignment():
+    alignment = np.zeros((5, 5))
+    alignment[0, [1, 2]] = 0.5  # shared weight: both cells
+    alignment[3, 4] = 1.0
+    fig = F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=2, show_expected=True, expected_alignment=alignment)
+    outline = next(t for t in fig.data if t.name == "expected")
+    xs = np.array([v for v in outline.x if v is not None], dtype=float).reshape(-1, 5)[:, :4].mean(1)
+    ys = np.array([v for v in outline.y if v is not None], dtype=float).reshape(-1, 5)[:, :4].mean(1)
+    assert sorted(zip(np.round(xs).astype(int), np.round(ys).astype(int))) == [(2, 1), (3, 1), (5, 4)]
+    hidden = F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=2, expected_alignment=alignment)
+    assert not any(t.name == "expected" for t in hidden.data)
+    with pytest.raises(ValueError, match="expected_alignment has shape"):
+        F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=2, expected_alignment=np.zeros((5, 4)))
+
+
+def test_heatmap_dims_padded_input_positions():
+    padded = [False, True, False, True, True]
+    fig = F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=5, pad_positions=padded)
+    shapes = [s for s in fig.layout.shapes if s.name == "padding (input)"]
+    assert [(s.x0, s.x1) for s in shapes] == [(1.5, 2.5), (3.5, 5.5)]  # one per run of padded positions
+    assert all((s.y0, s.y1) == (0.5, 5.5) and s.layer == "above" for s in shapes)
+    assert [s.showlegend for s in shapes] == [True, False]
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert [F.PAD_COLOR in t for t in ticks] == padded
+    assert "padding, no attention" in fig.data[0].text[0][1] and "padding" not in fig.data[0].text[0][0]
+    with pytest.raises(ValueError, match="pad_positions has 2 entries"):
+        F.attention_heatmap(_attention(), INPUTS, OUTPUTS, n_out=5, pad_positions=[True, False])
+
+
+def test_a_dates_heatmap_is_wide_compact_and_unwritten():
+    att = _attention(10, 29)
+    fig = F.attention_heatmap(att, DATE, list("2018-05-09"), n_out=10, pad_positions=DATE_PAD, title="t")
+    assert fig.data[0].texttemplate is None  # 29 columns: values would be cramped
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert len(ticks) == 29 and ticks[:3] == ["w", "e", "d"] and ticks[9] == "␣" and "·" in ticks[-1]
+    assert {"w", "m", "2"} <= set(ticks)
+    assert fig.layout.xaxis.title.text == "input (one column per position)"
+    assert "input position 1 (token w)" in fig.data[0].text[0][0]  # the position is in the hover
+    # Square cells in about the plot's width: shorter than ten 60-pixel rows, still taller than the minimum.
+    assert 320 <= fig.layout.height < F.attention_heatmap(att[:, :10], DATE[:10], list("2018-05-09"), 10).layout.height
+    # Integer tokens keep "position: token" whatever the width.
+    wide = F.attention_heatmap(_attention(3, 20), list(range(20)), [1, 2, 3], n_out=3)
+    assert wide.layout.xaxis.ticktext[0] == "1: 0"

@@ -87,6 +87,21 @@ def test_clicked_cell_reads_back_the_click_layer_of_a_clickable_heatmap():
     assert clicked_cell(_event(point)) == (2, 1)
 
 
+def test_a_click_on_a_wide_heatmap_of_characters_with_padding_reads_back_too():
+    from seqattn.figures import CLICK_LAYER_NAME, attention_heatmap
+
+    inputs = list("9␣may␣2018") + ["·"] * 19  # a date: 29 characters, padded at the end
+    att = np.random.default_rng(0).dirichlet(np.ones(29), size=10)
+    fig = attention_heatmap(att, inputs, list("2018-05-09"), n_out=10, clickable=True,
+                            pad_positions=[t == "·" for t in inputs])
+    layer = next(t for t in fig.data if t.name == CLICK_LAYER_NAME)
+    assert len(layer.x) == 10 * 29
+    index = 4 * 29 + 2  # output step 4, input position 2 ("m")
+    assert "input position 3 (token m)" in layer.text[index]
+    point = {"curve_number": 1, "point_index": index, "customdata": list(layer.customdata[index])}
+    assert clicked_cell(_event(point)) == (4, 2)
+
+
 def test_module_imports_neither_streamlit_nor_plotly():
     code = "import sys, ui.heatmap_clicks; print(sorted(m for m in ('streamlit', 'plotly') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

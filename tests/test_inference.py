@@ -165,3 +165,64 @@ def test_predicting_from_a_saved_run_imports_no_tensorflow(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --------------------------------------------------------------------------- every task (issue 23)
+
+TASK_PROBLEMS = {
+    "echo": ProblemConfig(task="echo", cardinality=7, n_in=5, n_out=2),
+    "reverse": ProblemConfig(task="reverse", cardinality=7, n_in=6),
+    "sort": ProblemConfig(task="sort", cardinality=7, n_in=6),
+    "dates": ProblemConfig(task="dates"),
+}
+
+
+@pytest.mark.parametrize("kind", ["baseline", "attention"])
+@pytest.mark.parametrize("task", TASK_PROBLEMS)
+def test_numpy_and_keras_agree_on_every_task(tmp_path, task, kind):
+    """Explore answers every task without TensorFlow: the NumPy predictor gives Keras's numbers to 1e-5."""
+    from seqattn.problem.batches import draw_pairs
+
+    problem = TASK_PROBLEMS[task]
+    keras.utils.set_random_seed(5)
+    model = build_model(kind, problem, units=8)
+    path = tmp_path / f"{kind}.keras"
+    save_model_atomic(model, path)
+    numpy_side, keras_side = ArrayPredictor.from_file(path), Predictor(model)
+    assert (numpy_side.n_in, numpy_side.cardinality, numpy_side.steps) == (
+        problem.n_in, problem.input_size, problem.target_len)
+    inputs, _ = draw_pairs(problem, 6, np.random.default_rng(1))
+    ours, theirs = numpy_side(inputs), keras_side(inputs)
+    assert ours.probabilities.shape == (6, problem.target_len, problem.output_size)
+    np.testing.assert_allclose(ours.probabilities, theirs.probabilities, atol=1e-5)
+    np.testing.assert_array_equal(ours.tokens, theirs.tokens)
+    if kind == "baseline":
+        assert ours.attention is None and theirs.attention is None
+        return
+    np.testing.assert_allclose(ours.attention, theirs.attention, atol=1e-5)
+    for attention in (ours.attention, theirs.attention):
+        np.testing.assert_allclose(attention.sum(axis=-1), 1.0, atol=1e-5)
+    if problem.pad_token is not None:
+        padded = inputs == problem.pad_token  # (batch, n_in): a date's characters end in padding
+        assert padded.any() and (~padded).any()
+        for attention in (ours.attention, theirs.attention):
+            assert np.all(attention[np.broadcast_to(padded[:, None, :], attention.shape)] == 0.0)
+
+
+def test_forcing_onto_a_padded_position_is_refused_and_the_rest_avoids_padding(tmp_path):
+    from seqattn.problem.batches import draw_pairs
+
+    problem = TASK_PROBLEMS["dates"]
+    keras.utils.set_random_seed(5)
+    save_model_atomic(build_model("attention", problem, units=8), tmp_path / "attention.keras")
+    predictor = ArrayPredictor.from_file(tmp_path / "attention.keras")
+    inputs = draw_pairs(problem, 1, np.random.default_rng(2))[0][0]
+    padded = (inputs == problem.pad_token).tolist()
+    last = len(padded) - 1
+    assert padded[last]
+    with pytest.raises(ValueError, match=f"input position {last + 1} is padding"):
+        force_attention(predictor, inputs, 0, last, padded=padded)
+    what = force_attention(predictor, inputs, 0, 0, 0.5, padded=padded)
+    row = what.forced.attention[0, 0]
+    assert row[0] == pytest.approx(0.5) and row.sum() == pytest.approx(1.0, abs=1e-5)
+    assert np.all(row[np.asarray(padded)] == 0.0)

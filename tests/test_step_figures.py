@@ -299,3 +299,65 @@ def test_forced_comparison_rejects_bad_step_and_position():
         F.forced_attention_comparison(att, att, INPUTS, OUTPUTS, OUTPUTS, 2, step=5, position=0)
     with pytest.raises(ValueError, match="position"):
         F.forced_attention_comparison(att, att, INPUTS, OUTPUTS, OUTPUTS, 2, step=0, position=-1)
+
+
+# --------------------------------------------------------------------------- task tokens (issue 23)
+
+DATE = list("9 may 2018".replace(" ", "␣")) + ["·"] * 19
+DATE_PAD = [t == "·" for t in DATE]
+ISO = list("2018-05-09")
+OUTPUT_NAMES = list("0123456789-")
+
+
+def test_top_tokens_are_named_by_the_tasks_output_names():
+    p = np.full((10, 11), 0.01)
+    p[4, 10], p[4, 3] = 0.8, 0.1  # step 5: the dash
+    fig = F.top_tokens_bars({"attention": p}, 4, [2, 0, 1, 8, 10, 0, 5, 10, 0, 9], k=3, output_names=OUTPUT_NAMES)
+    bar = fig.data[0]
+    assert list(bar.x) == ["-", "3", "0"] and list(bar.customdata) == [10, 3, 0]
+    assert "(expected -)" in fig.layout.title.text and "token -" in bar.hovertext[0]
+    assert "expected" in fig.layout.xaxis.ticktext[0] and fig.layout.xaxis.tickvals[0] == "-"
+    elsewhere = F.top_tokens_bars({"attention": p}, 4, 5, k=2, output_names=OUTPUT_NAMES)
+    assert any(a.text.startswith("expected 5: p = ") for a in elsewhere.layout.annotations)
+
+
+def test_step_bars_take_string_tokens_and_grey_the_padding():
+    att = _attention(10, 29)
+    fig = F.attention_step_bars(att, DATE, 0, pad_positions=DATE_PAD)
+    bar = fig.data[0]
+    assert list(bar.customdata)[:3] == ["9", "␣", "m"]
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert ticks[:3] == ["9", "␣", "m"] and F.PAD_COLOR in ticks[-1] and F.PAD_COLOR not in ticks[0]
+    assert "padding" in bar.hovertext[-1] and "padding" not in bar.hovertext[0]
+    with pytest.raises(ValueError, match="pad_positions"):
+        F.attention_step_bars(att, DATE, 0, pad_positions=[True])
+
+
+def test_difference_of_two_dates_stacks_its_panels_and_dims_each_ones_padding():
+    first, second = _attention(10, 29, seed=1), _attention(10, 29, seed=2)
+    other = DATE[:10] + ["x"] + ["·"] * 18  # one more character: it differs at position 11 and pads from 12
+    fig = F.attention_difference(first, second, DATE, other, ISO, list("2018-05-19"), 10,
+                                 first_padded=DATE_PAD, second_padded=[t == "·" for t in other])
+    heat = {t.name: t for t in fig.data if t.type == "heatmap"}
+    np.testing.assert_allclose(heat["difference"].z, second - first)
+    # One above the other: the panels share the width, not the height.
+    assert fig.layout.xaxis.domain == fig.layout.xaxis3.domain == (0.0, 1.0)
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1] > fig.layout.yaxis3.domain[1]
+    assert fig.layout.yaxis3.title.text == "output step → predicted token"
+    # Padding per panel: the first from position 11, the second from 12, the change where both are.
+    runs = [(s.xref, s.x0) for s in fig.layout.shapes if s.name == "padding (input)"]
+    assert runs == [("x", 10.5), ("x2", 11.5), ("x3", 11.5)]
+    # One character per column on every panel; where the inputs differ, bold vermillion.
+    third = list(fig.layout.xaxis3.ticktext)
+    assert third[:3] == ["9", "␣", "m"] and "x" in third[10] and F.WRONG_COLOR in third[10]
+    assert "→" not in "".join(third) and F.WRONG_COLOR in fig.layout.xaxis.ticktext[10]
+    assert list(fig.layout.yaxis2.ticktext)[8].find("(was 0)") > 0
+
+
+def test_forced_comparison_takes_string_tokens_and_padding():
+    att = _attention(10, 29)
+    fig = F.forced_attention_comparison(att, att, DATE, ISO, ISO, 10, step=0, position=2, pad_positions=DATE_PAD)
+    assert [t.name for t in fig.data if t.type == "heatmap"] == ["original", "forced"]
+    assert sorted(s.xref for s in fig.layout.shapes if s.name == "padding (input)") == ["x", "x2"]
+    assert list(fig.layout.xaxis2.ticktext)[:3] == ["9", "␣", "m"]
+    assert not any("(was" in label for label in fig.layout.yaxis2.ticktext)

@@ -221,3 +221,43 @@ def test_a_single_position_row_can_only_be_forced_with_weight_one() -> None:
     np.testing.assert_array_equal(forced_row(np.array([1.0]), 0, 1.0), [1.0])
     with pytest.raises(ValueError, match="single input position"):
         forced_row(np.array([1.0]), 0, 0.95)
+
+
+# --------------------------------------------------------------------------- padded inputs (issue 23)
+
+PADDED = [False, False, False, True, True]
+
+
+def test_forcing_onto_padding_is_refused_with_a_message() -> None:
+    with pytest.raises(ValueError, match="input position 4 is padding.*pick a position that holds part of the input"):
+        forced_row(np.array([0.2, 0.3, 0.5, 0.0, 0.0]), 3, padded=PADDED)
+    with pytest.raises(ValueError, match="one flag per input position"):
+        forced_row(np.array([0.2, 0.3, 0.5, 0.0, 0.0]), 0, padded=[False, True])
+
+
+def test_the_rest_is_never_spread_onto_padding() -> None:
+    # In proportion: padding has no weight of its own, and any it had is not kept.
+    row = forced_row(np.array([0.2, 0.3, 0.4, 0.1, 0.0]), 0, weight=0.5, padded=PADDED)
+    np.testing.assert_allclose(row, [0.5, 0.5 * 3 / 7, 0.5 * 4 / 7, 0.0, 0.0], atol=1e-6)
+    # Evenly, when the other real positions had nothing.
+    row = forced_row(np.array([1.0, 0.0, 0.0, 0.0, 0.0]), 0, weight=0.4, padded=PADDED)
+    np.testing.assert_allclose(row, [0.4, 0.3, 0.3, 0.0, 0.0], atol=1e-6)
+
+
+def test_a_single_real_position_can_only_be_forced_with_weight_one() -> None:
+    padded = [False, True, True]
+    np.testing.assert_array_equal(forced_row(np.array([1.0, 0.0, 0.0]), 0, 1.0, padded=padded), [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="single input position"):
+        forced_row(np.array([1.0, 0.0, 0.0]), 0, 0.5, padded=padded)
+
+
+def test_force_attention_refuses_padding_before_running_the_model() -> None:
+    class Untouchable:
+        with_attention = True
+        steps = 5
+
+        def __call__(self, inputs):
+            raise AssertionError("the model must not run for a refused position")
+
+    with pytest.raises(ValueError, match="input position 5 is padding"):
+        force_attention(Untouchable(), np.array([3, 1, 4, 0, 0]), 0, 4, padded=PADDED)

@@ -4,7 +4,11 @@ Every builder takes plain data (pandas frames, numpy arrays, sequences of ints)
 and returns a :class:`plotly.graph_objects.Figure`; nothing here trains or
 predicts, and the package imports neither Streamlit nor TensorFlow, so figures
 can be built and tested in milliseconds. May import: :mod:`seqattn.model.registry` (names,
-labels, colours of the models) and :mod:`seqattn.palette`; nothing of training, runs or jobs.
+labels, colours of the models), :mod:`seqattn.palette` and, when a training's probe is drawn,
+:mod:`seqattn.problem` (its task's tokens); nothing of training, runs or jobs.
+
+Tokens on axes and in hover text are ints or the strings a task shows (a date's
+characters); figures draw them as given and never convert them.
 
 Conventions shared by all figures (:mod:`~seqattn.figures.style`):
 

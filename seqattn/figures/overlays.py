@@ -1,9 +1,12 @@
 """What is drawn over the cells of an attention heatmap: the padding hatch and outlines of cells and rows.
 
-* :func:`padding_shapes` hatches the padding steps (layout shapes);
+* :func:`padding_shapes` hatches the padding steps (layout shapes), and
+  :func:`input_padding_shapes` dims the padded input positions (a task whose
+  inputs are padded, e.g. a date's characters, gives those no attention);
 * :func:`cell_outlines` outlines chosen cells (a line trace),
   :func:`haloed_outlines` the same as a white line on a black halo, readable on
-  any cell colour, and :func:`expected_outlines` the echo task's ideal alignment;
+  any cell colour, and :func:`expected_outlines` a task's expected alignment
+  (the echo task's diagonal when no alignment is given);
 * :func:`row_outline` frames one output step (layout shapes).
 
 Cells are centred on whole numbers: x = input position + 1, y = output step + 1.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from seqattn.figures.panel_axes import place_on_axes
 from seqattn.figures.style import EXPECTED_COLOR, HALO_COLOR, HIGHLIGHT_COLOR
@@ -69,6 +74,53 @@ def padding_shapes(
             line=dict(color="rgba(255,255,255,0.45)", width=1.5),
             layer="above",
         ),
+    ]
+
+
+INPUT_PADDING_NAME = "padding (input)"
+
+
+def padded_runs(padded: Sequence[bool]) -> list[tuple[int, int]]:
+    """The runs of consecutive padded positions as ``(first, last)`` 0-based pairs, in order."""
+    runs: list[tuple[int, int]] = []
+    for j, flag in enumerate(padded):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == j - 1:
+            runs[-1] = (runs[-1][0], j)
+        else:
+            runs.append((j, j))
+    return runs
+
+
+def input_padding_shapes(
+    padded: Sequence[bool] | None, steps: int, *, xref: str = "x", yref: str = "y", showlegend: bool = True
+) -> list[dict[str, Any]]:
+    """Semi-transparent grey rectangles over the padded input positions, across all ``steps`` rows.
+
+    One rectangle per run of consecutive padded positions (:func:`padded_runs`), each
+    named :data:`INPUT_PADDING_NAME` (``"padding (input)"``); only the first carries the
+    legend entry (and none when ``showlegend`` is False). Drawn above the cells: the
+    attention there is exactly 0, and the grey says it is padding, not a weight.
+    """
+    if not padded or steps == 0:
+        return []
+    return [
+        dict(
+            type="rect",
+            name=INPUT_PADDING_NAME,
+            xref=xref,
+            yref=yref,
+            x0=first + 0.5,
+            x1=last + 1.5,
+            y0=0.5,
+            y1=steps + 0.5,
+            fillcolor="rgba(235,235,235,0.78)",
+            line=dict(width=0),
+            layer="above",
+            showlegend=showlegend and k == 0,
+        )
+        for k, (first, last) in enumerate(padded_runs(padded))
     ]
 
 
@@ -152,8 +204,18 @@ def row_outline(
     ]
 
 
-def expected_outlines(n_out: int, n_in: int, steps: int) -> dict[str, Any]:
-    """The echo task's ideal alignment, step t reads input position t (t <= n_out): a trace named ``"expected"``."""
-    diagonal = [(t + 1, t + 1) for t in range(min(n_out, n_in, steps))]
-    return cell_outlines(diagonal, "expected", EXPECTED_COLOR)
+def expected_outlines(n_out: int, n_in: int, steps: int, alignment: np.ndarray | None = None) -> dict[str, Any]:
+    """The expected alignment as outlined cells: a trace named ``"expected"``.
+
+    With ``alignment`` ((steps, n_in), a task's expected alignment for this input) every
+    cell where it is above 0 is outlined: where the weight is shared (a field of a date,
+    a value that repeats in a sort) all those cells. Without it, the echo task's: step t
+    reads input position t (t < n_out), as older callers expect.
+    """
+    if alignment is None:
+        cells = [(t + 1, t + 1) for t in range(min(n_out, n_in, steps))]
+    else:
+        rows, columns = np.nonzero(np.asarray(alignment) > 0)
+        cells = [(int(j) + 1, int(i) + 1) for i, j in zip(rows, columns)]
+    return cell_outlines(cells, "expected", EXPECTED_COLOR)
 

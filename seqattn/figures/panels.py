@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from seqattn.figures.overlays import padding_shapes
+from seqattn.figures.overlays import input_padding_shapes, padding_shapes
 from seqattn.figures.panel_axes import axis_refs, layout_axis_keys, place_on_axes
 from seqattn.figures.style import BASE_FONT_SIZE, HEATMAP_COLORSCALE, sparse_ticks
 
@@ -179,14 +179,17 @@ def heatmap_panel(
     x_labels: Sequence[str],
     y_labels: Sequence[str],
     pad_from: int,
+    *,
+    padded: Sequence[bool] | None = None,
     **trace: Any,
 ) -> list[dict[str, Any]]:
     """Fill panel ``panel`` (1-based) of a side-by-side ``layout`` with a heatmap; returns its trace(s).
 
     Sets the panel's axes (:func:`heatmap_axes`, square cells anchored to the
-    panel's own x axis) and appends its padding hatch to ``layout["shapes"]``
-    (legend entry on panel 1 only). ``trace`` goes to :func:`heatmap_trace`
-    (colour scale, ``showscale``, ``colorbar``, ...).
+    panel's own x axis) and appends its padding hatch, and the grey of the input
+    positions flagged in ``padded``, to ``layout["shapes"]`` (legend entries on
+    panel 1 only). ``trace`` goes to :func:`heatmap_trace` (colour scale,
+    ``showscale``, ``colorbar``, ...).
     """
     x_ref, y_ref = axis_refs(panel)
     x_key, y_key = layout_axis_keys(panel)
@@ -197,6 +200,7 @@ def heatmap_panel(
     layout.setdefault(y_key, {}).update(yaxis, tickfont=font, automargin=True)
     layout.setdefault("shapes", []).extend(
         padding_shapes(pad_from, steps, n_in, xref=x_ref, yref=y_ref, showlegend=panel == 1)
+        + input_padding_shapes(padded, steps, xref=x_ref, yref=y_ref, showlegend=panel == 1)
     )
     return [heatmap_trace(z, hover, xaxis=x_ref, yaxis=y_ref, **trace)]
 

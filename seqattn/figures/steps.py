@@ -4,7 +4,8 @@
 :func:`top_tokens_bars` the models' most likely tokens at one step. Steps are
 0-based in arguments (as in the heatmap's ``customdata``, which
 :func:`ui.heatmap_clicks.clicked_cell` reads back from a click) and 1-based in
-what a reader sees.
+what a reader sees. Input tokens may be ints or a task's shown strings; output tokens
+are named by ``output_names`` (a task's output vocabulary as shown) when given.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from seqattn.figures.labels import check_step, input_labels
+from seqattn.figures.labels import Token, check_padding, check_step, input_axis_title, input_labels, tokens_of
 from seqattn.figures.panels import MAX_ANNOTATED_CELLS
 from seqattn.figures.style import (
     BASE_FONT_SIZE,
@@ -43,16 +44,23 @@ def _attention_color() -> str:
 
 
 def attention_step_bars(
-    attention: np.ndarray, inputs: Sequence[int], step: int, *, title: str | None = None
+    attention: np.ndarray,
+    inputs: Sequence[Token],
+    step: int,
+    *,
+    title: str | None = None,
+    pad_positions: Sequence[bool] | None = None,
 ) -> go.Figure:
     """Attention of output step ``step`` over the input positions, as bars.
 
     Args:
         attention: (steps, n_in) attention weights; row ``step`` is drawn.
-        inputs: the n_in input tokens; x tick labels read ``"position: token"``
-            like the heatmap's input axis.
+        inputs: the n_in input tokens (ints or shown strings); x tick labels read
+            ``"position: token"`` like the heatmap's input axis.
         step: the output step, 0-based.
         title: the figure title; default ``"Output step <step + 1>: where it looks"``.
+        pad_positions: one bool per input position, True where the input is padding:
+            its tick label is grey and its hover says so (its weight is 0).
 
     Returns:
         One bar trace named ``"attention"``: x = input positions 1..n_in, y =
@@ -64,17 +72,18 @@ def attention_step_bars(
 
     Raises:
         ValueError: ``attention`` is not 2-D, its width differs from
-            ``len(inputs)``, or ``step`` is not a row of it.
+            ``len(inputs)`` (or ``pad_positions``'s), or ``step`` is not a row of it.
     """
     att = np.asarray(attention, dtype=float)
-    tokens = [int(t) for t in inputs]
+    tokens = tokens_of(inputs)
     if att.ndim != 2:
         raise ValueError(f"attention must be a 2-D (output steps, input positions) array; got shape {att.shape}")
     if att.shape[1] != len(tokens):
         raise ValueError(f"attention has {att.shape[1]} input positions but {len(tokens)} input tokens were given")
     check_step(step, att.shape[0])
+    padded = check_padding(pad_positions, len(tokens))
     layout = style_layout(
-        x_title="input position: token",
+        x_title=input_axis_title(tokens),
         y_title="attention weight",
         title=title or f"Output step {step + 1}: where it looks",
     )
@@ -101,12 +110,13 @@ def attention_step_bars(
         textposition="outside",
         cliponaxis=False,
         hovertext=[
-            f"input position {j + 1} (token {tok})<br>weight = {w:.4f}" for j, (tok, w) in enumerate(zip(tokens, weights))
+            f"input position {j + 1} (token {tok}{', padding' if padded and padded[j] else ''})<br>weight = {w:.4f}"
+            for j, (tok, w) in enumerate(zip(tokens, weights))
         ],
         hovertemplate="%{hovertext}<extra></extra>",
         showlegend=False,
     )
-    tickvals, ticktext = sparse_ticks(positions, input_labels(tokens))
+    tickvals, ticktext = sparse_ticks(positions, input_labels(tokens, padded=padded))
     layout["xaxis"].update(tickmode="array", tickvals=tickvals, ticktext=ticktext, range=[0.5, n_in + 0.5])
     layout["yaxis"].update(range=[0, 1], tickmode="array", tickvals=UNIT_TICKS, zeroline=True)
     layout["margin"]["t"] = max(layout["margin"]["t"], 70)
@@ -144,6 +154,7 @@ def top_tokens_bars(
     k: int = 5,
     labels: Mapping[str, str] | None = None,
     colors: Mapping[str, str] | None = None,
+    output_names: Sequence[str] | None = None,
 ) -> go.Figure:
     """The ``k`` most likely tokens at output step ``step``, one panel per model, side by side.
 
@@ -157,10 +168,12 @@ def top_tokens_bars(
         labels: model name -> panel title and trace name; default the
             registry's labels (:data:`~seqattn.figures.style.MODEL_LABELS`).
         colors: model name -> bar colour; default the registry's colours.
+        output_names: how each output token reads (token t is ``output_names[t]``, e.g.
+            a date's ``"0"``..``"9"``, ``"-"``); distinct names. Default ``str(t)``.
 
     Returns:
         Panels in registry order (baseline first), one bar trace per model
-        named by its label: x = the tokens as strings, most likely first (a
+        named by its label: x = the tokens' names, most likely first (a
         category axis), y = their probabilities, ``customdata`` = the tokens as
         ints. Hover: ``"<label><br>token 7<br>p = 0.1234"``. The expected
         token's bar has a thick outline in the "expected" colour
@@ -187,7 +200,12 @@ def top_tokens_bars(
         dists[model] = p[step]
     target = _expected_token(expected, step)
     names = {m: (labels or {}).get(m, model_label(m)) for m in models}
-    title = f"Output step {step + 1}: the {k} most likely tokens" + (f" (expected {target})" if target is not None else "")
+
+    def shown(token: int) -> str:
+        return output_names[token] if output_names is not None and 0 <= token < len(output_names) else str(token)
+
+    title = f"Output step {step + 1}: the {k} most likely tokens" + (
+        f" (expected {shown(target)})" if target is not None else "")
     if not models:
         layout = style_layout(title=title)
         return note(go.Figure(layout=layout), "No predictions to show")
@@ -209,7 +227,7 @@ def top_tokens_bars(
             dict(
                 type="bar",
                 name=names[model],
-                x=[str(t) for t in tokens],
+                x=[shown(int(t)) for t in tokens],
                 y=probs,
                 customdata=[int(t) for t in tokens],
                 marker=dict(
@@ -219,7 +237,7 @@ def top_tokens_bars(
                 text=[f"{p:.2f}" for p in probs],
                 textposition="outside",
                 cliponaxis=False,
-                hovertext=[f"{names[model]}<br>token {t}<br>p = {p:.4f}" for t, p in zip(tokens, probs)],
+                hovertext=[f"{names[model]}<br>token {shown(int(t))}<br>p = {p:.4f}" for t, p in zip(tokens, probs)],
                 hovertemplate="%{hovertext}<extra></extra>",
                 xaxis=x_ref,
                 yaxis=y_ref,
@@ -240,17 +258,19 @@ def top_tokens_bars(
             # Named under its bar rather than by an arrow above it: the expected token is usually the
             # tallest bar, and an arrow there would run into the panel title.
             ticktext = [
-                f'{t}<br><span style="color:{EXPECTED_COLOR}"><b>expected</b></span>' if e else str(t)
+                f'{shown(int(t))}<br><span style="color:{EXPECTED_COLOR}"><b>expected</b></span>' if e
+                else shown(int(t))
                 for t, e in zip(tokens, is_expected)
             ]
-            layout[f"xaxis{suffix}"].update(tickmode="array", tickvals=[str(t) for t in tokens], ticktext=ticktext)
+            layout[f"xaxis{suffix}"].update(tickmode="array", tickvals=[shown(int(t)) for t in tokens],
+                                            ticktext=ticktext)
         else:
             p_expected = float(dists[model][target]) if 0 <= target < dists[model].shape[0] else 0.0
             domain = layout[f"xaxis{suffix}"]["domain"]
             layout["annotations"].append(
                 dict(
                     name="expected",
-                    text=f"expected {target}: p = {p_expected:.4f}, not in the top {k}",
+                    text=f"expected {shown(target)}: p = {p_expected:.4f}, not in the top {k}",
                     xref="paper",
                     yref="paper",
                     x=(domain[0] + domain[1]) / 2,

@@ -8,8 +8,8 @@ The helpers the figure modules share are public here:
 
 * models: :func:`model_color`, :func:`model_label`, :func:`ordered_models`, :func:`rgba`;
 * layout: :func:`style_layout` (the house style as a dict), :func:`styled` (applied to
-  a figure), :func:`side_by_side_layout` (panels in a row), :func:`note` (the
-  "nothing yet" message);
+  a figure), :func:`side_by_side_layout` (panels in a row, or in a column for wide
+  panels), :func:`note` (the "nothing yet" message);
 * axes and marks: :func:`percent_axis`, :func:`loss_axis`, :func:`sparse_ticks`,
   :data:`UNIT_TICKS`, :func:`chance_line`, :func:`spread` and :func:`mean_in_band`
   (a mean line in a min-max band);
@@ -146,18 +146,25 @@ def styled(
     return fig
 
 
-def side_by_side_layout(titles: Sequence[str], horizontal_spacing: float = 0.08, **subplots: Any) -> dict[str, Any]:
+def side_by_side_layout(
+    titles: Sequence[str], horizontal_spacing: float = 0.08, *, stacked: bool = False, **subplots: Any
+) -> dict[str, Any]:
     """The axes (``xaxis``, ``xaxis2``, ...) and panel titles of ``len(titles)`` panels side by side, as a dict.
 
     Taken from :func:`plotly.subplots.make_subplots` (``subplots`` goes to it,
     e.g. ``shared_yaxes=True``) without its template, so the house default
-    applies; merge the house style (:func:`style_layout`) over it.
+    applies; merge the house style (:func:`style_layout`) over it. ``stacked``
+    puts the panels one above the other instead (``horizontal_spacing`` is then
+    the vertical gap), for panels too wide to share a row; the axis names are
+    the same (panel k draws on ``x<k>``/``y<k>``).
     """
     from plotly.subplots import make_subplots  # slow to import; only side-by-side figures need it
 
-    grid = make_subplots(
-        rows=1, cols=len(titles), subplot_titles=list(titles), horizontal_spacing=horizontal_spacing, **subplots
-    )
+    if stacked:
+        shape = dict(rows=len(titles), cols=1, vertical_spacing=horizontal_spacing)
+    else:
+        shape = dict(rows=1, cols=len(titles), horizontal_spacing=horizontal_spacing)
+    grid = make_subplots(subplot_titles=list(titles), **shape, **subplots)
     layout = grid.layout.to_plotly_json()
     layout.pop("template", None)
     return layout
