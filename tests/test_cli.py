@@ -105,6 +105,9 @@ def test_a_dates_run_trains_from_the_task_flag_and_predicts_a_typed_date(tmp_pat
         (("train", "--learning-rate", "-1"), "learning_rate must be a number above 0"),
         (("bogus",), "invalid choice: 'bogus'"),
         (("evaluate", "../../etc"), "neither a run id nor a run directory"),
+        (("train", "--name", "two words"), "argument --name: a run name is 1 to 40 letters, digits"),
+        (("sweep", "--name", "x" * 41), "argument --name: a run name is 1 to 40 letters, digits"),
+        (("talk", "check", "no-such-talk"), "there is no such talk file, nor a talk of that name"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args, message):
@@ -283,3 +286,83 @@ def test_train_until_stops_each_model_at_the_threshold_and_says_where(tmp_path, 
         assert f"reached 90 % at update {stops[name]['reached']:,}" in line, line
     assert json.loads((run_path / "result.json").read_text())["updates_done"] == max(
         s["updates"] for s in stops.values()) < 400, "the run ended once both had stopped"
+
+
+TALK = '''\
+title = "A talk for the command line"
+
+[[run]]
+name = "cli-echo"
+problem = { task = "echo", cardinality = 6, n_in = 4, n_out = 2 }
+
+[[run]]
+name = "cli-reverse"
+problem = { task = "reverse", cardinality = 6, n_in = 4 }
+
+[[scene]]
+title = "Echo"
+run = "cli-echo"
+sequence = "1 2 3 4"
+
+[[scene]]
+title = "Reverse"
+page = "train"
+run = "cli-reverse"
+'''
+
+
+def test_talk_check_and_prepare_say_what_is_missing_train_it_once_and_then_all_scenes_open(tmp_path):
+    # The command's lines and exit codes are under test (the fake trainer trains): tests/test_talks.py trains for real.
+    talk, runs = tmp_path / "demo.toml", tmp_path / "runs"
+    talk.write_text(TALK)
+    check = run_cli("talk", "check", str(talk), "--runs-dir", str(runs))
+    assert check.returncode == 1, check.stderr[-2000:]
+    lines = check.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("scene 1 (Echo): there is no run named `cli-echo`")
+    assert lines[1].startswith("scene 2 (Reverse): ") and f"talk prepare {talk}`" in lines[1]
+    prepare = run_cli("talk", "prepare", str(talk), "--quick", "--runs-dir", str(runs), fake_trainer=True)
+    assert prepare.returncode == 0, prepare.stderr[-2000:]
+    out = prepare.stdout.strip().splitlines()
+    assert out[0] == "training cli-echo: echo K=6 n_in=4 n_out=2, 8 units, 30 updates of 16"
+    assert out[1] == "training cli-reverse: reverse K=6 n_in=4, 8 units, 30 updates of 16"
+    assert out[2].startswith("cli-echo: run ") and "exact match baseline" in out[2]
+    assert out[-1] == "2 trained, 0 already there"
+    again = run_cli("talk", "prepare", str(talk), "--quick", "--runs-dir", str(runs), fake_trainer=True)
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "0 trained, 2 already there"
+    check = run_cli("talk", "check", str(talk), "--runs-dir", str(runs))
+    assert check.returncode == 0 and check.stdout.strip() == "all 2 scenes open", check.stdout
+    listing = run_cli("runs", "--runs-dir", str(runs)).stdout
+    assert " · cli-echo · echo K=6" in listing and " · cli-reverse · reverse K=6" in listing
+
+
+def test_a_talk_is_found_by_name_in_the_talks_folder(tmp_path, monkeypatch, capsys):
+    (tmp_path / "demo.toml").write_text(TALK.replace('sequence = "1 2 3 4"', 'sequence = "1 2 3"'))
+    monkeypatch.setenv("SEQATTN_TALKS_DIR", str(tmp_path))
+    code, out, err = run_here("talk", "check", "demo", "--runs-dir", str(tmp_path / "runs"), capsys=capsys)
+    assert code == 1, err
+    assert "scene 1 (Echo): there is no run named `cli-echo`" in out
+
+
+@pytest.mark.parametrize("text, line", [
+    (TALK.replace('title = "Echo"', 'title = "Echo"\nsequnce = "1 2 3 4"'), 13),
+    (TALK.replace('run = "cli-echo"\n', 'run = "cli-echo\n'), 13),
+])
+def test_a_malformed_talk_is_one_line_naming_the_line_and_exit_2(tmp_path, capsys, text, line):
+    talk = tmp_path / "bad.toml"
+    talk.write_text(text)
+    for command in ("check", "prepare"):
+        code, out, err = run_here("talk", command, str(talk), "--runs-dir", str(tmp_path / "runs"), capsys=capsys)
+        assert code == 2 and out == ""
+        assert len(err.strip().splitlines()) == 1 and f"{talk}, line {line}: " in err, err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_train_stores_the_name_given_and_runs_lists_it(tmp_path):
+    out = tmp_path / "runs"
+    result = run_cli("train", "--name", "tiny-demo", "--protocol", "batched", "--units", "8", "--cardinality", "6",
+                     "--n-in", "4", "--updates", "30", "--eval-size", "50", "--no-jit", "--out", str(out), "--quiet",
+                     fake_trainer=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_path = Path(result.stdout.strip().splitlines()[-1])
+    assert json.loads((run_path / "run.json").read_text())["name"] == "tiny-demo"
+    assert f"{run_path.name} · tiny-demo · echo K=6" in run_cli("runs", "--runs-dir", str(out)).stdout

@@ -40,6 +40,7 @@ def test_rows_tokens_echo_arrows_and_padding():
     # One arrow per echoed position, pointing down from its input box to its target box.
     arrows = [line for line in root.iter(f"{SVG}line") if line.get("class") == "echo"]
     assert len(arrows) == 2
+    assert len([p for p in root.iter(f"{SVG}path") if p.get("class") == "echo-head"]) == 2
     for arrow, t in zip(arrows, (1, 2)):
         box_x = float(boxes[f"input {t}"].find(f"{SVG}rect").get("x"))
         assert float(arrow.get("x1")) == float(arrow.get("x2")) == box_x + 32

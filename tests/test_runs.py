@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -23,13 +25,16 @@ from seqattn.runs import (
     RunWriter,
     append_cell,
     create_run,
+    find_named_run,
     get_run,
     list_runs,
     read_progress,
     read_status,
     run_dir,
     update_status,
+    validate_run_name,
 )
+from seqattn.processes import process_start_time
 from seqattn.training.progress import Progress
 
 PROBLEM = ProblemConfig(cardinality=6, n_in=4, n_out=2)
@@ -336,3 +341,71 @@ def test_a_queued_run_whose_process_died_says_nothing_was_trained_and_to_start_i
     summary = get_run(run_id, root)
     assert summary.state == "interrupted"
     assert "while it waited for its turn" in summary.error and "nothing was trained" in summary.error
+
+
+# --- run names ------------------------------------------------------------------------------------
+
+def named_run(root: Path, name: str | None, state: str = "done", kind: str = "train") -> str:
+    """A run called ``name``; ``done`` ones have a final progress row, result.json and model archives."""
+    run_id = create_run(PROBLEM, {}, model={"units": 8}, kind=kind, root=root, name=name,
+                        extra={"sweep": {"axis": "n_in", "values": [3, 4], "seeds": 1}} if kind == "sweep" else None)
+    directory = run_dir(run_id, root)
+    if state == "done" and kind == "train":
+        writer = RunWriter(directory, ("baseline", "attention"))
+        writer.on_progress(progress(10, evaluated=True, final=True))
+        writer.close()
+        for model in ("baseline", "attention"):
+            with zipfile.ZipFile(directory / f"{model}.keras", "w") as archive:
+                archive.writestr("config.json", "{}")
+        accuracy = {n: {"exact_match": 0.5, "per_position": [0.5] * 4} for n in ("baseline", "attention")}
+        (directory / "result.json").write_text(json.dumps({"accuracy": accuracy, "updates_done": 10}))
+    update_status(directory, state=state, pid=os.getpid() if state == "running" else None,
+                  pid_start=process_start_time(os.getpid()) if state == "running" else None)
+    time.sleep(0.01)  # distinct creation times: "newest" is well defined
+    return run_id
+
+
+def test_a_named_run_keeps_its_name_and_its_label_shows_it_after_the_id(root):
+    run_id = named_run(root, "dates-demo")
+    assert json.loads((run_dir(run_id, root) / "run.json").read_text())["name"] == "dates-demo"
+    summary = get_run(run_id, root)
+    assert summary.name == "dates-demo" and "name" not in summary.extra
+    assert summary.label() == f"{run_id} · dates-demo · echo K=6 n_in=4 n_out=2 · done · baseline 50%, attention 50%"
+    unnamed = named_run(root, None)
+    assert get_run(unnamed, root).name is None
+    assert "name" not in json.loads((run_dir(unnamed, root) / "run.json").read_text())
+    assert get_run(unnamed, root).label().startswith(f"{unnamed} · echo K=6")  # as before names
+    sweep = named_run(root, "length-sweep", state="queued", kind="sweep")
+    assert get_run(sweep, root).label().startswith(f"{sweep} · length-sweep · sweep n_in = 3,4 · ")
+    (run_dir(run_id, root) / "status.json").unlink()
+    assert get_run(run_id, root).label().startswith(f"{run_id} · dates-demo · broken: ")
+
+
+def test_a_hand_damaged_name_is_dropped_and_the_run_still_reads(root):
+    run_id = named_run(root, "fine")
+    meta_path = run_dir(run_id, root) / "run.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "name": ["not", "a", "name"]}))
+    summary = get_run(run_id, root)
+    assert summary.broken is None and summary.name is None and summary.usable
+
+
+def test_find_named_run_gives_the_newest_usable_training_of_that_name(root):
+    assert find_named_run("demo", root) is None
+    older = named_run(root, "demo")
+    newest = named_run(root, "demo")
+    named_run(root, "other")
+    named_run(root, "demo", state="running")  # newer, but no models yet
+    named_run(root, None)
+    assert find_named_run("demo", root).id == newest != older
+    assert find_named_run("Demo", root) is None  # names are exact
+    sweep = named_run(root, "demo", state="done", kind="sweep")
+    assert find_named_run("demo", root, kind="sweep").id == sweep
+    assert find_named_run("demo", root).id == newest  # a sweep is no training
+
+
+@pytest.mark.parametrize("name", ["", "two words", "x" * 41, "café", "../up", "a/b", "20261123-195700-a1b2c3", 7])
+def test_an_invalid_run_name_is_refused_and_nothing_is_made(root, name):
+    with pytest.raises(ValueError, match="run name"):
+        create_run(PROBLEM, {}, root=root, name=name)
+    assert not root.exists() or list(root.iterdir()) == []
+    assert validate_run_name("dates-demo_2.1") == "dates-demo_2.1" and validate_run_name("x" * 40)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs}`` (:mod:`~seqattn.cli.commands`)."""
+"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs,talk}`` (:mod:`~seqattn.cli.commands`)."""
 
 from seqattn.cli.commands import main
 

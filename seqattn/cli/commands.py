@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs}``.
+"""Command line: ``python -m seqattn {train,evaluate,predict,compare,sweep,runs,talk}``.
 
 pandas is imported by the commands that write tables (compare, sweep), not on start-up: it
 would triple the time every other command takes to answer.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
+from seqattn.cli.talk import cmd_talk_check, cmd_talk_prepare
 from seqattn.cli.options import (
     build_parser,
     model_config_of_args,
@@ -24,7 +25,7 @@ from seqattn.cli.options import (
     train_config_of,
 )
 from seqattn.evaluation.held_out import evaluate
-from seqattn.jobs.control import disk_needed
+from seqattn.jobs.control import disk_needed, launch_worker
 from seqattn.jobs.worker import Worker
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.batches import targets_for
@@ -68,7 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     check_budget(problem, config, model)  # over budget: one line, exit 2, no run written
     names = MODEL_NAMES if args.model == "both" else (args.model,)
     run_id = create_run(problem, config.to_dict(), model=model.to_dict(), names=names, root=args.runs_dir,
-                        needed_bytes=disk_needed(problem, config, model))  # too little disk: one line, no run
+                        needed_bytes=disk_needed(problem, config, model),  # too little disk: one line, no run
+                        name=args.name)
     directory = run_dir(run_id, args.runs_dir)
     print(f"run {run_id}: training {', '.join(names)} in {directory}", file=sys.stderr)
     Worker(directory, sinks=[_progress_printer(args.quiet)], setups=FastSetups()).run()
@@ -182,7 +184,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if address:
         extra["scheduler"] = address
     run_id = create_run(problem, config.to_dict(), model=model.to_dict(), kind="sweep", extra=extra,
-                        root=args.runs_dir, needed_bytes=disk_needed(problem, config, model, kind="sweep", extra=extra))
+                        root=args.runs_dir, needed_bytes=disk_needed(problem, config, model, kind="sweep", extra=extra),
+                        name=args.name)
     where = address or "a local Dask cluster"
     print(f"run {run_id}: {len(cells)} cells ({sweep.axis} = {', '.join(map(str, sweep.values))}, "
           f"{sweep.seeds} seeds) on {where}", file=sys.stderr, flush=True)
@@ -223,8 +226,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_talk(args: argparse.Namespace) -> int:
+    if args.talk_command == "check":
+        return cmd_talk_check(args)
+    # Each run in a job process with the speed machinery (XLA's disk cache, fast setups), as the dashboard's.
+    return cmd_talk_prepare(args, launcher=lambda directory: launch_worker(directory, module="seqattn.speed.worker"))
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "compare": cmd_compare,
-            "sweep": cmd_sweep, "runs": cmd_runs}
+            "sweep": cmd_sweep, "runs": cmd_runs, "talk": cmd_talk}
 
 
 def _quiet_stdout() -> None:

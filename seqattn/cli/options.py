@@ -11,6 +11,7 @@ from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.config import ProblemConfig
 from seqattn.problem.parsing import parse_whole_numbers
 from seqattn.problem.registry import DEFAULT_TASK, task_named, task_names
+from seqattn.runs.layout import validate_run_name
 from seqattn.sweeps.grid import CELL_XLA, DEFAULT_CAP, DEFAULT_LENGTHS, DEFAULT_SEEDS, DEFAULT_UNTIL, SweepConfig
 from seqattn.training.config import PROTOCOLS, TrainConfig
 
@@ -93,13 +94,41 @@ def _add_train_options(parser: argparse.ArgumentParser, default_protocol: str = 
     parser.set_defaults(command_protocol=default_protocol)
 
 
+def _run_name(text: str) -> str:
+    """A run's name (``--name``), checked where the option is read: a bad one is a one-line usage error."""
+    try:
+        return validate_run_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _name_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--name", type=_run_name, default=None,
+                        help=f"a name for the {what} (1-40 letters, digits, - _ .), shown in listings; a talk's "
+                             "scenes name runs by it, the newest of that name winning")
+
+
+def _add_talk_parser(sub: Any) -> None:
+    p = sub.add_parser("talk", help="check a talk's scenes, or train the runs they name (talks/*.toml)")
+    talk = p.add_subparsers(dest="talk_command", required=True, parser_class=_Parser)
+    prepare = talk.add_parser("prepare", help="train every run the talk's scenes name that is not there yet")
+    check = talk.add_parser("check", help="say which scenes would not open, and why (exit 1 if any)")
+    for q in (prepare, check):
+        q.add_argument("talk", help="a talk's file, or its name in talks/ ($SEQATTN_TALKS_DIR)")
+        _runs_option(q)
+    prepare.add_argument("--quick", action="store_true",
+                         help="tiny models (8 units, 30 updates) on the same problems, for a rehearsal or a test")
+    prepare.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
 def _runs_option(parser: argparse.ArgumentParser, flag: str = "--runs-dir") -> None:
     parser.add_argument(flag, dest="runs_dir", default=None,
                         help="runs folder (default $SEQATTN_RUNS_DIR or ./runs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m seqattn", description="Train, evaluate, compare and sweep the models; list saved runs.")
+    parser = _Parser(prog="python -m seqattn", description="Train, evaluate, compare and sweep the models; list saved runs; "
+                                                           "check and prepare talks.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("train", help="train models and save a run the dashboard can open")
@@ -108,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_options(p)
     _add_train_options(p)
     _runs_option(p, "--out")
+    _name_option(p, "run")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
     p = sub.add_parser("evaluate", help="exact-match accuracy of a saved run's models")
@@ -147,10 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dask scheduler, e.g. tcp://host:8786 (default $SEQATTN_DASK_SCHEDULER, else a local cluster)")
     p.add_argument("--csv", default="sweep.csv", help="per-cell results CSV (default sweep.csv)")
     _runs_option(p)
+    _name_option(p, "sweep's run")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
     p = sub.add_parser("runs", help="list saved runs, newest first")
     _runs_option(p)
+    _add_talk_parser(sub)
     return parser
 
 

@@ -17,12 +17,15 @@ Conventions shared by all figures (:mod:`~seqattn.figures.style`):
   taken from :mod:`seqattn.model.registry`;
 * template ``plotly_white`` and fonts large enough for a projector;
   :func:`apply_presentation` makes them larger still for presenting;
+* drawn for the light page; :func:`apply_theme` rewrites a built figure for the
+  dark one (:mod:`~seqattn.figures.theme`), so no builder knows of themes;
 * an empty input gives a figure with a short "nothing yet" note rather than an
   error, because a live dashboard draws before the first result arrives.
 
 Modules:
 
 * :mod:`~seqattn.figures.style`: the house style and the helpers every figure shares;
+* :mod:`~seqattn.figures.theme`: the dark theme, applied to any built figure;
 * :mod:`~seqattn.figures.races`: the training races (loss, exact match);
 * :mod:`~seqattn.figures.heatmap`: the attention heatmap figure, built from
   :mod:`~seqattn.figures.labels` (inputs checked, tick labels, hover text),
@@ -69,6 +72,7 @@ from seqattn.figures.style import (  # noqa: F401  (sizes and colours stay reach
 )
 from seqattn.figures.steps import attention_step_bars, top_tokens_bars
 from seqattn.figures.sweep import sweep_figure
+from seqattn.figures.theme import DARK_DIFFERENCE_COLORSCALE, apply_theme, dark_color  # noqa: F401
 
 __all__ = [
     "MODEL_COLORS",
@@ -90,4 +94,5 @@ __all__ = [
     "mean_loss_band_figure",
     "sweep_figure",
     "apply_presentation",
+    "apply_theme",
 ]

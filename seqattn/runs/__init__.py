@@ -8,7 +8,7 @@
   (:mod:`seqattn.sweeps.records` reads them back).
 - :mod:`~seqattn.runs.creating`: a new run's folder and files.
 - :mod:`~seqattn.runs.summary`: :class:`RunSummary`, a run read and checked (and whether its process lives).
-- :mod:`~seqattn.runs.listing`: every run, one run by id, its problem, result and models.
+- :mod:`~seqattn.runs.listing`: every run, one run by id or by name, its problem, result and models.
 - :mod:`~seqattn.runs.reading`: a run's records by id; the ``*_checked`` readers
   are the one tolerant path for pages: a damaged file becomes a sentence saying
   what is damaged and what still works, never an exception.
@@ -39,6 +39,7 @@ from seqattn.runs.layout import (
     CANCEL_FILE,
     LOG_FILE,
     RUN_ID_PATTERN,
+    RUN_NAME_PATTERN,
     RUNS_DIR_ENV,
     STATES,
     RunError,
@@ -49,6 +50,7 @@ from seqattn.runs.layout import (
     run_dir,
     runs_root,
     validate_run_id,
+    validate_run_name,
 )
 from seqattn.runs.progress import PROGRESS_COLUMNS, ProgressTail, RunWriter, progress_columns, read_evals, read_progress
 from seqattn.runs.reading import (
@@ -64,18 +66,20 @@ from seqattn.runs.reading import (
 )
 from seqattn.runs.saved_models import check_keras_file, save_model_atomic, save_models_atomic, save_result
 from seqattn.runs.creating import create_run
-from seqattn.runs.listing import get_run, list_runs, load_models, load_predictors, read_problem, read_result
+from seqattn.runs.listing import find_named_run, get_run, list_runs, load_models, load_predictors, read_problem, read_result
 from seqattn.runs.summary import RunSummary, current_state, read_meta, summarize
 
 __all__ = [
     "ACTIVE_STATES", "CANCEL_FILE", "CellLogWriter", "Checked", "LOG_FILE", "PROGRESS_COLUMNS",
-    "ProgressTail", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "RunError", "RunSummary", "RunWriter", "STATES",
+    "ProgressTail", "RUNS_DIR_ENV", "RUN_ID_PATTERN", "RUN_NAME_PATTERN", "RunError", "RunSummary", "RunWriter", "STATES",
     "append_cell", "append_line", "cancel_requested",
     "check_keras_file", "checked", "create_run", "current_state",
-    "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "get_run", "list_runs", "load_models", "load_predictors",
+    "ensure_root", "evals_checked", "evals_of", "existing_run_dir", "find_named_run",
+    "get_run", "list_runs", "load_models", "load_predictors",
     "model_path", "new_run_id", "open_log", "progress_checked", "progress_columns", "progress_reader",
     "read_evals", "read_json", "read_meta", "read_problem", "read_progress", "read_result",
     "read_status", "request_cancel", "per_position_accuracy", "result_checked", "run_checked", "run_dir", "runs_root",
-    "save_model_atomic", "save_models_atomic", "save_result", "summarize", "update_status", "validate_run_id", "write_atomic",
+    "save_model_atomic", "save_models_atomic", "save_result", "summarize", "update_status", "validate_run_id",
+    "validate_run_name", "write_atomic",
     "write_json",
 ]

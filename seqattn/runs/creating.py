@@ -1,4 +1,4 @@
-"""Creating a run: its folder, ``run.json`` (what it is) and ``status.json`` (queued)."""
+"""Creating a run: its folder, ``run.json`` (what it is, and the name a speaker gave it) and ``status.json`` (queued)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from seqattn.model.registry import MODEL_NAMES
 from seqattn.problem.config import ProblemConfig
 from seqattn.runs.files import is_no_space, write_json
-from seqattn.runs.layout import RUN_FILE, STATUS_FILE, RunError, ensure_root, new_run_id
+from seqattn.runs.layout import RUN_FILE, STATUS_FILE, RunError, ensure_root, new_run_id, validate_run_name
 from seqattn.runs.space import NotEnoughSpace, check_free_space, no_space_message
 
 
@@ -24,20 +24,27 @@ def create_run(
     extra: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
     needed_bytes: float = 0,
+    name: str | None = None,
 ) -> str:
     """Create a run directory in state ``queued`` and return its id.
 
     ``train`` and ``model`` are the recipe's and the models' settings as dicts;
     ``needed_bytes`` the run's estimated size on disk (:mod:`seqattn.training.run_size`),
-    checked against the free space of the runs folder's device before anything is made.
+    checked against the free space of the runs folder's device before anything is made;
+    ``name`` (optional) is what a speaker calls the run (``dates-demo``), stored in run.json
+    so :func:`~seqattn.runs.listing.find_named_run` finds it (several runs may share a name:
+    the newest wins).
     A run whose files cannot be written leaves no folder behind.
 
     Raises:
+        ValueError: ``name`` is not a valid run name (:func:`~seqattn.runs.layout.validate_run_name`).
         NotEnoughSpace (a RunError): too little free space, or the disk filled up while
             the run's first files were written; nothing was created.
         RunError: the runs folder cannot be written. OSError: another write error
             (the half-made folder is removed first).
     """
+    if name is not None:
+        validate_run_name(name)  # before anything is made
     base = ensure_root(root)
     if needed_bytes > 0:
         check_free_space(needed_bytes, base)
@@ -61,6 +68,8 @@ def create_run(
         "names": list(names),
         **(extra or {}),
     }
+    if name is not None:
+        meta["name"] = name
     try:
         write_json(directory / RUN_FILE, meta)
         write_json(directory / STATUS_FILE, {"state": "queued", "pid": None, "update": 0, "total": None,

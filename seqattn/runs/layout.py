@@ -25,6 +25,8 @@ from seqattn.settings import read
 
 RUNS_DIR_ENV = "SEQATTN_RUNS_DIR"
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+# A name a speaker gives a run (``--name dates-demo``) to find it again; ids stay the runs' folder names.
+RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 STATES = ("queued", "running", "done", "cancelled", "failed", "interrupted")
 ACTIVE_STATES = ("queued", "running")
 
@@ -81,6 +83,20 @@ def validate_run_id(run_id: Any) -> str:
         shown = repr(run_id)[:40]
         raise ValueError(f"{shown} is not a run id (expected the form 20261123-195700-a1b2c3).")
     return run_id
+
+
+def validate_run_name(name: Any) -> str:
+    """Return ``name`` if it can name a run: 1 to 40 letters, digits, ``-``, ``_`` or ``.``, and not an id.
+
+    Raises:
+        ValueError: what a name may hold, and the name received.
+    """
+    if not isinstance(name, str) or not RUN_NAME_PATTERN.fullmatch(name):
+        shown = repr(name)[:60]
+        raise ValueError(f"a run name is 1 to 40 letters, digits, '-', '_' or '.' (e.g. dates-demo); got {shown}.")
+    if RUN_ID_PATTERN.fullmatch(name):  # a name that reads as an id would make "run X" ambiguous
+        raise ValueError(f"a run name must not have the form of a run id; got {name!r}.")
+    return name
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Finding runs: every run under the runs root, one run by id, its problem and result; loading its models."""
+"""Finding runs: every run under the runs root, one run by id or by name, its problem and result; loading its models."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def get_run(run_id: str, root: str | os.PathLike[str] | None = None) -> RunSumma
         RunError: no such run.
     """
     return summarize(existing_run_dir(run_id, root))
+
+
+def find_named_run(name: str, root: str | os.PathLike[str] | None = None, kind: str = "train") -> RunSummary | None:
+    """The newest run called ``name`` (``--name``) that can be shown, or None.
+
+    For trainings (``kind="train"``) a usable run (models saved, :attr:`RunSummary.usable`);
+    for another kind (``sweep``, ``compare``) any run of it that is not broken. A finished
+    (``done``) run is preferred to a newer one that is still training or ended early: a talk
+    should show the models its recipe meant, not a checkpoint of an interrupted try.
+    """
+    named = [s for s in list_runs(root, kind=kind) if s.name == name and (s.usable or kind != "train")]
+    done = [s for s in named if s.state == "done"]
+    return (done or named or [None])[0]  # list_runs is newest first
 
 
 def read_problem(run_id: str, root: str | os.PathLike[str] | None = None) -> ProblemConfig:

@@ -22,6 +22,7 @@ from seqattn.runs.layout import (
     PROGRESS_FILE,
     RESULT_FILE,
     RUN_FILE,
+    RUN_NAME_PATTERN,
     STATES,
     STATUS_FILE,
     RunError,
@@ -40,7 +41,8 @@ CELL_KINDS = ("compare", "sweep")
 class RunSummary:
     """What a listing shows of one run.
 
-    ``broken`` is None for a readable run, else the reason it cannot be used.
+    ``broken`` is None for a readable run, else the reason it cannot be used; ``name`` is the
+    name a speaker gave it (``--name dates-demo``), None for a run without one (all older runs).
     """
 
     id: str
@@ -64,6 +66,7 @@ class RunSummary:
     cells_done: int = 0
     cells_total: int | None = None
     checkpoint: int | None = None
+    name: str | None = None
 
     @property
     def usable(self) -> bool:
@@ -71,23 +74,25 @@ class RunSummary:
         return self.broken is None and self.has_models and self.kind == "train"
 
     def label(self) -> str:
-        """Short human label for pickers: id, kind, problem, state, a bidirectional encoder, accuracy."""
+        """Short human label for pickers: id, name, kind, problem, state, a bidirectional encoder, accuracy."""
+        # The name right after the id: it is what a speaker looks for in a picker.
+        head = self.id if self.name is None else f"{self.id} · {self.name}"
         if self.broken:
-            return f"{self.id} · broken: {self.broken}"
+            return f"{head} · broken: {self.broken}"
         try:
-            return self._label()
+            return self._label(head)
         except (TypeError, ValueError, AttributeError):  # odd but readable settings: the plain facts
-            return f"{self.id} · {self.kind} · {self.state}"
+            return f"{head} · {self.kind} · {self.state}"
 
-    def _label(self) -> str:
+    def _label(self, head: str) -> str:
         p = self.problem
         kind = "" if self.kind == "train" else f"{self.kind} · "
         problem = ProblemConfig.from_dict(p)
-        text = f"{self.id} · {kind}{problem.task_spec.describe(problem)} · {self.state}"
+        text = f"{head} · {kind}{problem.task_spec.describe(problem)} · {self.state}"
         if self.kind == "sweep":
             sweep = self.extra.get("sweep", {})
             values = ",".join(str(v) for v in sweep.get("values", []))
-            text = f"{self.id} · sweep {sweep.get('axis')} = {values} · {self.cells_done}/{self.cells_total} cells · {self.state}"
+            text = f"{head} · sweep {sweep.get('axis')} = {values} · {self.cells_done}/{self.cells_total} cells · {self.state}"
         if self.model.get("encoder") == "bidirectional":
             # Only the non-default encoder is named, so older labels read as before.
             text += " · bidirectional encoder"
@@ -241,6 +246,13 @@ def _check_checkpoint(directory: Path, summary: RunSummary, checkpoint: dict[str
     summary.has_models = True
 
 
+def name_of(meta: dict[str, Any]) -> str | None:
+    """The run's name from its run.json, None without one; a hand-damaged name is dropped, not fatal
+    (it only serves to find the run, and the run itself is fine)."""
+    name = meta.get("name")
+    return name if isinstance(name, str) and RUN_NAME_PATTERN.fullmatch(name) else None
+
+
 def _read_summary(directory: Path) -> RunSummary:
     run_id = directory.name
     meta: dict[str, Any] | None = None
@@ -266,9 +278,10 @@ def _read_summary(directory: Path) -> RunSummary:
             eta=_number(status, "eta") if state == "running" else None,
             phase=status.get("phase") if state == "running" else None,
             extra={k: v for k, v in meta.items()
-                   if k not in ("id", "kind", "created", "problem", "train", "model", "names")},
+                   if k not in ("id", "kind", "created", "problem", "train", "model", "names", "name")},
             cells_done=_number(status, "cells_done", int, 0),
             cells_total=_number(status, "cells_total", int) or _planned(meta),
+            name=name_of(meta),
         )
         if summary.kind == "train" and (state == "done" or (directory / RESULT_FILE).exists()):
             _check_result(directory, summary)
@@ -285,6 +298,7 @@ def _read_summary(directory: Path) -> RunSummary:
         broken.kind = str(meta.get("kind", "train"))
         broken.problem = meta["problem"]
         broken.names = list(meta.get("names", []))
+        broken.name = name_of(meta)
     return broken
 
 
