@@ -2,7 +2,8 @@
 
 It declares the pages (:mod:`ui.navigation`: Home, Train, Explore, Compare, Sweep and
 their addresses), draws what every page shares (page config, the sidebar's
-presentation mode and presenter keys: :func:`ui.shell.page_setup`) and runs the chosen
+presentation mode and presenter keys, the projector's clean view: :func:`ui.shell.page_setup`;
+the talk control: :func:`ui.talk_control.talk_control`) and runs the chosen
 page behind an error boundary. Then, after the page is drawn:
 
 - once per server (a real ``streamlit run``, not a test's mock runtime), the warm
@@ -17,6 +18,7 @@ imports TensorFlow or pandas, so the first page appears at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -29,6 +31,7 @@ from ui.backend import use_launcher
 from ui.navigation import PAGES, navigation
 from ui.prefetch import start as prefetch_scripts
 from ui.shell import guarded, page_setup
+from ui.talk_control import talk_control
 from ui.warmup import in_server
 from ui.warmup import start as start_warmup
 
@@ -56,6 +59,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 xla_cache.enable()
 page = navigation()
 page_setup(page.title)  # warns of each bad SEQATTN_* setting
+guarded(functools.partial(talk_control, page.title))()  # may open another page: a talk's next scene
 guarded(page.run)()
 with bad_values_fall_back():  # warned above: the server goes on with the defaults
     if in_server():

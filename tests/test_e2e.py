@@ -485,11 +485,13 @@ def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Sessio
     centre = page.evaluate(CELL_CENTRE_JS, [3, 1])
     page.mouse.click(centre["x"], centre["y"])
     expect(output_step(page)).to_have_text("4")
+    page.get_by_role("tab", name="What if").click()
     expect(page.get_by_text("Force output step 4 to look at input position")).to_be_visible()
     expect(page.get_by_role("combobox", name="Force output step 4 to look at input position")).to_have_value("2 (token 4)")
     wait_idle(page)
 
     # A second sequence: the difference map appears.
+    page.get_by_role("tab", name="Two sequences").click()
     second = page.get_by_label("Second sequence", exact=True)
     second.click()
     second.press_sequentially("5 4 3 2 0", delay=30)
@@ -507,7 +509,7 @@ def test_explore_deeper_typing_keys_clicks_and_a_second_sequence(speaker: Sessio
     page.keyboard.press("p")
     toggle = page.get_by_test_id("stSidebar").get_by_role("switch", name="Presentation mode")
     expect(toggle).to_be_checked()
-    page.get_by_role("heading", name="Explore", exact=True).click()
+    page.get_by_role("tab", name="Answer").click()  # the focus out of the boxes (the title is hidden when presenting)
     page.keyboard.press("p")
     expect(toggle).not_to_be_checked()
     wait_idle(page)
@@ -860,6 +862,78 @@ def test_tasks_train_a_reverse_run_and_type_a_date(speaker: Session, server: Ser
     expect(page.get_by_test_id("stAlert").filter(has_text="february")).to_be_visible()
     assert_no_traceback(page)
     assert not speaker.errors, speaker.errors
+
+
+TALK = "attention-in-a-few-scenes"
+TALK_TIMEOUT = 300  # s: `talk prepare --quick` trains the talk's four runs, one job process after the other
+
+
+def scene_counter(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^scene \d+ of \d+$"))
+
+
+def test_a_talk_steps_through_its_scenes_with_a_clicker(browser: Browser, server: Server) -> None:
+    """The shipped talk on tiny prepared runs: PageDown twice moves two scenes on, each opening its page and state."""
+    prepared = subprocess.run([venv_python(), "-m", "seqattn", "talk", "prepare", TALK, "--quick", "--runs-dir",
+                               str(server.runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=TALK_TIMEOUT)
+    assert prepared.returncode == 0, prepared.stderr[-2000:]
+    viewer = Session(browser)
+    try:
+        page = viewer.page
+        page.goto(f"{server.url}/?talk={TALK}&scene=1")
+        expect(scene_counter(page)).to_have_text("scene 1 of 10", timeout=APP_TIMEOUT)
+        page.wait_for_url(re.compile(r"/Train\?"), timeout=APP_TIMEOUT)  # scene 1: the race, on Train
+        wait_idle(page)
+        page.keyboard.press("PageDown")
+        expect(scene_counter(page)).to_have_text("scene 2 of 10")
+        wait_idle(page)
+        page.keyboard.press("PageDown")
+        expect(scene_counter(page)).to_have_text("scene 3 of 10")
+        page.wait_for_url(re.compile(r"/Explore\?"))
+        expect(page.get_by_label("Input sequence", exact=True)).to_have_value(re.compile(r"^12, ?20, ?36, ?40, ?12$"))
+        expect_heatmap_of(page, [12, 20, 36, 40, 12])
+        assert re.search(r"[?&]scene=3", page.url) and re.search(r"[?&]view=step", page.url), page.url
+        assert_no_traceback(page)
+        assert not viewer.errors, viewer.errors
+    finally:
+        viewer.close()
+
+
+ANSWERS_AND_HEATMAP_VISIBLE_JS = """
+() => {
+  const inView = el => { const r = el.getBoundingClientRect();
+                         return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 1; };
+  const metrics = Array.from(document.querySelectorAll('[data-testid="stMetric"]')).filter(inView);
+  const heatmap = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    .find(el => (el.querySelector('.js-plotly-plot')._fullData || []).some(t => t.type === 'heatmap'));
+  return metrics.length >= 2 && heatmap && inView(heatmap);
+}
+"""
+
+
+def test_explore_on_a_small_projector_and_in_the_dark(browser: Browser, server: Server, walk: dict[str, Any]) -> None:
+    """At 1024x768 in presentation mode the Answer tab shows both answers and the heatmap without scrolling;
+    the same page in the dark theme (the viewer's system setting) for the README."""
+    assert "run" in walk, "needs the run trained by test_train_live_then_done"
+    address = f"{server.url}/Explore?run={walk['run']}&seq=4,0,3,1,2&view=answer&present=true"
+    for scheme, size in (("light", {"width": 1024, "height": 768}), ("dark", VIEWPORT)):
+        context = browser.new_context(viewport=size, color_scheme=scheme)
+        try:
+            page = context.new_page()
+            page.goto(address)
+            expect_heatmap_of(page, [4, 0, 3, 1, 2])
+            wait_idle(page)
+            if scheme == "light":
+                page.wait_for_function(ANSWERS_AND_HEATMAP_VISIBLE_JS, timeout=APP_TIMEOUT, polling=200)
+            else:
+                background = page.evaluate("() => getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+                assert background == "rgb(14, 17, 23)", background  # the dark theme's background
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.mouse.move(VIEWPORT["width"] // 2, 5)
+                page.screenshot(path=str(SCREENSHOTS / "explore_dark.png"), animations="disabled")
+            assert_no_traceback(page)
+        finally:
+            context.close()
 
 
 def test_deep_links_open_the_same_state_as_a_fresh_servers_first_visits(browser: Browser, server: Server,

@@ -48,6 +48,73 @@ def highlighted_row(fig: dict) -> int:
     return rows[0]
 
 
+def tab_contents(at) -> dict[str, list]:
+    """Each tab's elements (AppTest holds every tab's content, open or not), by label."""
+    return {tab.label: list(tab) for tab in at.tabs}
+
+
+def open_tab(at) -> int:
+    """The index of the tab the page opens (the tabs' container says which)."""
+    from streamlit.proto.Block_pb2 import Block
+
+    containers = [b for b in at if isinstance(getattr(b, "proto", None), Block) and b.proto.HasField("tab_container")]
+    assert len(containers) == 1
+    return containers[0].proto.tab_container.default_tab_index
+
+
+def test_explore_has_four_tabs_under_the_input_and_both_answers(explore):
+    at = explore
+    assert [t.label for t in at.tabs] == ["Answer", "Step", "Two sequences", "What if"]
+    assert open_tab(at) == 0 and at.session_state["explore_view"] == "Answer"
+    keys = {tab: {getattr(e, "key", None) for e in elements} for tab, elements in tab_contents(at).items()}
+    assert {"show_expected", "image_format", "download_bundle"} <= keys["Answer"]
+    assert "step" in keys["Step"] and "step_forward" in keys["Step"]
+    assert "_second_widget" in keys["Two sequences"]
+    assert {"_force_position", "_force_weight"} <= keys["What if"]
+    charts = {tab: [c.proto.id for c in elements if getattr(c, "type", "") == "plotly_chart"]
+              for tab, elements in tab_contents(at).items()}
+    assert any("attention_heatmap" in c for c in charts["Answer"])
+    assert any("step_bars" in c for c in charts["Step"]) and any("top_tokens" in c for c in charts["Step"])
+    assert any("forced_attention" in c for c in charts["What if"])
+    assert {m.label for m in at.metric[:2]} == {"Baseline (no attention)", "Attention"}, "the answers, above the tabs"
+    assert not any(m.label in ("Baseline (no attention)", "Attention") for tab in at.tabs for m in tab.metric)
+
+
+@pytest.mark.parametrize("view, index", [("step", 1), ("two", 2), ("whatif", 3), ("answer", 0), ("bogus", 0)])
+def test_the_address_opens_a_tab(saved_run, monkeypatch, view, index):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq=SEQ, view=view)
+    no_exception(at)
+    assert open_tab(at) == index
+
+
+def test_the_address_sets_step_force_overlay_and_second(saved_run, monkeypatch):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq=SEQ, step="3", force="4", overlay="true", second="3,7,4,1,5")
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.select_slider(key="step").value == 3 and highlighted_row(chart(at, "attention_heatmap")) == 3
+    assert at.selectbox(key="_force_position").value == 3  # 1-based in the address
+    assert at.toggle(key="show_expected").value is True
+    assert any(t.get("name") == "expected" for t in chart(at, "attention_heatmap")["data"])
+    assert at.text_input(key="_second_widget").value == "3,7,4,1,5" and chart(at, "difference_map")
+    # Initial state only: what people change afterwards stays.
+    at.select_slider(key="step").set_value(5).run()
+    assert at.select_slider(key="step").value == 5 and at.toggle(key="show_expected").value is True
+
+
+@pytest.mark.parametrize("step, force", [("0", "x"), ("99", "99"), ("two", "-1")])
+def test_unusable_step_and_force_in_the_address_are_ignored(saved_run, monkeypatch, step, force):
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    at = app("pages/2_Explore.py", run=run_id, seq=SEQ, step=step, force=force, overlay="nope")
+    no_exception(at)
+    assert at.select_slider(key="step").value == 1 and at.selectbox(key="_force_position").value == 0
+    assert at.toggle(key="show_expected").value is False
+
+
 def test_output_step_moves_with_the_slider_and_the_arrow_buttons(explore):
     at = explore
     step = at.select_slider(key="step")
@@ -284,7 +351,7 @@ def test_a_second_date_draws_the_difference_map(dates):
     at.text_input(key="_second_widget").set_value("thursday 10 may 2018").run()
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
-    assert any(s.value == "Second date" for s in at.subheader)
+    assert {m.label for m in at.metric[2:4]} == {"Baseline (no attention)", "Attention"}, "the second date's answers"
     fig = chart(at, "difference_map")
     z = {t["name"]: array(t["z"]) for t in fig["data"] if t["type"] == "heatmap"}
     assert z["difference"].shape == (10, 29)

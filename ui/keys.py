@@ -1,7 +1,9 @@
 """Presenter keys: one key per stage action, and the list that ``?`` shows.
 
 Streamlit's own ``shortcut=`` on buttons does the work (it ignores keys typed
-into a text box). ``?`` is punctuation, which ``shortcut=`` does not take, so a
+into a text box). A talk's keys (:mod:`ui.talk_control`) are PageDown / PageUp,
+which presenters' clickers send, and ← / → on the pages whose own stepper does
+not take them. ``?`` is punctuation, which ``shortcut=`` does not take, so a
 few lines of script click the hidden "Keys" button for it, also only when the
 focus is not in a text box.
 """
@@ -18,6 +20,10 @@ PRESENTER_KEYS: dict[str, list[tuple[str, str]]] = {
     "Explore": [("n", "new random sequence"), ("← / →", "previous / next output step")],
     "Train": [("t", "start training with the form's settings"), ("← / →", "step through the training replay")],
 }
+# The pages whose stepper (ui.stepper) takes ← / →: there a talk's scenes move with PageDown / PageUp only.
+STEPPER_PAGES = ("explore", "train")
+TALK_KEYS = [("PageDown / PageUp", "next / previous scene of the talk (a clicker's buttons)")]
+TALK_ARROW_KEYS = [("→ / ←", "next / previous scene of the talk")]
 
 KEYS_BUTTON = "keys_help"
 
@@ -39,8 +45,9 @@ _QUESTION_MARK_SCRIPT = """
 
 
 def keys_for(page: str) -> list[tuple[str, str]]:
-    """The keys that work on ``page`` (its own first, then those of every page)."""
-    return PRESENTER_KEYS.get(page, []) + PRESENTER_KEYS["all"]
+    """The keys that work on ``page`` (a title: its own first, then a talk's, then those of every page)."""
+    talk = TALK_KEYS + ([] if page.lower() in STEPPER_PAGES else TALK_ARROW_KEYS)
+    return PRESENTER_KEYS.get(page, []) + talk + PRESENTER_KEYS["all"]
 
 
 def keys_markdown(page: str) -> str:

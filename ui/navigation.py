@@ -4,11 +4,14 @@ Each page is a file of ``pages/`` with a title, a Material icon (shipped with
 Streamlit's front end, so it renders on any machine, unlike emoji that need a
 colour-emoji font) and its address: ``/`` for Home, ``/Train``, ``/Explore``,
 ``/Compare``, ``/Sweep`` (deep links such as ``/Train?run=<id>`` keep working).
+A page is named by its key of :data:`PAGES` (``"explore"``) in links (:func:`link`)
+and switches (:func:`go`); a talk's scenes name pages the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 import streamlit as st
 
@@ -42,6 +45,14 @@ def link(page: str, label: str, query_params: dict[str, str] | None = None) -> N
     """A link to one of the pages (a key of :data:`PAGES`), with optional query parameters."""
     entry = PAGES[page]
     st.page_link(entry.path, label=label, icon=entry.icon, query_params=query_params)
+
+
+def go(page: str, query_params: dict[str, str] | None = None) -> NoReturn:
+    """Switch to one of the pages (a key of :data:`PAGES`) with exactly these query parameters.
+
+    As a click on a :func:`link`: the address gets ``query_params`` and loses the others; this script run ends.
+    """
+    st.switch_page(PAGES[page].path, query_params=query_params or {})
 
 
 def require_entry_point() -> None:
