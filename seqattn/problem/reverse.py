@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqattn.problem.task import IntegerTask, one_position_alignment
+from seqattn.problem.task import PermutationTask, one_position_alignment
 
 if TYPE_CHECKING:
     from seqattn.problem.config import ProblemConfig
 
 
-class ReverseTask(IntegerTask):
+class ReverseTask(PermutationTask):
     """Write ``n_in`` integers in reverse order (``n_out = n_in``)."""
 
     name = "reverse"
     label = "Reverse"
     summary = "The target is the input reversed: the last input first."
-    # A live demo on 2 cores, chosen by measurement (bench/tasks.py, README "Tasks").
-    defaults = {"cardinality": 10, "n_in": 8, "units": 64, "protocol": "batched", "updates": 1000, "batch_size": 32,
-                "learning_rate": 5e-3}
-
-    def fixed(self, config: ProblemConfig) -> dict[str, Any]:
-        return {"n_out": config.n_in, "pad_target": True}
 
     def targets(self, config: ProblemConfig, inputs: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(inputs, dtype=np.int32)[:, ::-1])

@@ -6,28 +6,22 @@ holding that value, sharing the weight equally where the value repeats.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqattn.problem.task import IntegerTask
+from seqattn.problem.task import PermutationTask
 
 if TYPE_CHECKING:
     from seqattn.problem.config import ProblemConfig
 
 
-class SortTask(IntegerTask):
+class SortTask(PermutationTask):
     """Sort ``n_in`` integers ascending (``n_out = n_in``)."""
 
     name = "sort"
     label = "Sort"
     summary = "The target is the input sorted ascending."
-    # A live demo on 2 cores, chosen by measurement (bench/tasks.py, README "Tasks").
-    defaults = {"cardinality": 10, "n_in": 8, "units": 64, "protocol": "batched", "updates": 1000, "batch_size": 32,
-                "learning_rate": 5e-3}
-
-    def fixed(self, config: ProblemConfig) -> dict[str, Any]:
-        return {"n_out": config.n_in, "pad_target": True}
 
     def targets(self, config: ProblemConfig, inputs: np.ndarray) -> np.ndarray:
         return np.sort(np.asarray(inputs, dtype=np.int32), axis=1)

@@ -171,6 +171,20 @@ class IntegerTask(Task):
                 f"separated by spaces or commas, e.g. {shown}.")
 
 
+class PermutationTask(IntegerTask):
+    """An integer task whose target rearranges the input: one output per input (``n_out = n_in``, no padding).
+
+    Its demo defaults (Reverse's and Sort's, measured by ``bench/tasks.py``): K 10, 8 integers,
+    64 units, 1,000 batched updates of 32.
+    """
+
+    defaults = {"cardinality": 10, "n_in": 8, "units": 64, "protocol": "batched", "updates": 1000, "batch_size": 32,
+                "learning_rate": 5e-3}
+
+    def fixed(self, config: ProblemConfig) -> dict[str, Any]:
+        return {"n_out": config.n_in, "pad_target": True}
+
+
 def one_position_alignment(positions: np.ndarray, n_in: int) -> np.ndarray:
     """Alignment rows that each put all weight on one input position.
 
