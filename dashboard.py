@@ -9,6 +9,7 @@ page behind an error boundary. Then, after the page is drawn:
 - once per server (a real ``streamlit run``, not a test's mock runtime), the warm
   training process (:mod:`seqattn.speed.warm_pool`), whose launcher then starts every
   job the pages start (:mod:`ui.backend`), so "Train both models" starts at once;
+  the Train form tells it the job it shows, which it prepares once the form is still;
 - after Home or Train, the background warm-up of the Explore page (:mod:`ui.warmup`)
   and, in the browser, the prefetch of the other pages' scripts (:mod:`ui.prefetch`).
 
@@ -27,7 +28,7 @@ import streamlit as st
 from seqattn.runs import runs_root
 from seqattn.settings import bad_values_fall_back
 from seqattn.speed import warm_pool, xla_cache
-from ui.backend import use_launcher
+from ui.backend import use_launcher, use_preparer
 from ui.navigation import PAGES, navigation
 from ui.prefetch import start as prefetch_scripts
 from ui.shell import guarded, page_setup
@@ -50,6 +51,7 @@ def start_warm_pool(root: str) -> bool:
     if pool is None:
         return False
     use_launcher(pool.launch)
+    use_preparer(pool.want)  # the job the Train form shows is prepared once the form is still
     return True
 
 

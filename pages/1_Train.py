@@ -15,7 +15,7 @@ from ui import backend
 from ui.forms import config_form
 from ui.loaders import progress_tail
 from ui.navigation import link, require_entry_point
-from ui.run_view import RunPage, run_page, start_job
+from ui.run_view import RunPage, run_page, start_button
 from ui.shell import format_seconds, show_figure, show_problem
 from ui.stepper import stepper
 from ui.text import plain
@@ -35,10 +35,12 @@ def start_form() -> None:
     form = config_form("train", default_protocol="batched")
     if form.error:
         st.error(f"Cannot train with these settings: {plain(form.error)}")
-    if st.button("Train both models", type="primary", disabled=form.error is not None, shortcut="T", key="train_start",
-                 help="Start training both models with these settings (key: t).") and form.problem is not None:
-        start_job(lambda: jobs.start(form.problem, form.train, model=form.model, root=ROOT,
-                                     launcher=backend.launcher()), "training")
+    elif form.problem is not None:
+        backend.form_shows(form.problem, form.train, form.model)  # prepared ahead once the form is still
+    start_button(lambda: jobs.start(form.problem, form.train, model=form.model, root=ROOT, launcher=backend.launcher()),
+                 "training", "Train both models", "train_start", ROOT,
+                 disabled=form.error is not None or form.problem is None,
+                 help="Start training both models with these settings (key: t).")
     if form.problem is not None:
         # Where the race will be drawn; drawing it now also loads the browser's chart library before the click.
         size = form.problem.output_size

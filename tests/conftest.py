@@ -70,6 +70,14 @@ def saved_run(tmp_path_factory):
 
 
 @pytest.fixture()
+def runs(tmp_path, monkeypatch):
+    """An empty runs root, the one the pages read (``$SEQATTN_RUNS_DIR``); some test files define their own."""
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture()
 def fake_trainer(monkeypatch):
     """Workers started from here train nothing: tests/fake_trainer replaces the trainer (for page tests)."""
     here = Path(__file__).resolve().parent

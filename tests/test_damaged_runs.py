@@ -46,13 +46,6 @@ NAMES = ("baseline", "attention")
 GARBAGE = bytes(range(256)) * 8  # not UTF-8, not JSON, not CSV
 
 
-@pytest.fixture()
-def runs(tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
-    return root
-
-
 def report(update: int, evaluated: bool = False, final: bool = False) -> Progress:
     return Progress(
         update=update, total=10, samples=4 * update, elapsed=0.1 * update,

@@ -60,13 +60,6 @@ GUARD_SECONDS = 20
 Usage = namedtuple("Usage", "total used free")
 
 
-@pytest.fixture()
-def runs(tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
-    return root
-
-
 def no_space(*_args, **_kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 

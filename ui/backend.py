@@ -1,15 +1,25 @@
-"""The job launcher the pages start jobs with: cold (a new process) unless the dashboard registered a warm one.
+"""What the pages start jobs with: a launcher, and a preparer told what the Train form shows.
 
 The dashboard's entry point decides (it may start :mod:`seqattn.speed`'s warm pool and
-register its launcher); pages only pass :func:`launcher` to :func:`seqattn.jobs.control.start`,
+register its launcher and its preparer); pages only pass :func:`launcher` to
+:func:`seqattn.jobs.control.start` and tell :func:`form_shows` the job their form would start,
 so no page or widget imports the speed machinery, and a test can register a fake.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from seqattn.jobs.control import Launcher
+from seqattn.model.config import ModelConfig
+from seqattn.problem.config import ProblemConfig
+
+Preparer = Callable[[ProblemConfig, Any, ModelConfig], None]
+"""Told the job a form would start (problem, training recipe, model); may prepare it ahead."""
 
 _launcher: Launcher | None = None
+_preparer: Preparer | None = None
 
 
 def use_launcher(launcher: Launcher | None) -> None:
@@ -21,3 +31,15 @@ def use_launcher(launcher: Launcher | None) -> None:
 def launcher() -> Launcher | None:
     """The registered launcher, or None for :func:`seqattn.jobs.control.start`'s cold default."""
     return _launcher
+
+
+def use_preparer(preparer: Preparer | None) -> None:
+    """Tell ``preparer`` from now on what the Train form shows (None: nobody listens)."""
+    global _preparer
+    _preparer = preparer
+
+
+def form_shows(problem: ProblemConfig, train: Any, model: ModelConfig) -> None:
+    """The Train form would start this job now (called on every redraw of a valid form)."""
+    if _preparer is not None:
+        _preparer(problem, train, model)

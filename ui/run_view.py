@@ -14,6 +14,7 @@ traceback, here or in the live fragment.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,11 +24,12 @@ import seqattn.runs as runs
 from seqattn.jobs import control as jobs
 from seqattn.runs import RunError, RunSummary, validate_run_id
 from seqattn.settings import check_all
-from ui.shell import guarded
+from ui.shell import format_seconds, guarded
 from ui.text import code, plain
 
 LIVE_SECONDS = 1.0  # the live view's refresh (faster ticks take the CPU the training needs on 2 cores)
 RUN_ID_FORM = "20261123-195700-a1b2c3"
+CANCEL_WAIT_SECONDS = 10.0  # a cancelled job stops within one update (about 1 s); a frozen one is left to queue behind
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,63 @@ def follow(page: RunPage, run_id: str, root: str) -> None:
         page.live(summary, status)
 
     tick()
+
+
+def start_button(start: Callable[[], str], what: str, label: str, key: str, root: str, *, disabled: bool,
+                 help: str) -> None:
+    """The form's start button; while another job holds the slot, a choice instead of a silent queue.
+
+    With nothing running: one button ``label`` (key ``key``, shortcut T). While jobs are
+    active, a note names them and how long until the slot frees, and two buttons: "Cancel it
+    and train" (key ``<key>_cancel_first``) cancels them, waits for them to end (their models
+    are kept, as with Cancel) and starts this one at once; "Queue after it" (key
+    ``<key>_queue``) starts this one now, to run when the slot frees.
+    """
+    busy = jobs.active_jobs(root)
+    if not busy:
+        if st.button(label, type="primary", disabled=disabled, shortcut="T", key=key, help=help):
+            start_job(start, what)
+        return
+    st.warning(busy_note(busy))
+    left, right = st.columns(2)
+    ids = [job.run_id for job in busy]
+    them = "it" if len(busy) == 1 else "them"
+    if left.button(f"Cancel {them} and train", type="primary", disabled=disabled, key=f"{key}_cancel_first",
+                   icon=":material/skip_next:", help=f"Cancel {', '.join(ids)} (its models as they are are kept) "
+                                                     f"and start this {what} at once."):
+        with st.spinner(f"Stopping {', '.join(ids)}…"):
+            for run_id in ids:
+                with contextlib.suppress(RunError, ValueError):  # ended meanwhile: nothing to cancel
+                    jobs.cancel(run_id, root)
+            jobs.wait_until_ended(ids, root, timeout=CANCEL_WAIT_SECONDS)  # not ended by then: this one queues
+        start_job(start, what)
+    if right.button(f"Queue after {them}", disabled=disabled, key=f"{key}_queue", icon=":material/queue:",
+                    help=f"Start this {what} when the slot frees (see the estimate above)."):
+        start_job(start, what)
+
+
+def busy_note(busy: list[jobs.JobStatus]) -> str:
+    """One sentence on the active jobs and the wait until the slot frees (``busy`` as :func:`jobs.active_jobs` lists)."""
+    parts = []
+    for job in busy:
+        noun = {"train": "training", "compare": "comparison", "sweep": "sweep"}.get(job.kind, "job")
+        if job.state == "queued":
+            parts.append(f"a {noun} waits for its turn ({code(job.run_id)})")
+        elif job.phase != "training":
+            parts.append(f"a {noun} is starting ({code(job.run_id)})")
+        else:
+            done = f"{job.update:,} / {job.total:,} updates" if job.total else f"{job.update:,} updates"
+            left = f", about {format_seconds(job.eta)} left" if job.eta is not None else ""
+            parts.append(f"a {noun} is running ({code(job.run_id)}: {done}{left})")
+    etas = [job.eta for job in busy if job.state == "running" and job.eta is not None]
+    if any(job.state == "queued" for job in busy):
+        wait = "A new one would wait for them all"
+    elif etas:
+        wait = f"A new one would start in about {format_seconds(min(etas))}"
+    else:
+        wait = "A new one would start when it ends"
+    sentence = "; ".join(parts)
+    return f"{sentence[:1].upper()}{sentence[1:]}. {wait}: cancel first, or queue after."
 
 
 def start_job(start: Callable[[], str], what: str) -> None:

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,9 @@ from seqattn.training.config import TrainConfig
 from seqattn.jobs.neighbours import run_statuses
 from seqattn.jobs.slots import MAX_JOBS_ENV, STALL_SECONDS_ENV, max_jobs, stalled_for
 
-__all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "cancel",
+__all__ = ["JobStatus", "MAX_JOBS_ENV", "MAX_QUEUED_ENV", "QueueFull", "STALL_SECONDS_ENV", "active_jobs", "cancel",
            "cancel_requested", "check_job", "disk_needed", "launch_worker", "max_jobs", "max_queued", "queued_count", "start",
-           "start_sweep", "status", "worker_env"]
+           "start_sweep", "status", "wait_until_ended", "worker_env"]
 MAX_QUEUED_ENV = "SEQATTN_MAX_QUEUED"
 DEFAULT_MAX_QUEUED = int(SETTINGS[MAX_QUEUED_ENV].default)
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the checkout holding seqattn/
@@ -310,6 +311,44 @@ def status(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus
         ValueError: malformed id. RunError: no such run.
     """
     return JobStatus.from_summary(get_run(run_id, root), root)
+
+
+def active_jobs(root: str | os.PathLike[str] | None = None) -> list[JobStatus]:
+    """The jobs under ``root`` that hold or wait for a slot (running, then queued; oldest first).
+
+    Only live processes count: a queued or running status whose process died, or whose
+    worker has stalled, is not active (:class:`JobStatus`). A run that cannot be read is skipped.
+    """
+    found = []
+    for directory, written in run_statuses(root):
+        if written.get("state") not in ACTIVE_STATES or current_state(written)[0] not in ACTIVE_STATES:
+            continue
+        try:
+            job = status(directory.name, root)
+        except (RunError, ValueError):
+            continue
+        if job.active:
+            found.append((job.state != "running", directory.name, job))
+    return [job for _, _, job in sorted(found, key=lambda item: item[:2])]
+
+
+def wait_until_ended(run_ids: list[str], root: str | os.PathLike[str] | None = None, timeout: float = 10.0,
+                     poll: float = 0.1) -> bool:
+    """Wait until none of ``run_ids`` is active (ended, stalled or unreadable); False if ``timeout`` s passed first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not any(_still_active(run_id, root) for run_id in run_ids):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+
+
+def _still_active(run_id: str, root: str | os.PathLike[str] | None) -> bool:
+    try:
+        return status(run_id, root).active
+    except (RunError, ValueError):
+        return False
 
 
 def cancel(run_id: str, root: str | os.PathLike[str] | None = None) -> JobStatus:

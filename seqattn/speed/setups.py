@@ -25,8 +25,9 @@ _kept: PreparedTraining | None = None  # the last job's setup in this process, f
 class FastSetups:
     """This package's :class:`~seqattn.training.session.SetupSource`: what a job can have ready.
 
-    :meth:`take` gives, in this order: the setup prepared ahead for exactly this job in this
-    process (:func:`prepare_in_background`, a warm process's), the last job's setup of the
+    :meth:`take` gives, in this order: the setup prepared ahead for this job in this
+    process (:func:`prepare_in_background`, a warm process's; reseeded if only the seed
+    differs), the last job's setup of the
     same shapes reseeded for this one (:func:`reseed`: the next seed of a sweep or a
     comparison skips tracing and compiling), or a freshly built one. :meth:`give_back`
     keeps a job's setup for the next. Every way gives the numbers of a cold training, bit
@@ -37,7 +38,7 @@ class FastSetups:
     def take(self, problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
              names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
         global _kept
-        ready = take(problem, config, model, names)
+        ready = take(problem, config, model, names, reseeding=True)
         if ready is not None:
             return ready
         with _kept_lock:  # a worker with several threads: each job takes the kept one, or builds its own

@@ -58,6 +58,7 @@ from seqattn.training.threads import fit_threads_to_process
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
 POOL_DIR = ".warm"
+FORM_STILL_SECONDS = 1.0  # the Train form unchanged this long: the job it shows is worth preparing
 TAKE_SECONDS = 5.0  # a warm process takes a job in well under 1 s; not within this long: frozen, start cold
 HELPER_ROLE = "warm training process"
 
@@ -97,6 +98,8 @@ class WarmPool:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._after: int | None = None  # the process the waiting one loads nothing before
+        self._eager = False  # the waiting process loads at once, even beside a running job (the form asked)
+        self._wanted: threading.Timer | None = None  # the form's job, prepared once the form is still
         self._launched: dict[Path, int] = {}  # run directory -> pid of the jobs this pool started, while they live
 
     @property
@@ -111,11 +114,13 @@ class WarmPool:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._spawn(after)
 
-    def _spawn(self, after: int | None) -> subprocess.Popen[bytes] | None:
-        self._after = after
+    def _spawn(self, after: int | None, eager: bool = False) -> subprocess.Popen[bytes] | None:
+        self._after, self._eager = after, eager
         command = [sys.executable, "-m", "seqattn.speed.warm_pool", str(self.folder), "--job", json.dumps(self.job)]
         if after is not None:
             command += ["--after", str(after)]
+        if eager:
+            command.append("--eager")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(self.folder / "warm.log", "ab") as log:
@@ -123,6 +128,56 @@ class WarmPool:
                                         env=worker_env(), close_fds=True)
         except OSError:
             return None  # jobs then start cold
+
+    def want(self, problem: ProblemConfig, train: TrainConfig, model: ModelConfig | None = None,
+             names: tuple[str, ...] = MODEL_NAMES) -> None:
+        """The Train form shows this job now: once it has been still for ``FORM_STILL_SECONDS``, prepare it.
+
+        Called on every redraw of the form (cheap: it only restarts a timer). When the
+        timer fires, :meth:`prepare_for` decides whether the waiting process must change.
+        """
+        job = {"problem": problem.to_dict(), "train": train.to_dict(), "model": (model or ModelConfig()).to_dict(),
+               "names": list(check_names(names))}
+        with self._lock:
+            if self._wanted is not None:
+                self._wanted.cancel()
+            self._wanted = threading.Timer(FORM_STILL_SECONDS, self.prepare_for, args=(job,))
+            self._wanted.daemon = True
+            self._wanted.start()
+
+    def prepare_for(self, job: dict[str, Any]) -> bool:
+        """Have the waiting process prepare ``job`` (:func:`default_job`'s form); True if a new process was started.
+
+        Nothing changes when the waiting process already prepares a job of the same shapes
+        (a seed differs: the job reseeds it, :func:`seqattn.speed.warm_start.take`) and
+        may load now, or when ``job`` is too large to hold while idle
+        (:func:`seqattn.speed.warm_start.small_enough`). Otherwise the waiting process exits
+        and a fresh one prepares ``job`` at once, beside a running job if there is one: the form
+        is shown while a job runs when the speaker is about to start another (a fresh process,
+        not a second preparation in the old one, because XLA never frees a compiled program and
+        a fresh process finds the program in the disk cache).
+        """
+        try:
+            configs = _job_configs(job)
+            key = warm_start.shape_key(warm_start.job_key(*configs))
+        except (KeyError, TypeError, ValueError):
+            return False
+        if not warm_start.small_enough(*configs[:3]):
+            return False
+        busy = another_job_active(self.folder.parent, also=self._launched)
+        with self._lock:
+            alive = self._process is not None and self._process.poll() is None
+            same = warm_start.shape_key(warm_start.job_key(*_job_configs(self.job))) == key
+            if alive and same and (self._eager or not busy):
+                self.job = job
+                return False
+            old, self.job = self._process, job
+            self._process = self._spawn(after=None, eager=busy)
+        if old is not None and old.stdin is not None:
+            with contextlib.suppress(OSError):
+                old.stdin.close()  # it exits, and what it prepared with it
+            reap_in_background(old)
+        return True
 
     def hand_off(self, directory: Path) -> int | None:
         """Give the run in ``directory`` to the waiting process; returns its pid, or None (start it cold).
@@ -208,6 +263,8 @@ class WarmPool:
         """Let the waiting process exit (its stdin closes)."""
         with self._lock:
             process, self._process = self._process, None
+            if self._wanted is not None:
+                self._wanted.cancel()
         if process is not None and process.stdin is not None:
             try:
                 process.stdin.close()
@@ -294,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="the pool's folder (ready markers)")
     parser.add_argument("--after", type=int, help="load nothing before this process ends")
     parser.add_argument("--job", type=json.loads, help="the job to prepare, as JSON (default_job's form)")
+    parser.add_argument("--eager", action="store_true", help="prepare at once, even while another job runs")
     args = parser.parse_args(argv)
     folder, after = args.folder, args.after
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -304,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     job_arrived = threading.Event()
 
     def load() -> None:
-        _wait_for(after, job_arrived, folder.parent)
+        if not args.eager:
+            _wait_for(after, job_arrived, folder.parent)
         if job_arrived.is_set() and after is not None and process_alive(after):
             # The job must wait for the one before: it loads TensorFlow once it has the slot, not now.
             raise warm_start.Abandoned("its job waits for the slot")

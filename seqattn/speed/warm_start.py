@@ -146,7 +146,7 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
 
 
 def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
-           names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining:
+           names: tuple[str, ...] = MODEL_NAMES, *, ahead: bool = False) -> PreparedTraining:
     """Make a used preparation ready for another job of the same shapes, keeping its traced step.
 
     The job may differ from the one ``prepared`` was made for only in its
@@ -155,7 +155,8 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
     gives for ``config.seed`` (weights as built, optimizers at step 0), so
     training with the result gives the same numbers, bit for bit, as a cold
     training; only the tracing and compiling are saved. ``prepared`` is used
-    up: its models now belong to the returned preparation.
+    up: its models now belong to the returned preparation. ``ahead`` is the result's
+    :attr:`PreparedTraining.ahead` (True for a warm process's preparation, made before its job).
 
     Raises:
         ValueError: the job needs another shape of models or step.
@@ -171,7 +172,7 @@ def reseed(prepared: PreparedTraining, problem: ProblemConfig, config: Any, mode
     for v, value in zip(target, source):
         v.assign(value)
     return PreparedTraining(prepared.models, prepared.step, prepared.predictors, key=key,
-                            seconds=time.perf_counter() - started, ahead=False)
+                            seconds=time.perf_counter() - started, ahead=ahead)
 
 
 def shape_key(key: str) -> str:
@@ -231,21 +232,27 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
 
 
 def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
-         names: tuple[str, ...] = MODEL_NAMES) -> PreparedTraining | None:
+         names: tuple[str, ...] = MODEL_NAMES, *, reseeding: bool = False) -> PreparedTraining | None:
     """The prepared training if it was made for exactly this job, else None; either way it is used up.
 
-    Waits for a preparation of this job still running in this process; another
-    job's preparation is not waited for (the job starts cold at once).
+    With ``reseeding``, a preparation made for the same shapes but another seed (the
+    Train form's seed changed after it was prepared) is :func:`reseed`-ed for this job
+    instead of dropped: same numbers as a cold training, without the tracing and compiling.
+
+    Waits for a preparation of this job (or, with ``reseeding``, of its shapes) still running in this
+    process; another job's preparation is not waited for (the job starts cold at once).
     """
     global _prepared
     key = job_key(problem, config, model, check_names(names))
-    if _thread is not None and _pending_key == key:
+    if _thread is not None and _pending_key is not None and (
+            _pending_key == key or (reseeding and shape_key(_pending_key) == shape_key(key))):
         _ready.wait()
     with _lock:
         made, _prepared = _prepared, None
     if made is not None and made.key != key:
+        if reseeding and shape_key(made.key) == shape_key(key):
+            return reseed(made, problem, config, model, names, ahead=True)
         del made  # another job's models and step: freed before this job builds its own (Keras holds cycles)
         gc.collect()
         return None
     return made
-

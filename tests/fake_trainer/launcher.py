@@ -58,7 +58,11 @@ class FakeLauncher:
             thread.join(timeout)
 
     def _play(self, directory: Path) -> None:
-        self._go.wait(120)
+        deadline = time.monotonic() + 120
+        while not self._go.wait(0.05) and time.monotonic() < deadline:
+            if cancel_requested(directory):  # a held job still stops when cancelled, untrained, as a worker would
+                update_status(directory, state="cancelled", finished=time.time())
+                return
         meta = read_meta(directory)
         problem, train = ProblemConfig.from_dict(meta["problem"]), TrainConfig.from_dict(meta["train"])
         model, names = ModelConfig.from_dict(meta.get("model") or {}), tuple(meta.get("names") or MODEL_NAMES)

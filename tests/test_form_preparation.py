@@ -1,0 +1,115 @@
+"""The warm process prepares the job the Train form shows (seqattn.speed.warm_pool.WarmPool.want / prepare_for)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import time
+
+import pytest
+
+from seqattn.jobs import control as jobs
+from seqattn.jobs.control import worker_env
+from seqattn.model.config import ModelConfig
+from seqattn.problem.config import ProblemConfig
+from seqattn.processes import process_alive
+from seqattn.runs import create_run, read_status, run_dir
+from seqattn.speed import warm_pool
+from seqattn.training.config import TrainConfig
+
+from tests.conftest import wait_done
+from tests.test_warm_worker import COLD_TRAININGS, MODEL, PROBLEM, RECIPE, _job, _numbers
+
+BIG = (ProblemConfig(cardinality=50, n_in=100, n_out=100), TrainConfig(protocol="batched", batch_size=1024))
+
+
+class _Spawned:
+    """A stand-in for a warm process: alive until its stdin is closed."""
+
+    def __init__(self, pool: warm_pool.WarmPool, after: int | None, eager: bool) -> None:
+        self.job, self.after, self.eager, self.pid, self.stdin = pool.job, after, eager, 10**6, self
+        self.closed = False
+
+    def poll(self) -> int | None:
+        return 0 if self.closed else None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture()
+def pool(tmp_path, monkeypatch):
+    """A pool whose processes are stand-ins (nothing starts); ``pool.spawned`` lists them."""
+    monkeypatch.setattr(warm_pool, "FORM_STILL_SECONDS", 0.2)
+    monkeypatch.setattr(warm_pool, "reap_in_background", lambda process: None)
+    made = warm_pool.WarmPool(tmp_path / "runs", _job(PROBLEM, RECIPE, MODEL))
+    made.spawned = []
+
+    def spawn(after, eager=False):
+        made._after, made._eager = after, eager
+        made.spawned.append(_Spawned(made, after, eager))
+        return made.spawned[-1]
+
+    made._spawn = spawn
+    made.ensure()
+    yield made
+    made.close()
+
+
+def _wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_the_form_job_is_prepared_once_the_form_is_still(pool):
+    other = dataclasses.replace(PROBLEM, n_in=3)
+    for n_in in (3, 4, 5):  # the speaker types: only the value the form rests on is prepared
+        pool.want(dataclasses.replace(PROBLEM, n_in=n_in), RECIPE, MODEL)
+    _wait_for(lambda: len(pool.spawned) == 2)
+    time.sleep(0.4)
+    assert len(pool.spawned) == 2 and pool.spawned[-1].job == _job(dataclasses.replace(PROBLEM, n_in=5), RECIPE, MODEL)
+    assert pool.spawned[0].closed, "the old preparation is dropped: its process exits"
+    assert not pool.spawned[-1].eager  # nothing runs: it loads at once anyway
+    # The same shapes with another seed: the job reseeds the preparation (no new process); nor for a big job.
+    assert not pool.prepare_for(_job(dataclasses.replace(PROBLEM, n_in=5), dataclasses.replace(RECIPE, seed=9),
+                                     MODEL))
+    assert not pool.prepare_for(_job(*BIG, ModelConfig()))
+    assert pool.prepare_for(_job(other, RECIPE, MODEL)) and pool.spawned[-1].job == _job(other, RECIPE, MODEL)
+    assert len(pool.spawned) == 3
+
+
+def test_a_form_shown_while_a_job_runs_is_prepared_beside_it(pool, monkeypatch):
+    monkeypatch.setattr(warm_pool, "another_job_active", lambda *args, **kwargs: True)
+    pool._after = 4321  # the waiting process follows the running job: it would load nothing before it ends
+    assert pool.prepare_for(_job(PROBLEM, RECIPE, MODEL)), "the same job, but it must load now"
+    assert pool.spawned[-1].eager and pool.spawned[-1].after is None
+    assert not pool.prepare_for(_job(PROBLEM, dataclasses.replace(RECIPE, updates=999), MODEL))  # same shapes
+
+
+def test_a_job_prepared_for_the_form_is_taken_with_the_numbers_of_a_cold_run(tmp_path, monkeypatch):
+    """A real warm process: the form changes the problem (and the seed after), the job takes the preparation."""
+    root = tmp_path / "runs"
+    recipe = dataclasses.replace(RECIPE, jit_compile=False)  # tracing, not XLA: the in-process tests cover XLA
+    form_problem = dataclasses.replace(PROBLEM, n_in=3)
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, recipe, MODEL))
+    try:
+        pool.ensure()
+        first = pool.pid
+        assert pool.prepare_for(_job(form_problem, recipe, MODEL))
+        assert pool.pid != first
+        _wait_for(lambda: not process_alive(first), timeout=30)  # the dropped preparation's process has gone
+        _wait_for(lambda: warm_pool.ready_files(root) == [root / warm_pool.POOL_DIR / f"{pool.pid}.ready"], 120)
+        reseeded = dataclasses.replace(recipe, seed=recipe.seed + 1)  # the seed changed after it was prepared
+        run_id = jobs.start(form_problem, reseeded, model=MODEL, root=root, launcher=pool.launch)
+        wait_done(run_id, root)
+    finally:
+        pool.close()
+    assert read_status(run_dir(run_id, root))["prepared"] is True
+    cold_id = create_run(form_problem, reseeded.to_dict(), model=MODEL.to_dict(), root=root)
+    cold = subprocess.run([sys.executable, "-c", COLD_TRAININGS, str(run_dir(cold_id, root))], env=worker_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert cold.returncode == 0, cold.stderr[-2000:]
+    assert _numbers(run_id, root) == _numbers(cold_id, root)
