@@ -701,7 +701,18 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
         )
         assert run_state(server, run_id) == "running"
 
-        other.get_by_role("button", name="Cancel").click()
+        # The speaker wants another run now: "Train another" says a run is training and offers a choice.
+        page.get_by_role("button", name="Train another").click()
+        busy = page.get_by_test_id("stAlertContainer").filter(has_text=f"A training is running ({run_id}")
+        expect(busy).to_contain_text("cancel first, or queue after")
+        expect(page.get_by_role("button", name="Train both models")).to_have_count(0)  # nothing starts silently
+        expect(page.get_by_role("button", name="Queue after it")).to_be_visible()
+        set_number(page, "Updates", str(SHORT_UPDATES))
+        page.get_by_role("button", name="Cancel it and train").click()
+        page.wait_for_url(re.compile(r"/Train\?run=(?!" + run_id + ")"), timeout=APP_TIMEOUT)
+        next_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
+
+        # The viewer's tab sees the first run end as cancelled, its live view gone.
         expect(other.get_by_text("This run was cancelled.")).to_be_visible(timeout=TICK_TIMEOUT)
         expect(other.get_by_test_id("stProgress")).to_have_count(0)
         expect(other.get_by_role("button", name="Cancel")).to_have_count(0)
@@ -710,15 +721,18 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
     finally:
         viewer.close()
 
-    # The speaker's tab sees the run end too, and the run is recorded as cancelled.
-    expect(page.get_by_text("This run was cancelled.")).to_be_visible(timeout=TICK_TIMEOUT)
-    assert_no_traceback(page)
     status = json.loads((server.runs_dir / run_id / "status.json").read_text())
     assert status["state"] == "cancelled", status
     assert status["update"] < LONG_UPDATES, status
     # The server's warm process had this job ready: the same settings as the walk-through's first
     # run (only longer), which the process that followed that run prepared (seqattn.speed.warm_pool).
     assert status["prepared"] is True, status
+    # The new run started once the first had stopped, from the preparation the open form asked for.
+    expect(page.get_by_text(re.compile(r"^Done: "))).to_be_visible(timeout=TRAIN_TIMEOUT)
+    started = json.loads((server.runs_dir / next_id / "status.json").read_text())
+    assert started["state"] == "done" and started["prepared"] is True, started
+    assert json.loads((server.runs_dir / next_id / "run.json").read_text())["train"]["updates"] == SHORT_UPDATES
+    assert_no_traceback(page)
     assert not speaker.errors, speaker.errors
 
 
@@ -839,7 +853,6 @@ def start_dates_run(server: Server) -> subprocess.Popen:
 def test_tasks_train_a_reverse_run_and_type_a_date(speaker: Session, server: Server) -> None:
     """Another task from the form (Reverse: trained, explored, its anti-diagonal overlaid) and a date typed by hand."""
     page = speaker.page
-    dates = start_dates_run(server)
     page.goto(server.url + "/Train")
     expect(page.get_by_role("button", name="Train both models")).to_be_visible()
     page.get_by_role("combobox", name="Task").click()
@@ -851,6 +864,7 @@ def test_tasks_train_a_reverse_run_and_type_a_date(speaker: Session, server: Ser
     page.get_by_role("button", name="Train both models").click()
     page.wait_for_url(re.compile(r"/Train\?run="), timeout=APP_TIMEOUT)
     run_id = re.search(r"[?&]run=([^&#]+)", page.url).group(1)
+    dates = start_dates_run(server)  # queued behind the Reverse run, trained while the speaker explores
     meta = json.loads((server.runs_dir / run_id / "run.json").read_text())
     assert meta["problem"] == {"cardinality": 6, "n_in": 4, "n_out": 4, "pad_target": True, "task": "reverse"}, meta
     expect(page.get_by_text(re.compile(r"^Done: "))).to_be_visible(timeout=TRAIN_TIMEOUT)
