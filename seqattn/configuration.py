@@ -58,7 +58,8 @@ class Setting:
         help: one sentence for tooltips and ``--help``; low, high: the allowed
         whole-number range (None where the range is not fixed, e.g. n_out <= n_in);
         default: the field's default; choices: the allowed strings of a
-        multiple-choice field (None for any other field).
+        multiple-choice field (None for any other field); boolean: an on/off field
+        (its default may be None: decided by another field).
     """
 
     name: str
@@ -68,6 +69,7 @@ class Setting:
     high: int | None = None
     default: Any = None
     choices: tuple[str, ...] | None = None
+    boolean: bool = False
 
     @property
     def flag(self) -> str:
@@ -97,7 +99,8 @@ def settings_of(cls: type) -> dict[str, Setting]:
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if "setting" in f.metadata:
             label, help_text, low, high, choices = f.metadata["setting"]
-            found[f.name] = Setting(f.name, label, help_text, low, high, f.default, choices)
+            boolean = isinstance(f.default, bool) or str(f.type).split(" |")[0] == "bool"
+            found[f.name] = Setting(f.name, label, help_text, low, high, f.default, choices, boolean)
     return found
 
 

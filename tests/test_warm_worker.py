@@ -25,10 +25,11 @@ from tests.conftest import wait_done
 
 # Short sequences: compiling the update step with XLA costs seconds, more the longer the sequences.
 PROBLEM = ProblemConfig(cardinality=10, n_in=2, n_out=2)
-RECIPE = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_every=20, eval_size=50, seed=5)
+RECIPE = TrainConfig(protocol="batched", updates=40, batch_size=8, eval_every=20, eval_size=50, seed=5, jit_compile=True)
 MODEL = ModelConfig(units=8)
 OTHER_PROBLEM = ProblemConfig(cardinality=12, n_in=3, n_out=2)
-OTHER_RECIPE = TrainConfig(protocol="batched", updates=30, batch_size=8, eval_every=10, eval_size=50, seed=6)
+OTHER_RECIPE = TrainConfig(protocol="batched", updates=30, batch_size=8, eval_every=10, eval_size=50, seed=6,
+                           jit_compile=True)
 OTHER_MODEL = ModelConfig(units=16)
 
 
@@ -306,7 +307,7 @@ def test_after_a_big_job_the_next_warm_process_prepares_the_defaults(tmp_path):
         assert pool.hand_off(run_dir(run_id, root)) is None  # no process was waiting: each would start cold
     # The small job again after a small one; after the big one (estimated at 11 GiB) the Train form's defaults.
     assert prepared == [_job(PROBLEM, RECIPE, MODEL), warm_pool.default_job(), _job(PROBLEM, RECIPE, MODEL)]
-    assert warm_start.small_enough(*warm_pool._job_configs(warm_pool.default_job())[:3])
+    assert warm_start.small_enough(*warm_pool.job_configs(warm_pool.default_job())[:3])
     assert not warm_start.small_enough(big_problem, big_recipe, ModelConfig())
 
 

@@ -139,8 +139,14 @@ def test_no_page_or_ui_module_touches_the_speed_machinery():
 
 
 class FakePool:
+    def __init__(self) -> None:
+        self.wanted: list[tuple] = []  # what the Train form showed, each time it was drawn
+
     def launch(self, directory) -> int:
         return 0
+
+    def want(self, problem, train, model) -> None:
+        self.wanted.append((problem, train, model))
 
 
 @pytest.fixture()
@@ -156,6 +162,7 @@ def pools(monkeypatch):
     yield started, pool
     st.cache_resource.clear()
     backend.use_launcher(None)
+    backend.use_preparer(None)
 
 
 def test_the_entry_point_starts_the_warm_training_process_once_per_server(pools, monkeypatch, tmp_path):
@@ -169,6 +176,12 @@ def test_the_entry_point_starts_the_warm_training_process_once_per_server(pools,
             assert not at.exception, [e.value for e in at.exception]
     assert started == [str(tmp_path / "runs")], "once per server"
     assert backend.launcher() == pool.launch, "every job starts in the warm process"
+    # The Train form told the pool the job it shows (from the visit after the pool was started): the defaults.
+    from seqattn.problem.config import ProblemConfig
+    from seqattn.training.config import TrainConfig
+
+    assert pool.wanted and {w[0] for w in pool.wanted} == {ProblemConfig()}
+    assert {w[1] for w in pool.wanted} == {TrainConfig(protocol="batched")}
 
 
 def test_no_warm_training_process_outside_a_real_server(pools, tmp_path, monkeypatch):

@@ -77,7 +77,7 @@ def task_box(prefix: str) -> Task:
 
 
 def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[str, int] | None = None,
-                xla: bool = True, until: int | None = None, cap: int | None = None) -> FormResult:
+                xla: bool | None = None, until: int | None = None, cap: int | None = None) -> FormResult:
     """Draw the configuration inputs and validate them as the user types.
 
     Every input has a key (``<prefix>_<setting>``): keys are the interface tests use. Every input
@@ -92,7 +92,8 @@ def config_form(prefix: str, default_protocol: str = "batched", swept: Mapping[s
     the other protocol keeps its own.
     ``swept`` holds the settings a sweep sets per cell (e.g. ``{"n_in": 40}``, the
     largest value): those are not asked for, and validation uses the given value.
-    ``xla`` is the recipe's ``jit_compile`` (not asked: the page decides). ``until`` is the
+    ``xla`` is the recipe's ``jit_compile`` (not asked: the page decides; None: the chosen
+    protocol's, :data:`~seqattn.training.config.PROTOCOL_XLA`). ``until`` is the
     recipe's threshold (asked by the page, e.g. the Sweep's): Updates is then asked as the cap,
     its default ``cap``.
 

@@ -49,9 +49,10 @@ def _add_setting_options(group: Any, cls: type, skip: tuple[str, ...] = (), **de
         if name in skip:
             continue
         default = defaults.get(name, spec.default)
-        if isinstance(spec.default, bool):
+        if spec.boolean:
             # --jit-compile / --no-jit-compile (and --jit / --no-jit): either way, whatever the command's default.
-            shown = "the task's" if default is None else "on" if default else "off"
+            shown = ("the protocol's" if name == "jit_compile" else "the task's") if default is None else (
+                "on" if default else "off")
             group.add_argument(spec.flag, *_ALIASES.get(name, ()), dest=name, action=argparse.BooleanOptionalAction,
                                default=default, help=f"{spec.label}: {spec.help} (default {shown})")
             continue

@@ -3,7 +3,7 @@
 A cold job pays, before its first update, for a new Python process, importing
 TensorFlow (3-5 s on 2 cores) and tracing and compiling the update step (2-6 s).
 The dashboard's server keeps one process ready instead
-(``python -m seqattn.speed.warm_pool``): it has imported TensorFlow, fitted its
+(``python -m seqattn.speed.warm_process``, :mod:`seqattn.speed.warm_process`): it has imported TensorFlow, fitted its
 threads, and prepared the job most likely to come (:mod:`seqattn.speed.warm_start`):
 at first the Train form's defaults, then the job last started (the same click
 again) if it is small, else the defaults again; then it waits on its stdin. :meth:`WarmPool.launch` (the launcher the dashboard
@@ -28,7 +28,6 @@ writes ``<runs root>/.warm/<pid>.ready``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -41,19 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from seqattn.jobs.control import launch_worker, worker_env
-from seqattn.jobs.neighbours import another_job_active, register_helper, unregister_helper
-from seqattn.jobs.worker import NICENESS
-from seqattn.jobs.worker import main as run_worker
+from seqattn.jobs.neighbours import another_job_active
 from seqattn.model.config import ModelConfig, model_config_of
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.problem.config import ProblemConfig
-from seqattn.processes import lower_priority_to, process_alive, process_start_time, reap_in_background
+from seqattn.processes import process_alive, process_start_time, reap_in_background
 from seqattn.runs import RunError, ensure_root, open_log, read_meta, read_status, update_status
 from seqattn.settings import read
-from seqattn.speed import warm_start, xla_cache
-from seqattn.speed.setups import FastSetups
+from seqattn.speed import warm_start
 from seqattn.training.config import TrainConfig
-from seqattn.training.threads import fit_threads_to_process
 
 WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
@@ -74,7 +69,8 @@ def default_job() -> dict[str, Any]:
             "model": ModelConfig().to_dict(), "names": list(MODEL_NAMES)}
 
 
-def _job_configs(job: dict[str, Any]) -> tuple[Any, Any, Any, tuple[str, ...]]:
+def job_configs(job: dict[str, Any]) -> tuple[Any, Any, Any, tuple[str, ...]]:
+    """(problem, recipe, model, names) of a job in :func:`default_job`'s form; ValueError or KeyError if it makes none."""
     return (ProblemConfig.from_dict(job["problem"]), TrainConfig.from_dict(job["train"]),
             ModelConfig.from_dict(job.get("model") or {}), tuple(job["names"]))
 
@@ -116,7 +112,7 @@ class WarmPool:
 
     def _spawn(self, after: int | None, eager: bool = False) -> subprocess.Popen[bytes] | None:
         self._after, self._eager = after, eager
-        command = [sys.executable, "-m", "seqattn.speed.warm_pool", str(self.folder), "--job", json.dumps(self.job)]
+        command = [sys.executable, "-m", "seqattn.speed.warm_process", str(self.folder), "--job", json.dumps(self.job)]
         if after is not None:
             command += ["--after", str(after)]
         if eager:
@@ -158,7 +154,7 @@ class WarmPool:
         a fresh process finds the program in the disk cache).
         """
         try:
-            configs = _job_configs(job)
+            configs = job_configs(job)
             key = warm_start.shape_key(warm_start.job_key(*configs))
         except (KeyError, TypeError, ValueError):
             return False
@@ -167,7 +163,7 @@ class WarmPool:
         busy = another_job_active(self.folder.parent, also=self._launched)
         with self._lock:
             alive = self._process is not None and self._process.poll() is None
-            same = warm_start.shape_key(warm_start.job_key(*_job_configs(self.job))) == key
+            same = warm_start.shape_key(warm_start.job_key(*job_configs(self.job))) == key
             if alive and same and (self._eager or not busy):
                 self.job = job
                 return False
@@ -187,7 +183,7 @@ class WarmPool:
         estimate is small (:func:`seqattn.speed.warm_start.small_enough`), else the Train
         form's defaults: an idle process must not hold a big job's memory.
         """
-        job = _job_of_run(directory)
+        job = job_of_run(directory)
         with self._lock:
             process, self._process = self._process, None
             pid = None
@@ -201,7 +197,7 @@ class WarmPool:
                     pid = None
                 reap_in_background(process)
             if job is not None:  # the likeliest next click is the same job; only a small one is worth holding
-                self.job = job if warm_start.small_enough(*_job_configs(job)[:3]) else default_job()
+                self.job = job if warm_start.small_enough(*job_configs(job)[:3]) else default_job()
             self._process = self._spawn(after=pid)
         return pid
 
@@ -292,16 +288,6 @@ def start(root: str | os.PathLike[str] | None = None, job: dict[str, Any] | None
     pool.ensure()
     return pool
 
-
-# --- the warm process -------------------------------------------------------------------------
-
-
-def _wait_for(pid: int | None, job_arrived: threading.Event, root: Path) -> None:
-    # Until process ``pid`` and every job of ours under ``root`` have ended (a queued one may be cancelled first).
-    while not job_arrived.is_set() and ((pid is not None and process_alive(pid)) or another_job_active(root)):
-        time.sleep(WAIT_POLL)
-
-
 def _taken_by(directory: Path, pid: int) -> bool:
     """Whether process ``pid`` runs the job in ``directory``: its worker wrote its pid, start time and heartbeat."""
     try:
@@ -311,7 +297,7 @@ def _taken_by(directory: Path, pid: int) -> bool:
     return status.get("pid") == pid and status.get("pid_start") is not None and "heartbeat" in status
 
 
-def _job_of_run(directory: Path) -> dict[str, Any] | None:
+def job_of_run(directory: Path) -> dict[str, Any] | None:
     """The training job of the run in ``directory`` in :func:`default_job`'s form (None: not a training, unreadable)."""
     try:
         meta = read_meta(directory)
@@ -319,91 +305,7 @@ def _job_of_run(directory: Path) -> dict[str, Any] | None:
             return None
         job = {"problem": meta["problem"], "train": meta["train"], "model": model_config_of(meta).to_dict(),
                "names": list(check_names(meta.get("names") or MODEL_NAMES))}
-        _job_configs(job)  # settings that make no configuration: nothing to prepare
+        job_configs(job)  # settings that make no configuration: nothing to prepare
         return job
     except Exception:  # the worker reports a damaged run itself
         return None
-
-
-def _key_of_run(directory: Path) -> str:
-    """The :func:`seqattn.speed.warm_start.job_key` of the run in ``directory`` ("" if it is not a readable training)."""
-    job = _job_of_run(directory)
-    if job is None:
-        return ""
-    try:
-        return warm_start.job_key(*_job_configs(job))
-    except (KeyError, TypeError, ValueError):
-        return ""
-
-
-def _redirect_output(directory: Path) -> None:
-    log = open_log(directory)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(log.fileno(), 1)
-    os.dup2(log.fileno(), 2)
-    log.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m seqattn.speed.warm_pool POOL_FOLDER [--after PID] [--job JSON]``: get ready, wait for one job, run it."""
-    parser = argparse.ArgumentParser(prog="python -m seqattn.speed.warm_pool")
-    parser.add_argument("folder", type=Path, help="the pool's folder (ready markers)")
-    parser.add_argument("--after", type=int, help="load nothing before this process ends")
-    parser.add_argument("--job", type=json.loads, help="the job to prepare, as JSON (default_job's form)")
-    parser.add_argument("--eager", action="store_true", help="prepare at once, even while another job runs")
-    args = parser.parse_args(argv)
-    folder, after = args.folder, args.after
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
-    lower_priority_to(NICENESS)  # what the job would run at; the dashboard comes first
-    marker = folder / f"{os.getpid()}.ready"
-    register_helper(folder.parent, HELPER_ROLE)  # a job's budget counts what this process holds
-    job_arrived = threading.Event()
-
-    def load() -> None:
-        if not args.eager:
-            _wait_for(after, job_arrived, folder.parent)
-        if job_arrived.is_set() and after is not None and process_alive(after):
-            # The job must wait for the one before: it loads TensorFlow once it has the slot, not now.
-            raise warm_start.Abandoned("its job waits for the slot")
-        fit_threads_to_process()  # before the first op: TensorFlow fixes its thread pools then
-
-    incoming: list[str] = []  # the key of the job that arrived, once one did
-
-    def still_wanted(key: str) -> bool:
-        return not job_arrived.is_set() or incoming == [key]
-
-    problem, config, model, names = _job_configs(args.job or default_job())
-    preparing = warm_start.prepare_in_background(problem, config, model, names, before=load,
-                                                 still_wanted=still_wanted)
-
-    marking = threading.Lock()  # the marker never outlives the job's arrival
-
-    def mark_ready() -> None:
-        preparing.join()
-        with marking:
-            if not job_arrived.is_set():
-                marker.touch()
-
-    threading.Thread(target=mark_ready, daemon=True).start()
-    line = sys.stdin.readline()
-    message = json.loads(line) if line.strip() else None
-    if message is not None:
-        incoming.append(_key_of_run(Path(message["directory"])))
-    with marking:
-        job_arrived.set()
-        marker.unlink(missing_ok=True)
-    unregister_helper(folder.parent)  # from here on it is the job's process (or gone)
-    if message is None:
-        return 0  # the dashboard stopped or closed the pool
-    os.environ.clear()
-    os.environ.update(message["env"])
-    directory = Path(message["directory"])
-    _redirect_output(directory)
-    xla_cache.repeat_warnings()  # said at start-up, in warm.log: the run's log says it too
-    return run_worker([str(directory)], setups=FastSetups())
-
-
-if __name__ == "__main__":
-    sys.exit(main())

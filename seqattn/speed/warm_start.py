@@ -78,7 +78,7 @@ def job_key(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
 # A preparation is held, idle, until its job comes: its models and compiled step stay resident, more the
 # bigger the job (docs/performance.md#memory). Only a job estimated about as small as the Train form's
 # defaults is worth holding; after a bigger one the next warm process prepares the defaults.
-PREPARE_AT_MOST_BYTES = 1.25 * GIB
+PREPARE_AT_MOST_BYTES = 2.0 * GIB
 
 
 def small_enough(problem: ProblemConfig, config: Any, model: ModelConfig | None = None) -> bool:

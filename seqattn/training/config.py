@@ -19,6 +19,11 @@ PROTOCOL_DEFAULTS: dict[str, tuple[int, int, float, int]] = {
     "tutorial": (5000, 1, 1e-3, 250),
     "batched": (500, 32, 5e-3, 50),
 }
+# XLA per protocol: it pays for the tutorial's tiny one-pair updates (1.75 ms vs 2.69 ms,
+# docs/performance.md) but not for batched ones once compiling counts: a batched update is at
+# most 15-20 % faster with it, while compiling a new shape costs 2-20 s and holds about 0.15 GiB
+# more in a waiting warm process (bench/demo_latency.py, bench/idle_memory.py, bench/sweep_xla.py).
+PROTOCOL_XLA: dict[str, bool] = {"tutorial": True, "batched": False}
 MAX_UPDATES = 1_000_000
 MAX_BATCH = 4096
 
@@ -29,8 +34,8 @@ class TrainConfig(DictConfig):
 
     The models' own settings (their size, the encoder) are a :class:`~seqattn.model.config.ModelConfig`.
 
-    Leave ``updates``, ``batch_size``, ``learning_rate`` or ``eval_every`` as
-    ``None`` to take the protocol's default (``PROTOCOL_DEFAULTS``).
+    Leave ``updates``, ``batch_size``, ``learning_rate``, ``eval_every`` or ``jit_compile``
+    as ``None`` to take the protocol's default (``PROTOCOL_DEFAULTS``, ``PROTOCOL_XLA``).
 
     Args:
         protocol: ``"tutorial"`` (one fresh pair per update, batch size 1) or
@@ -41,7 +46,7 @@ class TrainConfig(DictConfig):
         seed: seeds the data stream, the weights and the held-out set.
         eval_every: evaluate on the held-out set every this many updates.
         eval_size: held-out pairs per evaluation (1..100,000).
-        jit_compile: compile the update with XLA (faster on CPU).
+        jit_compile: compile the update with XLA (None: the protocol's choice, ``PROTOCOL_XLA``).
         until: train each model until its held-out exact match reaches this many percent
             (1..100), checked at every evaluation; ``updates`` is then the cap. None trains
             every model for ``updates`` updates.
@@ -57,8 +62,8 @@ class TrainConfig(DictConfig):
     seed: int = setting(0, "Seed", "Seeds the data stream, the weights and the held-out set.", 0, 2**31 - 1)
     eval_every: int | None = setting(None, "Evaluate every", "Updates between held-out evaluations.", 1, MAX_UPDATES)
     eval_size: int = setting(1000, "Held-out pairs", "Held-out pairs per evaluation.", 1, 100_000)
-    jit_compile: bool = setting(True, "XLA", "Compile the update with XLA: seconds up front, then faster "
-                                  "updates of small models and short sequences.")
+    jit_compile: bool | None = setting(None, "XLA", "Compile the update with XLA: seconds up front, then faster "
+                                         "updates of small models and short sequences.")
     until: int | None = setting(None, "Until", "Stop each model once its held-out exact match reaches this "
                                 "percentage, checked at every evaluation, Updates being the cap; off: every model "
                                 "trains for Updates.", 1, 100)
@@ -86,6 +91,10 @@ class TrainConfig(DictConfig):
         ):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+        if self.jit_compile is None:
+            object.__setattr__(self, "jit_compile", PROTOCOL_XLA[self.protocol])
+        if not isinstance(self.jit_compile, bool):
+            raise ValueError(f"jit_compile must be true or false; got {self.jit_compile!r}.")
         check_settings(self)
         if self.protocol == "tutorial" and self.batch_size != 1:
             raise ValueError(
