@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 import time
@@ -30,9 +31,16 @@ class _Spawned:
     def __init__(self, pool: warm_pool.WarmPool, after: int | None, eager: bool) -> None:
         self.job, self.after, self.eager, self.pid, self.stdin = pool.job, after, eager, 10**6, self
         self.closed = False
+        self.told: list[dict] = []  # the lines written to it
 
     def poll(self) -> int | None:
         return 0 if self.closed else None
+
+    def write(self, data: bytes) -> None:
+        self.told.append(json.loads(data))
+
+    def flush(self) -> None:
+        pass
 
     def close(self) -> None:
         self.closed = True
@@ -47,7 +55,7 @@ def pool(tmp_path, monkeypatch):
     made.spawned = []
 
     def spawn(after, eager=False):
-        made._after, made._eager = after, eager
+        made._after, made._eager, made._in_place = after, eager, 0
         made.spawned.append(_Spawned(made, after, eager))
         return made.spawned[-1]
 
@@ -81,6 +89,22 @@ def test_the_form_job_is_prepared_once_the_form_is_still(pool):
     assert len(pool.spawned) == 3
 
 
+def test_a_job_without_xla_is_prepared_by_the_waiting_process_itself_a_few_times(pool):
+    graph = dataclasses.replace(RECIPE, jit_compile=False)
+    jobs_told = [_job(dataclasses.replace(PROBLEM, n_in=n), graph, MODEL) for n in (3, 4, 5)]
+    for job in jobs_told:
+        assert pool.prepare_for(job)
+    assert len(pool.spawned) == 1, "TensorFlow is loaded there: no new process"
+    assert pool.spawned[0].told == [{"prepare": job} for job in jobs_told]
+    assert pool.job == jobs_told[-1]
+    # Each leaves a little memory behind: after IN_PLACE_AT_MOST, a fresh process prepares the next.
+    fourth = _job(dataclasses.replace(PROBLEM, n_in=6), graph, MODEL)
+    assert warm_pool.IN_PLACE_AT_MOST == 3 and pool.prepare_for(fourth)
+    assert len(pool.spawned) == 2 and pool.spawned[0].closed and pool.spawned[1].job == fourth
+    assert pool.prepare_for(_job(PROBLEM, graph, MODEL)) and pool.spawned[1].told == [{"prepare": _job(PROBLEM, graph,
+                                                                                                          MODEL)}]
+
+
 def test_a_form_shown_while_a_job_runs_is_prepared_beside_it(pool, monkeypatch):
     monkeypatch.setattr(warm_pool, "another_job_active", lambda *args, **kwargs: True)
     pool._after = 4321  # the waiting process follows the running job: it would load nothing before it ends
@@ -89,27 +113,40 @@ def test_a_form_shown_while_a_job_runs_is_prepared_beside_it(pool, monkeypatch):
     assert not pool.prepare_for(_job(PROBLEM, dataclasses.replace(RECIPE, updates=999), MODEL))  # same shapes
 
 
-def test_a_job_prepared_for_the_form_is_taken_with_the_numbers_of_a_cold_run(tmp_path, monkeypatch):
-    """A real warm process: the form changes the problem (and the seed after), the job takes the preparation."""
+def test_a_job_prepared_for_the_form_is_taken_with_the_numbers_of_a_cold_run(tmp_path):
+    """A real warm process: the form changes the problem (prepared in place), then the seed; the job takes it."""
     root = tmp_path / "runs"
-    recipe = dataclasses.replace(RECIPE, jit_compile=False)  # tracing, not XLA: the in-process tests cover XLA
+    recipe = dataclasses.replace(RECIPE, jit_compile=False)
     form_problem = dataclasses.replace(PROBLEM, n_in=3)
     pool = warm_pool.WarmPool(root, _job(PROBLEM, recipe, MODEL))
     try:
         pool.ensure()
         first = pool.pid
+        _wait_for(lambda: warm_pool.ready_files(root), 120)
         assert pool.prepare_for(_job(form_problem, recipe, MODEL))
-        assert pool.pid != first
-        _wait_for(lambda: not process_alive(first), timeout=30)  # the dropped preparation's process has gone
-        _wait_for(lambda: warm_pool.ready_files(root) == [root / warm_pool.POOL_DIR / f"{pool.pid}.ready"], 120)
+        assert pool.pid == first  # prepared where TensorFlow is loaded
         reseeded = dataclasses.replace(recipe, seed=recipe.seed + 1)  # the seed changed after it was prepared
         run_id = jobs.start(form_problem, reseeded, model=MODEL, root=root, launcher=pool.launch)
         wait_done(run_id, root)
     finally:
         pool.close()
-    assert read_status(run_dir(run_id, root))["prepared"] is True
+    status = read_status(run_dir(run_id, root))
+    assert status["pid"] == first and status["prepared"] is True, status
     cold_id = create_run(form_problem, reseeded.to_dict(), model=MODEL.to_dict(), root=root)
     cold = subprocess.run([sys.executable, "-c", COLD_TRAININGS, str(run_dir(cold_id, root))], env=worker_env(),
                           capture_output=True, text=True, timeout=300)
     assert cold.returncode == 0, cold.stderr[-2000:]
     assert _numbers(run_id, root) == _numbers(cold_id, root)
+
+
+def test_an_xla_job_for_the_form_gets_a_fresh_process_and_the_old_one_exits(tmp_path):
+    root = tmp_path / "runs"
+    pool = warm_pool.WarmPool(root, _job(PROBLEM, dataclasses.replace(RECIPE, jit_compile=False), MODEL))
+    try:
+        pool.ensure()
+        first = pool.pid
+        assert pool.prepare_for(_job(dataclasses.replace(PROBLEM, n_in=3), RECIPE, MODEL))  # RECIPE compiles
+        assert pool.pid not in (None, first)
+        _wait_for(lambda: not process_alive(first), timeout=30)  # the dropped preparation's process has gone
+    finally:
+        pool.close()

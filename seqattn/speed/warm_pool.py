@@ -54,6 +54,10 @@ WARM_ENV = "SEQATTN_WARM_WORKER"  # "0" turns the pool off
 WAIT_POLL = 0.2  # s between checks that the job a new warm process follows has ended
 POOL_DIR = ".warm"
 FORM_STILL_SECONDS = 1.0  # the Train form unchanged this long: the job it shows is worth preparing
+# A waiting process prepares at most this many jobs after its first (each leaves some memory behind,
+# about 25-50 MiB); then a fresh process prepares the next. XLA jobs always get a fresh process: a
+# second compile in one process misses XLA's disk cache (other layer names) and is never freed.
+IN_PLACE_AT_MOST = 3
 TAKE_SECONDS = 5.0  # a warm process takes a job in well under 1 s; not within this long: frozen, start cold
 HELPER_ROLE = "warm training process"
 
@@ -96,6 +100,7 @@ class WarmPool:
         self._after: int | None = None  # the process the waiting one loads nothing before
         self._eager = False  # the waiting process loads at once, even beside a running job (the form asked)
         self._wanted: threading.Timer | None = None  # the form's job, prepared once the form is still
+        self._in_place = 0  # preparations the waiting process made after its first one
         self._launched: dict[Path, int] = {}  # run directory -> pid of the jobs this pool started, while they live
 
     @property
@@ -111,7 +116,7 @@ class WarmPool:
                 self._process = self._spawn(after)
 
     def _spawn(self, after: int | None, eager: bool = False) -> subprocess.Popen[bytes] | None:
-        self._after, self._eager = after, eager
+        self._after, self._eager, self._in_place = after, eager, 0
         command = [sys.executable, "-m", "seqattn.speed.warm_process", str(self.folder), "--job", json.dumps(self.job)]
         if after is not None:
             command += ["--after", str(after)]
@@ -147,11 +152,11 @@ class WarmPool:
         Nothing changes when the waiting process already prepares a job of the same shapes
         (a seed differs: the job reseeds it, :func:`seqattn.speed.warm_start.take`) and
         may load now, or when ``job`` is too large to hold while idle
-        (:func:`seqattn.speed.warm_start.small_enough`). Otherwise the waiting process exits
-        and a fresh one prepares ``job`` at once, beside a running job if there is one: the form
-        is shown while a job runs when the speaker is about to start another (a fresh process,
-        not a second preparation in the old one, because XLA never frees a compiled program and
-        a fresh process finds the program in the disk cache).
+        (:func:`seqattn.speed.warm_start.small_enough`). A job without XLA is prepared by the
+        waiting process itself, where TensorFlow is already loaded (``{"prepare": job}`` on its
+        stdin; at most ``IN_PLACE_AT_MOST`` times). Otherwise the waiting process exits and a
+        fresh one prepares ``job`` at once, beside a running job if there is one: the form is
+        shown while a job runs when the speaker is about to start another.
         """
         try:
             configs = job_configs(job)
@@ -162,18 +167,35 @@ class WarmPool:
             return False
         busy = another_job_active(self.folder.parent, also=self._launched)
         with self._lock:
-            alive = self._process is not None and self._process.poll() is None
-            same = warm_start.shape_key(warm_start.job_key(*job_configs(self.job))) == key
-            if alive and same and (self._eager or not busy):
+            process = self._process
+            alive = process is not None and process.poll() is None
+            loading = alive and (self._eager or not busy)  # it loads (or has loaded) TensorFlow now
+            if loading and warm_start.shape_key(warm_start.job_key(*job_configs(self.job))) == key:
                 self.job = job
                 return False
-            old, self.job = self._process, job
+            if loading and not configs[1].jit_compile and self._in_place < IN_PLACE_AT_MOST and self._tell(
+                    {"prepare": job}):
+                self.job, self._in_place = job, self._in_place + 1
+                return True
+            old, self.job = process, job
             self._process = self._spawn(after=None, eager=busy)
         if old is not None and old.stdin is not None:
             with contextlib.suppress(OSError):
                 old.stdin.close()  # it exits, and what it prepared with it
             reap_in_background(old)
         return True
+
+    def _tell(self, message: dict[str, Any]) -> bool:
+        """Write one line to the waiting process (the lock held); False if it cannot be told (then replace it)."""
+        process = self._process
+        if process is None or process.stdin is None:
+            return False
+        try:
+            process.stdin.write((json.dumps(message) + "\n").encode())
+            process.stdin.flush()
+            return True
+        except OSError:
+            return False
 
     def hand_off(self, directory: Path) -> int | None:
         """Give the run in ``directory`` to the waiting process; returns its pid, or None (start it cold).

@@ -3,9 +3,11 @@
 Started by :class:`seqattn.speed.warm_pool.WarmPool` (the server side). It imports
 TensorFlow, fits its threads and prepares its job (:mod:`seqattn.speed.warm_start`) in a
 background thread, unless told to wait (``--after``: the job it follows) and not told to
-go ahead (``--eager``); it writes ``<runs root>/.warm/<pid>.ready`` once prepared, then
-reads one line on its stdin: a run directory to run as :mod:`seqattn.jobs.worker` would,
-or nothing (the pool closed it: it exits).
+go ahead (``--eager``); it writes ``<runs root>/.warm/<pid>.ready`` once prepared. Then
+it reads its stdin, one JSON line at a time: ``{"prepare": job}`` (the Train form now shows
+another job: the current preparation stops at its next stage and this one is made, in this
+process, where TensorFlow is loaded), a run directory to run as :mod:`seqattn.jobs.worker`
+would, or nothing (the pool closed it: it exits).
 """
 
 from __future__ import annotations
@@ -80,25 +82,37 @@ def main(argv: list[str] | None = None) -> int:
         fit_threads_to_process()  # before the first op: TensorFlow fixes its thread pools then
 
     incoming: list[str] = []  # the key of the job that arrived, once one did
+    wanted: list[str] = []  # the key of the job to prepare: the last "prepare" message's, else --job's
 
     def still_wanted(key: str) -> bool:
-        return not job_arrived.is_set() or incoming == [key]
+        if job_arrived.is_set():  # a job of the same shapes reseeds the preparation (warm_start.take)
+            return bool(incoming) and warm_start.shape_key(incoming[0]) == warm_start.shape_key(key)
+        return wanted[-1] == key
 
-    problem, config, model, names = job_configs(args.job or default_job())
-    preparing = warm_start.prepare_in_background(problem, config, model, names, before=load,
-                                                 still_wanted=still_wanted)
+    marking = threading.Lock()  # the marker never outlives the job's arrival, nor marks a dropped preparation
 
-    marking = threading.Lock()  # the marker never outlives the job's arrival
-
-    def mark_ready() -> None:
+    def mark_ready(preparing: threading.Thread, key: str) -> None:
         preparing.join()
         with marking:
-            if not job_arrived.is_set():
+            if not job_arrived.is_set() and wanted[-1] == key:
                 marker.touch()
 
-    threading.Thread(target=mark_ready, daemon=True).start()
-    line = sys.stdin.readline()
-    message = json.loads(line) if line.strip() else None
+    def prepare(job: dict, before=None) -> None:
+        configs = job_configs(job)
+        wanted.append(warm_start.job_key(*configs))
+        with marking:
+            marker.unlink(missing_ok=True)
+        preparing = warm_start.prepare_in_background(*configs, before=before, still_wanted=still_wanted)
+        threading.Thread(target=mark_ready, args=(preparing, wanted[-1]), daemon=True).start()
+
+    prepare(args.job or default_job(), before=load)
+    while True:
+        line = sys.stdin.readline()
+        message = json.loads(line) if line.strip() else None
+        if message is None or "prepare" not in message:
+            break
+        # The Train form changed: prepare its job here, where TensorFlow is loaded (WarmPool.prepare_for).
+        prepare(message["prepare"])
     if message is not None:
         incoming.append(_key_of_run(Path(message["directory"])))
     with marking:

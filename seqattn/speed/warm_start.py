@@ -201,12 +201,25 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
     preparation stops at the next stage, so it does not take the CPU from
     the job that did arrive. A failure is printed and leaves nothing prepared:
     the job then builds its models itself.
+
+    A second call (the Train form changed) makes its preparation after the first one's
+    thread has ended (it stops at its next stage once no longer wanted) and drops what the
+    first one made, Keras' session included, before building anew.
     """
-    global _thread
+    global _thread, _pending_key, _ready
+    previous = _thread
+    done = threading.Event()
 
     def work() -> None:
         global _prepared
         try:
+            if previous is not None:
+                previous.join()
+                with _lock:
+                    dropped, _prepared = _prepared, None
+                if dropped is not None:
+                    del dropped
+                    _clear_keras()
             if before is not None:
                 before()
             key = job_key(problem, config, model, check_names(names))
@@ -221,14 +234,21 @@ def prepare_in_background(problem: ProblemConfig, config: Any, model: ModelConfi
         except Exception as exc:  # a failed preparation only costs the job its head start
             print(f"warm start: preparing failed ({exc.__class__.__name__}: {exc}); the job starts cold", flush=True)
         finally:
-            _ready.set()
+            done.set()
 
-    global _pending_key
     _pending_key = job_key(problem, config, model, check_names(names))
-    _ready.clear()
+    _ready = done
     _thread = threading.Thread(target=work, name="seqattn-warm-start", daemon=True)
     _thread.start()
     return _thread
+
+
+def _clear_keras() -> None:
+    """Free a dropped preparation's models and graphs (Keras holds reference cycles and a global session)."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
 
 
 def take(problem: ProblemConfig, config: Any, model: ModelConfig | None = None,
