@@ -19,6 +19,16 @@ Seed problem (K=50, n_in=5, n_out=2), the Train form's batched defaults:
   scripts), and whether TensorFlow was loaded by then;
 * ``keystroke``: server-side cost of one Explore keystroke (parse, both
   predictions, attention, figure): bench/predict_latency.py's p50.
+* ``change`` (issue 25): on a fresh server, /Train opened and its warm process ready, the
+  speaker changes Input length to 8, waits 5 s, clicks: seconds to the first loss point; once
+  that run is done, "Train another", Input length 10, 5 s, click: the same; while that run
+  trains, "Train another", Input length 8, 5 s, "Cancel it and train": the same;
+* ``ready``: ``streamlit run dashboard.py`` launched, the home page opened as soon as the
+  server answers: seconds from launch until the warm training process is ready (a click on
+  the Train form's defaults would train at once);
+* ``floors`` (issue 25): bench/page_floors.py's figures: launch -> home title beside a one-line
+  Streamlit page, fresh-server /Explore?run= -> heatmap beside a page holding a title and one
+  Plotly heatmap, and their ratios, all measured in this run.
 
 Every figure is the median over ``--repeats`` fresh server starts (3).
 
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import statistics
@@ -50,12 +61,13 @@ from e2e_server import (  # noqa: E402
 )
 from startup_time import ARGS, CHROMIUM, one_start  # noqa: E402
 
-STAGES = ("train", "explore", "launch", "keystroke")
+STAGES = ("train", "change", "ready", "explore", "launch", "floors", "keystroke")
 VIEWPORT = {"width": 1400, "height": 900}
 PAGE_TIMEOUT = 120_000  # ms
 TRAIN_TIMEOUT = 300_000  # ms: a whole seed run on a busy 2-core machine
 QUIET_TIMEOUT = 120.0  # s: waiting for the warm-up to end
 SEED_FORM = {"Cardinality": "50", "Input length": "5", "Echo length": "2"}
+SETTLE_SECONDS = 5.0  # the speaker changes a setting, then talks this long before clicking
 TARGET_ACCURACY = 95.0
 
 
@@ -186,6 +198,74 @@ def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | N
         return {"first loss point": first_point, "attention >= 95 %": reached, "warm process ready": ready}
 
 
+# -- change --------------------------------------------------------------------
+def set_number(page, label: str, value: str) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
+
+
+def first_point_after(page, click) -> float:
+    """Seconds from ``click()`` to the new run's first loss point on the page."""
+    before = page.url
+    clicked = time.perf_counter()
+    click()
+    page.wait_for_url(lambda url: url != before and "run=" in url, timeout=PAGE_TIMEOUT)
+    page.wait_for_function(f"() => ({LOSS_POINTS_JS})() >= 1", timeout=TRAIN_TIMEOUT, polling=50)
+    return time.perf_counter() - clicked
+
+
+def one_change(browser: Browser, tmp: Path, index: int) -> dict[str, float | None]:
+    """A setting changed before each click: Input length 8, then 10 after a run, then 8 with "Cancel it and train"."""
+    runs = tmp / f"change{index}" / "runs"
+    with fresh_server_and_page(browser, runs, tmp, f"change{index}") as (server, page):
+        opened = time.perf_counter()
+        page.goto(server.url + "/Train")
+        page.get_by_role("button", name="Train both models").wait_for()
+        wait_warm_ready(runs, opened)
+        set_number(page, "Input length", "8")
+        time.sleep(SETTLE_SECONDS)
+        to_8 = first_point_after(page, page.get_by_role("button", name="Train both models").click)
+        page.get_by_text(re.compile(r"^Done: ")).wait_for(timeout=TRAIN_TIMEOUT)
+        page.get_by_role("button", name="Train another").click()
+        set_number(page, "Input length", "10")
+        time.sleep(SETTLE_SECONDS)
+        to_10 = first_point_after(page, page.get_by_role("button", name="Train both models").click)
+        page.get_by_role("button", name="Train another").click()
+        page.get_by_role("button", name="Cancel it and train").wait_for()
+        set_number(page, "Input length", "8")
+        time.sleep(SETTLE_SECONDS)
+        cancel_and_train = first_point_after(page, page.get_by_role("button", name="Cancel it and train").click)
+        prepared = [json.loads((d / "status.json").read_text()).get("prepared")
+                    for d in sorted(runs.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+    print(f"  change {index}: -> 8: {to_8:.2f} s, after a run -> 10: {to_10:.2f} s, cancel it and train (8): "
+          f"{cancel_and_train:.2f} s; prepared ahead: {prepared}")
+    return {"changed to 8 -> first loss point": to_8, "changed to 10 after a run -> first loss point": to_10,
+            "cancel it and train (8) -> first loss point": cancel_and_train}
+
+
+# -- ready ---------------------------------------------------------------------
+def one_ready(browser: Browser, tmp: Path, index: int) -> dict[str, float | None]:
+    """Launch -> the warm training process ready, the home page opened as soon as the server answers."""
+    from startup_time import HEADING
+
+    runs = tmp / f"ready{index}" / "runs"
+    launched = time.perf_counter()
+    server = start_server(runs, tmp / f"ready{index}.log")
+    page = browser.new_page()
+    try:
+        page.goto(server.url)
+        page.get_by_role("heading", name=HEADING).wait_for()
+        title = time.perf_counter() - launched
+        ready = wait_warm_ready(runs, launched)
+    finally:
+        page.context.close()
+        stop_server(server)
+    print(f"  ready {index}: title {title:.2f} s, warm process ready {fmt(ready)} after launch")
+    return {"launch -> ready for an instant click": ready}
+
+
 # -- explore -------------------------------------------------------------------
 def seed_run(tmp: Path) -> tuple[Path, str]:
     """Train the seed problem with the CLI (batched defaults) into a runs folder; returns (root, run id)."""
@@ -288,6 +368,10 @@ GOALS = {
     "launch -> title, returning browser": ("1.9-2.9 s", "<= 1.5 s"),
     "launch -> home page drawn, returning browser": ("1.9-2.9 s", "<= 1.5 s"),
     "keystroke (server side) p50": ("3-8 ms", "<= 10 ms"),
+    "changed to 8 -> first loss point": ("", "<= 2 s"),
+    "changed to 10 after a run -> first loss point": ("5.5 s", "<= 2 s"),
+    "cancel it and train (8) -> first loss point": ("22.6 s", "<= 2 s"),
+    "launch -> ready for an instant click": ("", "<= 10 s"),
 }
 
 
@@ -336,15 +420,26 @@ def main(argv: list[str] | None = None) -> None:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
 
     samples: dict[str, list[float | None]] = {}
-    browser = Browser() if set(stages) & {"train", "explore", "launch"} else None
+    browser = Browser() if set(stages) & {"train", "change", "ready", "explore", "launch", "floors"} else None
     try:
         with tempfile.TemporaryDirectory(prefix="demo-latency-") as name:
             tmp = Path(name)
             if "train" in stages:
                 collect(samples, lambda i: one_training(browser, tmp, i), args.repeats)
-            if "explore" in stages:
+            if "change" in stages:
+                collect(samples, lambda i: one_change(browser, tmp, i), args.repeats)
+            if "ready" in stages:
+                collect(samples, lambda i: one_ready(browser, tmp, i), args.repeats)
+            if {"explore", "floors"} & set(stages):
                 root, run_id = existing_run(Path(args.runs)) if args.runs else seed_run(tmp)
+            if "explore" in stages:
                 collect(samples, lambda i: one_explore(browser, root, run_id, tmp, i), args.repeats)
+            if "floors" in stages:
+                import page_floors  # it imports this module's helpers
+
+                floor_pages = page_floors.write_floor_pages(tmp / "floor")
+                collect(samples, lambda i: page_floors.one_round(browser, floor_pages, root, run_id, tmp, i),
+                        args.repeats)
             if "launch" in stages:
                 collect(samples, lambda i: one_launch(browser, i), args.repeats)
             if "keystroke" in stages:
@@ -354,6 +449,12 @@ def main(argv: list[str] | None = None) -> None:
             browser.close()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     report(samples)
+    if "floors" in stages:
+        import page_floors
+
+        for name, value in page_floors.ratios(samples).items():
+            goal = page_floors.GOALS[name]
+            print(f"ratio to Streamlit's floor, {name}: {'–' if value is None else f'{value:.2f}x'} (goal <= {goal:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -136,13 +136,16 @@ class WarmPool:
 
         Called on every redraw of the form (cheap: it only restarts a timer). When the
         timer fires, :meth:`prepare_for` decides whether the waiting process must change.
+        The form shown while the waiting process still waits for a running job (the speaker
+        pressed "Train another") does not wait for the timer: loading TensorFlow takes seconds.
         """
         job = {"problem": problem.to_dict(), "train": train.to_dict(), "model": (model or ModelConfig()).to_dict(),
                "names": list(check_names(names))}
         with self._lock:
             if self._wanted is not None:
                 self._wanted.cancel()
-            self._wanted = threading.Timer(FORM_STILL_SECONDS, self.prepare_for, args=(job,))
+            waiting = not self._eager and self._after is not None and process_alive(self._after)
+            self._wanted = threading.Timer(0.0 if waiting else FORM_STILL_SECONDS, self.prepare_for, args=(job,))
             self._wanted.daemon = True
             self._wanted.start()
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     folder, after = args.folder, args.after
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
-    lower_priority_to(NICENESS)  # what the job would run at; the dashboard comes first
+    lower_priority_to(NICENESS)  # what the job would run at; the dashboard (and a running race) come first
     marker = folder / f"{os.getpid()}.ready"
     register_helper(folder.parent, HELPER_ROLE)  # a job's budget counts what this process holds
     job_arrived = threading.Event()
