@@ -4,10 +4,10 @@ It declares the pages (:mod:`ui.navigation`: Home, Train, Explore, Compare, Swee
 their addresses), draws what every page shares (page config, the sidebar's
 presentation mode and presenter keys, the projector's clean view: :func:`ui.shell.page_setup`;
 the talk control: :func:`ui.talk_control.talk_control`) and runs the chosen
-page behind an error boundary. Then, after the page is drawn:
+page behind an error boundary. Around the page:
 
-- once per server (a real ``streamlit run``, not a test's mock runtime), the warm
-  training process (:mod:`seqattn.speed.warm_pool`), whose launcher then starts every
+- before it, once per server (a real ``streamlit run``, not a test's mock runtime), the
+  warm training process (:mod:`seqattn.speed.warm_pool`), whose launcher then starts every
   job the pages start (:mod:`ui.backend`), so "Train both models" starts at once;
   the Train form tells it the job it shows, which it prepares once the form is still;
 - after Home or Train, the background warm-up of the Explore page (:mod:`ui.warmup`)
@@ -62,10 +62,13 @@ xla_cache.enable()
 page = navigation()
 page_setup(page.title)  # warns of each bad SEQATTN_* setting
 guarded(functools.partial(talk_control, page.title))()  # may open another page: a talk's next scene
-guarded(page.run)()
 with bad_values_fall_back():  # warned above: the server goes on with the defaults
     if in_server():
+        # Before the page: the process starts at once (it loads TensorFlow at a lower priority than
+        # this server), so a click is instant sooner after launch; the page does not wait for it.
         start_warm_pool(str(runs_root()))
+guarded(page.run)()
+with bad_values_fall_back():
     if page.title in WARM_UP_AFTER:
         start_warmup()  # Explore's first answer, prepared in a background thread (ui.warmup)
         prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)
