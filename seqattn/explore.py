@@ -15,13 +15,15 @@ import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from seqattn.problem.batches import targets_for
 from seqattn.problem.config import ProblemConfig
+
+if TYPE_CHECKING:  # pandas only for the tables: a cold Explore draws its heatmap before importing it (0.3 s)
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def answers_table(explanation: Explanation, labels: Mapping[str, str] | None = N
     cells read ``token (confidence %)``. Input has n_in cells; the other rows have
     target_len cells (empty where a row is shorter).
     """
+    import pandas as pd
+
     labels = labels or {}
     width = max(len(explanation.inputs), len(explanation.expected))
     columns = [f"step {i + 1}" for i in range(width)]
@@ -196,6 +200,8 @@ def answers_table(explanation: Explanation, labels: Mapping[str, str] | None = N
 
 def wrong_cells(explanation: Explanation, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Boolean frame shaped like :func:`answers_table`: True where a model is wrong."""
+    import pandas as pd
+
     table = answers_table(explanation, labels)
     mask = pd.DataFrame(False, index=table.index, columns=table.columns)
     labels = labels or {}
@@ -210,6 +216,8 @@ def attention_frame(explanation: Explanation) -> pd.DataFrame:
 
     Tokens as the task writes them (``input 1 (w)``, ``input 25 (·)`` for a date's padding).
     """
+    import pandas as pd
+
     if explanation.attention is None:
         return pd.DataFrame()
     steps, n_in = explanation.attention.shape

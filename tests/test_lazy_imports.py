@@ -83,6 +83,36 @@ def test_drawing_the_home_page_with_a_finished_run_loads_no_pandas_or_tensorflow
     assert not any(loaded.values()), f"imported by the home page: {[m for m, yes in loaded.items() if yes]}"
 
 
+def test_the_runs_package_loads_no_numpy_or_psutil(tmp_path):
+    """Every page imports seqattn.runs before its first element: NumPy (about 0.07 s) and psutil wait for the
+    first run that is read (the entry point's jobs and talks modules still import NumPy before the home title)."""
+    probe = ("import seqattn.runs, sys\n"
+             "assert 'numpy' not in sys.modules and 'psutil' not in sys.modules, "
+             "sorted(m for m in sys.modules if m.startswith('seqattn'))\n")
+    loaded_after(probe, tmp_path / "runs")
+
+
+def test_explore_builds_its_heatmap_without_pandas(saved_run):
+    """A fresh server's Explore sends its heatmap before the tokens table: the run's models read, one input
+    explained and the heatmap built, pandas (about 0.3 s) is still not imported, nor TensorFlow."""
+    root, run_id = saved_run
+    code = (
+        "from seqattn.explore import explain\n"
+        "from seqattn.figures import attention_heatmap\n"
+        "from seqattn.problem.config import ProblemConfig\n"
+        "from seqattn.runs import get_run, load_predictors\n"
+        "from ui.explore_views import example_text\n"
+        f"run = get_run({run_id!r})\n"
+        "problem = ProblemConfig.from_dict(run.problem)\n"
+        f"explanation = explain(example_text(problem), problem, load_predictors({run_id!r}))\n"
+        "answer = explanation.answers[explanation.attending]\n"
+        "attention_heatmap(explanation.attention, explanation.shown_inputs, answer.shown, problem.n_out,\n"
+        "                  clickable=True)\n"
+    )
+    loaded = loaded_after(code, root)
+    assert not any(loaded.values()), f"imported before the heatmap: {[m for m, yes in loaded.items() if yes]}"
+
+
 HEADER = "# seqattn progress v2\nupdate,total,samples,elapsed,loss_a,smoothed_a,accuracy_a,alignment,final\n"
 
 

@@ -29,3 +29,29 @@ def test_the_script_imports_each_name_next_to_streamlits_main_script_once():
     assert '["DataFrame.abc123.js", "Slider.x-9.js"]' in html
     assert 'new URL("./" + name, main.src)' in html and "import(" in html
     assert "window.__seqattnPrefetch" in html  # a rerun of the page does not start it again
+
+
+def test_a_script_asked_for_at_once_does_not_wait_for_the_browser_to_be_idle():
+    assert "requestIdleCallback" in prefetch_html(["DataFrame.abc123.js"])
+    html = prefetch_html(["PlotlyChart.abc123.js"], at_once=True)
+    assert "requestIdleCallback" not in html and "(f) => f()" in html
+    # Each name once per browser tab, whichever script asked first.
+    assert "started.has(name)" in html and "started.add(name)" in html
+
+
+def test_load_now_asks_the_browser_once_per_session():
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from ui.prefetch import load_now
+
+        # As a fresh server's deep link to Explore runs it: before the entry point's frame and inside it.
+        load_now(("PlotlyChart",))
+        load_now(("PlotlyChart",))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    bodies = [h.proto.body for h in at.sidebar.get("html")]
+    assert len(bodies) == 1 and component_scripts(components=("PlotlyChart",))[0] in bodies[0], bodies
+    at.run()  # the browser has it: the next runs ask no more
+    assert not at.sidebar.get("html")

@@ -5,6 +5,9 @@ forcing a step's attention elsewhere.
 
 Everything here reads the run's task through its :class:`~seqattn.problem.task.Task` (its input label, what it
 accepts, how it writes tokens, its padding), so every task works without this module naming one.
+
+Plotly's figure builders (:mod:`seqattn.figures`) are imported by the views that draw them, not with this module:
+on a fresh server the page's first lines (and the browser's early load of Plotly's script) go out before them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from seqattn.figures import attention_difference, attention_heatmap, attention_step_bars, forced_attention_comparison
-from seqattn.figures import top_tokens_bars
 from seqattn.problem.config import ProblemConfig
 from ui.shell import FIT_PREFIX, presenting, show_figure
 from ui.text import plain
@@ -217,6 +218,8 @@ def heatmap(explanation: Any, problem: ProblemConfig, step: int, show_expected: 
 
     In presentation mode without its title (the tab says what it is): its cells get the height.
     """
+    from seqattn.figures import attention_heatmap  # Plotly's figures: imported by the first figure drawn
+
     attending = explanation.answers[explanation.attending]
     title = None if presenting() else "Where the attention decoder looks"
     fig = attention_heatmap(explanation.attention, explanation.shown_inputs, attending.shown, problem.n_out,
@@ -229,6 +232,8 @@ def heatmap(explanation: Any, problem: ProblemConfig, step: int, show_expected: 
 
 def step_views(explanation: Any, step: int) -> None:
     """Where output step ``step`` (0-based) looks (bars) beside (or, for a wide input, above) its top 5 tokens."""
+    from seqattn.figures import attention_step_bars, top_tokens_bars
+
     bars, tops = (st.container(), st.container()) if wide(explanation) else st.columns(2)
     with bars, fit_box("step_bars"):
         show_figure(attention_step_bars(explanation.attention, explanation.shown_inputs, step,
@@ -243,6 +248,7 @@ def second_sequence(text: str, first: Any, problem: ProblemConfig, predictors: d
     """A second input's answers (in ``answers_box``, default here) and which attention weights move from the
     first's; bad input is a message."""
     from seqattn.explore import explain
+    from seqattn.figures import attention_difference
 
     noun = input_noun(problem)
     try:
@@ -275,6 +281,7 @@ def what_if(explanation: Any, problem: ProblemConfig, predictor: Any, step: int)
 
     Padded positions are not offered: the model never attends to padding.
     """
+    from seqattn.figures import forced_attention_comparison
     from seqattn.model.what_if import force_attention, nothing_to_move
 
     heading("What if it had looked elsewhere?")

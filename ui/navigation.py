@@ -56,7 +56,9 @@ def go(page: str, query_params: dict[str, str] | None = None) -> NoReturn:
 
 
 def require_entry_point() -> None:
-    """Run this page inside ``dashboard.py``'s frame: the first statement of every page.
+    """Run this page inside ``dashboard.py``'s frame: the first statement of every page (after, at most,
+    :func:`ui.prefetch.load_now`, which only asks the browser for scripts: drawn in the legacy run too, so a
+    fresh server's deep link gets it before the frame's imports).
 
     A ``pages/`` folder beside the entry point is also Streamlit's legacy way of
     declaring pages: until a session has run ``st.navigation``, a request for

@@ -11,6 +11,12 @@ The files are found by name in the installed Streamlit: their names carry a
 content hash that changes with each release, so they are looked up, never
 written here. A name that is not found is skipped and a failed import is
 ignored, so a new Streamlit release can make this do less, never break a page.
+
+A page opened first, on a fresh browser, can ask for one script at once instead
+(:func:`load_now`): Explore has the browser load Plotly's chart (4.7 MB, about a
+second to fetch and start) while its server run reads the models, so the heatmap
+draws as soon as it arrives rather than a second later. Each script is imported
+once per browser tab, whichever asked first.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import functools
 import json
 from pathlib import Path
 
+_EMITTED_KEY = "_prefetched_now"  # the scripts load_now has asked this session's browser for
 # The element scripts the other pages use (Train's form and charts, Explore's inputs, table and charts).
 COMPONENTS: tuple[str, ...] = (
     "PlotlyChart", "DataFrame", "TextInput", "Selectbox", "Slider", "Radio", "DownloadButton",
@@ -47,17 +54,18 @@ def component_scripts(directory: Path | None = None, components: tuple[str, ...]
     return names
 
 
-def prefetch_html(names: list[str]) -> str:
+def prefetch_html(names: list[str], at_once: bool = False) -> str:
     """A ``<script>`` that imports the named scripts, resolved as the frontend resolves its own
-    (next to its main script, ``index.<hash>.js``), one after another once the browser is idle."""
+    (next to its main script, ``index.<hash>.js``), one after another once the browser is idle
+    (``at_once``: right away). A name this tab has already imported, or is importing, is skipped."""
     return f"""<script>
 (() => {{
-  if (window.__seqattnPrefetch) return;
-  window.__seqattnPrefetch = true;
+  const started = window.__seqattnPrefetch = window.__seqattnPrefetch || new Set();
   const main = document.querySelector('script[src*="static/js/index."]');
   if (!main) return;
-  const names = {json.dumps(names)};
-  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  const names = {json.dumps(names)}.filter((name) => !started.has(name));
+  names.forEach((name) => started.add(name));
+  const idle = {"(f) => f()" if at_once else "window.requestIdleCallback || ((f) => setTimeout(f, 200))"};
   const next = () => {{
     const name = names.shift();
     if (!name) return;
@@ -69,9 +77,9 @@ def prefetch_html(names: list[str]) -> str:
 
 
 @functools.cache
-def _installed_scripts() -> list[str]:
+def _installed_scripts(components: tuple[str, ...] = COMPONENTS) -> list[str]:
     # The installed Streamlit does not change under a running server; the Train page reruns often.
-    return component_scripts()
+    return component_scripts(components=components)
 
 
 def start() -> None:
@@ -82,3 +90,20 @@ def start() -> None:
     if names:
         with st.sidebar:
             st.html(prefetch_html(names), unsafe_allow_javascript=True)
+
+
+def load_now(components: tuple[str, ...] = ("PlotlyChart",)) -> None:
+    """Have the browser import these components' scripts right away (in the sidebar, out of the way).
+
+    For a page's very first line, before its slow server work: the scripts load while the server works. Once
+    per session: the browser keeps the scripts, and a page that calls this before
+    :func:`ui.navigation.require_entry_point` runs it twice in a fresh server's first run.
+    """
+    import streamlit as st
+
+    emitted = st.session_state.setdefault(_EMITTED_KEY, set())
+    names = [name for name in _installed_scripts(components) if name not in emitted]
+    if names:
+        emitted.update(names)
+        with st.sidebar:
+            st.html(prefetch_html(names, at_once=True), unsafe_allow_javascript=True)

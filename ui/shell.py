@@ -124,6 +124,52 @@ FIT_SCRIPT = """
 </script>
 """.replace("FIT_PREFIX", FIT_PREFIX)
 
+# A chart in a closed tab (Explore's Step, Two sequences and What if) is drawn when its tab opens, not with the
+# page. Plotly drew each at no size on every run, in the same task as the open tab's chart: a fresh page's
+# heatmap showed only after the three others (about 0.25 s), and each keystroke drew them again. Streamlit draws
+# a chart again when its tab opens anyway (its width changes). The patch goes on Plotly the moment its script
+# defines it, before Streamlit draws any chart; installed once per browser tab.
+DRAW_WHEN_SHOWN_SCRIPT = """
+<script>
+(() => {
+  if (window.__seqattnShown) return;
+  window.__seqattnShown = true;
+  const waiting = new Map();  // a hidden chart's element -> its draws, in order
+  const shown = (element) => element.getClientRects().length > 0;  // none under a display: none tab panel
+  const observer = new ResizeObserver(() => {
+    for (const [element, draws] of waiting) {
+      if (element.isConnected && !shown(element)) continue;
+      waiting.delete(element);
+      observer.unobserve(element);
+      if (element.isConnected) draws.forEach((draw) => draw());  // a removed chart is never drawn
+    }
+  });
+  function patch(Plotly) {
+    if (!Plotly || typeof Plotly.react !== "function" || Plotly.__seqattnShown) return;
+    const react = Plotly.react;
+    Plotly.react = function (gd, ...rest) {
+      const element = typeof gd === "string" ? document.getElementById(gd) : gd;
+      if (!element || !element.isConnected || shown(element)) return react.call(this, gd, ...rest);
+      for (const old of waiting.keys()) {  // charts removed while hidden: forget them
+        if (!old.isConnected) { waiting.delete(old); observer.unobserve(old); }
+      }
+      return new Promise((resolve, reject) => {
+        const draw = () => { try { Promise.resolve(react.call(Plotly, gd, ...rest)).then(resolve, reject); }
+                             catch (error) { reject(error); } };
+        if (waiting.has(element)) waiting.get(element).push(draw);
+        else { waiting.set(element, [draw]); observer.observe(element); }
+      });
+    };
+    Plotly.__seqattnShown = true;
+  }
+  if (window.Plotly) { patch(window.Plotly); return; }
+  let plotly;  // Plotly's script ends with window.Plotly = Plotly: patched there, before any chart is drawn
+  Object.defineProperty(window, "Plotly", {configurable: true, enumerable: true,
+                                           get: () => plotly, set: (value) => { plotly = value; patch(value); }});
+})();
+</script>
+"""
+
 
 def page_setup(title: str) -> bool:
     """Set the page config, warn of bad settings and draw the sidebar; returns True in presentation mode.
@@ -145,7 +191,7 @@ def page_setup(title: str) -> bool:
     presenter_keys(title, flip)
     with st.sidebar:
         keep_zoom()  # every page: a chart redrawn by a refresh keeps the user's zoom
-        st.html(FIT_SCRIPT, unsafe_allow_javascript=True)
+        st.html(FIT_SCRIPT + DRAW_WHEN_SHOWN_SCRIPT, unsafe_allow_javascript=True)
     if large:
         st.html(_LARGE_CSS)
     if clean_view():

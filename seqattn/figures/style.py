@@ -35,13 +35,12 @@ from seqattn.palette import (  # noqa: F401  (reachable as seqattn.figures.X)
     PAD_COLOR,
     WRONG_COLOR,
 )
-from seqattn.model.registry import MODEL_KINDS
+from seqattn.model.registry import MODEL_KINDS, MODEL_LABELS
 
 if TYPE_CHECKING:  # pandas is for annotations only: the home page must render without pandas
     import pandas as pd
 
 MODEL_COLORS: dict[str, str] = {kind.name: kind.color for kind in MODEL_KINDS}
-MODEL_LABELS: dict[str, str] = {kind.name: kind.label for kind in MODEL_KINDS}
 # Cividis is perceptually uniform and readable with every common colour-vision deficiency.
 HEATMAP_COLORSCALE = "Cividis"
 TEMPLATE = "plotly_white"

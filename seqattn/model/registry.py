@@ -37,6 +37,7 @@ MODEL_KINDS: tuple[ModelKind, ...] = (
     ModelKind("attention", "Attention", "Attention", "#0072B2", True, "build_attention"),
 )
 MODEL_NAMES: tuple[str, ...] = tuple(kind.name for kind in MODEL_KINDS)
+MODEL_LABELS: dict[str, str] = {kind.name: kind.label for kind in MODEL_KINDS}  # legends, tables, captions
 _BY_NAME = {kind.name: kind for kind in MODEL_KINDS}
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seqattn.model.registry import MODEL_NAMES
-from seqattn.problem.config import ProblemConfig
 from seqattn.runs.files import is_no_space, write_json
 from seqattn.runs.layout import RUN_FILE, STATUS_FILE, RunError, ensure_root, new_run_id, validate_run_name
 from seqattn.runs.space import NotEnoughSpace, check_free_space, no_space_message
+
+if TYPE_CHECKING:  # the runs package loads no NumPy: the dashboard's first page draws before it needs it
+    from seqattn.problem.config import ProblemConfig
 
 
 def create_run(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqattn.problem.config import ProblemConfig
 from seqattn.runs.layout import RUN_ID_PATTERN, RunError, existing_run_dir, run_dir, runs_root
 from seqattn.runs.saved_models import load_model_files, load_predictor_files, read_result_file
 from seqattn.runs.summary import RunSummary, checked_meta, safe_mtime, summarize
+
+if TYPE_CHECKING:
+    from seqattn.problem.config import ProblemConfig
 
 
 def _summarize_safely(directory: Path) -> RunSummary:
@@ -75,6 +77,8 @@ def read_problem(run_id: str, root: str | os.PathLike[str] | None = None) -> Pro
         ValueError: malformed id. RunError: no such run, or run.json is damaged (the message says how).
     """
     meta, _ = checked_meta(existing_run_dir(run_id, root))
+    from seqattn.problem.config import ProblemConfig
+
     return ProblemConfig.from_dict(meta["problem"])
 
 

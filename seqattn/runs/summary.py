@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seqattn.model.config import model_config_of
-from seqattn.problem.config import ProblemConfig
-from seqattn.processes import process_alive
 from seqattn.runs.files import read_json
 from seqattn.runs.layout import (
     ACTIVE_STATES,
@@ -87,6 +84,8 @@ class RunSummary:
     def _label(self, head: str) -> str:
         p = self.problem
         kind = "" if self.kind == "train" else f"{self.kind} · "
+        from seqattn.problem.config import ProblemConfig
+
         problem = ProblemConfig.from_dict(p)
         text = f"{head} · {kind}{problem.task_spec.describe(problem)} · {self.state}"
         if self.kind == "sweep":
@@ -111,6 +110,8 @@ def current_state(status: dict[str, Any]) -> tuple[str, str | None]:
     state = status.get("state")
     error = status.get("error")
     if state in ACTIVE_STATES and status.get("pid") is not None:
+        from seqattn.processes import process_alive  # psutil: only for a run that may be training
+
         if not process_alive(status.get("pid"), status.get("pid_start")):
             if state == "queued":  # e.g. the dashboard server was stopped while it waited for its turn
                 return "interrupted", ("Its process stopped unexpectedly while it waited for its turn (was the "
@@ -168,6 +169,9 @@ def summarize(directory: Path) -> RunSummary:
 
 def checked_meta(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(run.json, its model settings), checked; every complaint names run.json."""
+    from seqattn.model.config import model_config_of
+    from seqattn.problem.config import ProblemConfig
+
     meta = read_meta(directory)
     if not isinstance(meta, dict):
         raise RunError("run.json is not an object")
