@@ -27,7 +27,7 @@ import streamlit as st
 
 from seqattn.runs import runs_root
 from seqattn.settings import bad_values_fall_back
-from seqattn.speed import warm_pool, xla_cache
+from seqattn.speed import xla_cache
 from ui.backend import use_launcher, use_preparer
 from ui.navigation import PAGES, navigation
 from ui.prefetch import start as prefetch_scripts
@@ -42,6 +42,8 @@ WARM_UP_AFTER = (PAGES["home"].title, PAGES["train"].title)
 @st.cache_resource(show_spinner=False)
 def start_warm_pool(root: str) -> bool:
     """Start the warm training process once per server and start every job with it (False: turned off or failed)."""
+    from seqattn.speed import warm_pool  # here, not at the top: the jobs code is not needed to draw a first page
+
     try:
         pool = warm_pool.start(root)
     except Exception as exc:  # noqa: BLE001  (jobs then start cold, as without the pool)

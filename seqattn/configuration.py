@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from collections.abc import Mapping
 
-import numpy as np
 
 C = TypeVar("C", bound="DictConfig")
 
@@ -18,7 +18,9 @@ def check_int_range(name: str, value: Any, low: int, high: int) -> None:
     The message names the field, the allowed range and the value received, so a
     user can fix a form or a command line from it alone.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    np = sys.modules.get("numpy")  # a NumPy value exists only once NumPy is loaded: not imported for this
+    if isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)) or not isinstance(
+            value, (int, np.integer) if np is not None else int):
         raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
     if not low <= value <= high:
         raise ValueError(f"{name} must be from {low} to {high}; got {value}.")
@@ -35,7 +37,7 @@ class DictConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of the fields (NumPy scalars become Python ones)."""
         return {
-            key: value.item() if isinstance(value, np.generic) else value
+            key: value.item() if hasattr(value, "item") and type(value).__module__ == "numpy" else value
             for key, value in dataclasses.asdict(self).items()  # type: ignore[call-overload]
         }
 

@@ -9,14 +9,14 @@ so no page or widget imports the speed machinery, and a test can register a fake
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from seqattn.jobs.control import Launcher
-from seqattn.model.config import ModelConfig
-from seqattn.problem.config import ProblemConfig
-
-Preparer = Callable[[ProblemConfig, Any, ModelConfig], None]
-"""Told the job a form would start (problem, training recipe, model); may prepare it ahead."""
+# Plain callables, not the jobs code's types: the entry point imports this module before its first
+# page, which must not wait for the jobs code (seqattn.jobs.control.Launcher is the same signature).
+Launcher = Callable[[Path], int]
+Preparer = Callable[[Any, Any, Any], None]
+"""Told the job a form would start (problem, training recipe, model configs); may prepare it ahead."""
 
 _launcher: Launcher | None = None
 _preparer: Preparer | None = None
@@ -39,7 +39,7 @@ def use_preparer(preparer: Preparer | None) -> None:
     _preparer = preparer
 
 
-def form_shows(problem: ProblemConfig, train: Any, model: ModelConfig) -> None:
+def form_shows(problem: Any, train: Any, model: Any) -> None:
     """The Train form would start this job now (called on every redraw of a valid form)."""
     if _preparer is not None:
         _preparer(problem, train, model)
