@@ -58,3 +58,23 @@ def process_alive(pid: Any, start_time: Any = None) -> bool:
 def reap_in_background(process: subprocess.Popen[bytes]) -> None:
     """Wait for a child process in a daemon thread, so a finished one does not linger as a zombie."""
     threading.Thread(target=process.wait, daemon=True).start()
+
+
+def return_free_heap() -> bool:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``); False where there is none.
+
+    A process that built and dropped models (a warm process after its preparation) keeps the
+    freed memory in its heap; an idle process should not hold it.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc
+        return False
+    if trim is None:
+        return False
+    trim(0)
+    return True
