@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +38,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(PROJECT))
 
 from demo_latency import Browser, existing_run, fmt, fresh_server_and_page, median, seed_run, time_explore  # noqa: E402
-from e2e_server import HEATMAP_JS, Server, free_port, start_server, stop_server, venv_python  # noqa: E402
-from e2e_server import _health  # noqa: E402  (the same health check the dashboard's start waits on)
+from e2e_server import HEATMAP_JS, Server, start_server, stop_server  # noqa: E402
 from startup_time import HEADING  # noqa: E402
 
 PAGE_TIMEOUT = 120_000  # ms
@@ -98,23 +96,7 @@ def write_floor_pages(folder: Path) -> Path:
 def start_floor_server(folder: Path, script: str, log_path: Path, port: int | None = None) -> Server:
     """``streamlit run <script>`` in ``folder`` with the dashboard's interpreter, flags and environment
     (tests/e2e_server.py's ``start_server``); returns once its health check answers ``ok``."""
-    port = port or free_port()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"), PYTHONUNBUFFERED="1")
-    command = [venv_python(), "-m", "streamlit", "run", script, "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(process, port, log_path, folder)
-    deadline = time.monotonic() + HEALTH_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
-        if _health(server.url) == "ok":
-            return server
-        time.sleep(0.05)
-    stop_server(server)
-    raise RuntimeError(f"{script} did not answer its health check within {HEALTH_TIMEOUT:.0f} s:\n{server.log_tail()}")
+    return start_server(folder / "runs", log_path, timeout=HEALTH_TIMEOUT, port=port, script=script, cwd=folder)
 
 
 def launch_to_title(browser: Browser, start, title: str) -> float:

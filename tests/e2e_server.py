@@ -69,10 +69,12 @@ def _health(url: str) -> str | None:
 
 
 def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT, port: int | None = None,
-                 env_overrides: dict[str, str] | None = None) -> Server:
+                 env_overrides: dict[str, str] | None = None, script: str = "dashboard.py",
+                 cwd: Path = PROJECT) -> Server:
     """Start the dashboard on ``port`` (default: a free one) and wait until its health check answers ``ok``.
 
-    ``env_overrides`` are set in the server's environment on top of this process's.
+    ``env_overrides`` are set in the server's environment on top of this process's. ``script``
+    in ``cwd`` is what runs (another app, e.g. a benchmark's reference page, with the same flags).
     """
     port = port or free_port()
     env = dict(os.environ, **(env_overrides or {}))
@@ -80,7 +82,7 @@ def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"
     command = [
-        venv_python(), "-m", "streamlit", "run", "dashboard.py",
+        venv_python(), "-m", "streamlit", "run", script,
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
@@ -88,7 +90,7 @@ def start_server(runs_dir: Path, log_path: Path, timeout: float = HEALTH_TIMEOUT
     ]
     log = open(log_path, "wb")
     try:
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     finally:
         log.close()
