@@ -727,6 +727,8 @@ def test_follow_a_running_job_from_another_tab_and_cancel_it(
     # The server's warm process had this job ready: the same settings as the walk-through's first
     # run (only longer), which the process that followed that run prepared (seqattn.speed.warm_pool).
     assert status["prepared"] is True, status
+    # Cancelled, not lost: its models as they were can still be explored.
+    assert next(r for r in list_runs(server.runs_dir) if r.id == run_id).usable
     # The new run started once the first had stopped, from the preparation the open form asked for.
     expect(page.get_by_text(re.compile(r"^Done: "))).to_be_visible(timeout=TRAIN_TIMEOUT)
     started = json.loads((server.runs_dir / next_id / "status.json").read_text())
