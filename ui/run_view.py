@@ -141,8 +141,8 @@ def start_button(start: Callable[[], str], what: str, label: str, key: str, root
     ids = [job.run_id for job in busy]
     them = "it" if len(busy) == 1 else "them"
     if left.button(f"Cancel {them} and train", type="primary", disabled=disabled, key=f"{key}_cancel_first",
-                   icon=":material/skip_next:", help=f"Cancel {', '.join(ids)} (its models as they are are kept) "
-                                                     f"and start this {what} at once."):
+                   icon=":material/skip_next:", help=f"Cancel {', '.join(ids)} (models kept as they are) and start "
+                                                     f"this {what} at once."):
         with st.spinner(f"Stopping {', '.join(ids)}…"):
             for run_id in ids:
                 with contextlib.suppress(RunError, ValueError):  # ended meanwhile: nothing to cancel
