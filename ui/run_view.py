@@ -170,7 +170,7 @@ def busy_note(busy: list[jobs.JobStatus]) -> str:
     etas = [job.eta for job in busy if job.state == "running" and job.eta is not None]
     if any(job.state == "queued" for job in busy):
         wait = "A new one would wait for them all"
-    elif etas:
+    elif etas and len(busy) > 1:  # with one job, its time left is said above
         wait = f"A new one would start in about {format_seconds(min(etas))}"
     else:
         wait = "A new one would start when it ends"
