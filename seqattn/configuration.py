@@ -12,15 +12,20 @@ from collections.abc import Mapping
 C = TypeVar("C", bound="DictConfig")
 
 
+def _numpy() -> Any:
+    """NumPy if something has loaded it, else None: a NumPy value exists only then, so this module need not import it."""
+    return sys.modules.get("numpy")
+
+
 def check_int_range(name: str, value: Any, low: int, high: int) -> None:
     """Raise ``ValueError`` unless ``value`` is an int in ``[low, high]``.
 
     The message names the field, the allowed range and the value received, so a
     user can fix a form or a command line from it alone.
     """
-    np = sys.modules.get("numpy")  # a NumPy value exists only once NumPy is loaded: not imported for this
-    if isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)) or not isinstance(
-            value, (int, np.integer) if np is not None else int):
+    np = _numpy()
+    bools, ints = ((bool, np.bool_), (int, np.integer)) if np is not None else ((bool,), (int,))
+    if isinstance(value, bools) or not isinstance(value, ints):
         raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
     if not low <= value <= high:
         raise ValueError(f"{name} must be from {low} to {high}; got {value}.")
@@ -37,7 +42,7 @@ class DictConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of the fields (NumPy scalars become Python ones)."""
         return {
-            key: value.item() if hasattr(value, "item") and type(value).__module__ == "numpy" else value
+            key: value.item() if (np := _numpy()) is not None and isinstance(value, np.generic) else value
             for key, value in dataclasses.asdict(self).items()  # type: ignore[call-overload]
         }
 

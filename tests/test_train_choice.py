@@ -74,3 +74,17 @@ def test_active_jobs_lists_running_before_queued_and_skips_ended_ones(runs, fake
     assert done not in [j.run_id for j in jobs.active_jobs(runs)]
     assert jobs.wait_until_ended([done], runs, timeout=0.1)
     assert not jobs.wait_until_ended([running], runs, timeout=0.3)
+
+
+def test_while_a_run_trains_bad_settings_disable_both_choices_and_keep_the_run(runs, fake_backend):
+    fake_backend.hold()
+    at = app("pages/1_Train.py")
+    first = fill_and_start(at, TINY_TRAIN_FORM, "train_start")
+    _train_another(at)
+    set_number(at, "train_n_out", 9)  # longer than the input: no such problem
+    at.run()
+    no_exception(at)
+    assert any("Cannot train with these settings" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="train_start_cancel_first").disabled and at.button(key="train_start_queue").disabled
+    assert jobs.status(first, runs).state == "running" and [d.name for d in fake_backend.launched] == [first]
+    fake_backend.release()
