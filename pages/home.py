@@ -7,22 +7,25 @@ drawn, the entry point (``dashboard.py``) gets the Explore page ready while the 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from seqattn.diagrams import example_pair_svg
-from seqattn.problem.config import ProblemConfig
-from seqattn.problem.batches import targets_for
-from seqattn.problem.registry import TASKS
-from seqattn.problem.task import Task
 from seqattn.runs import list_runs, per_position_accuracy, result_checked, runs_root
 from ui.navigation import link, require_entry_point
 from ui.shell import format_seconds, show_figure
 from ui.text import code, plain
 
+if TYPE_CHECKING:
+    from seqattn.problem.task import Task
+
+TITLE = "How attention works in a sequence-to-sequence model"
+
 
 def tasks_text(default: Task) -> str:
     """One sentence per registered task, from the registry: a new task is listed by itself."""
+    from seqattn.problem.registry import TASKS
+
     said = [f"**{task.label}**{' (the tutorial’s)' if task is default else ''}: "
             f"{task.summary[:1].lower()}{task.summary[1:].rstrip('.')}" for task in TASKS.values()]
     return (f"**The tasks.** Both models learn one of {len(TASKS)} tasks, chosen on the Train page: "
@@ -31,7 +34,13 @@ def tasks_text(default: Task) -> str:
 
 
 def introduction() -> None:
-    st.title("How attention works in a sequence-to-sequence model")
+    # The title is in the page before the rest of it is imported (NumPy, the tasks, the runs):
+    # the first thing a launch shows comes as soon as a one-line page's would.
+    st.title(TITLE)
+    from seqattn.diagrams import example_pair_svg
+    from seqattn.problem.batches import targets_for
+    from seqattn.problem.config import ProblemConfig
+
     problem = ProblemConfig()  # the default task, the tutorial's: its example is drawn below
     default = problem.task_spec
     st.markdown(tasks_text(default))
