@@ -85,7 +85,7 @@ def test_drawing_the_home_page_with_a_finished_run_loads_no_pandas_or_tensorflow
 
 def test_the_runs_package_loads_no_numpy_or_psutil(tmp_path):
     """Every page imports seqattn.runs before its first element: NumPy (about 0.07 s) and psutil wait for the
-    first run that is read (the entry point's jobs and talks modules still import NumPy before the home title)."""
+    first run that is read."""
     probe = ("import seqattn.runs, sys\n"
              "assert 'numpy' not in sys.modules and 'psutil' not in sys.modules, "
              "sorted(m for m in sys.modules if m.startswith('seqattn'))\n")
@@ -145,3 +145,26 @@ def test_final_reported_without_a_progress_file(tmp_path):
     (tmp_path / PROGRESS_FILE).write_text("# seqattn progress v9\nupdate\n")
     with pytest.raises(RunError, match="newer seqattn"):
         final_reported(tmp_path)
+
+
+def test_the_home_title_is_drawn_before_numpy_and_the_jobs_code_are_imported(tmp_path):
+    """A launch shows the home title as soon as a one-line page would (bench/page_floors.py): NumPy, the tasks
+    and the warm pool's jobs code are imported after it; the rest of the page still draws."""
+    code = (
+        "import sys\n"
+        "import streamlit as st\n"
+        "seen = {}\n"
+        "title = st.title\n"
+        "def recording_title(body, *args, **kwargs):\n"
+        "    seen.setdefault(body, sorted(m for m in ('numpy', 'seqattn.jobs', 'seqattn.problem.registry')\n"
+        "                                 if m in sys.modules))\n"
+        "    return title(body, *args, **kwargs)\n"
+        "st.title = recording_title\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('dashboard.py', default_timeout=120).run()\n"
+        "assert not at.exception, [e.value for e in at.exception]\n"
+        "assert any('Both models learn one of' in m.value for m in at.markdown), [m.value for m in at.markdown]\n"
+        "assert seen == {'How attention works in a sequence-to-sequence model': []}, seen\n"
+        "assert 'numpy' in sys.modules, 'the example below the title needs NumPy'\n"
+    )
+    loaded_after(code, tmp_path / "runs")

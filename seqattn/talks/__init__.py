@@ -17,11 +17,28 @@ May import: :mod:`seqattn.runs`, :mod:`seqattn.problem`, :mod:`seqattn.model` an
 trains (never :mod:`seqattn.speed`: the CLI hands its setups in).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from seqattn.talks.files import TALKS_DIR_ENV, list_talks, load_talk, talk_path, talks_folder
 from seqattn.talks.model import PAGES, VIEWS, RunRecipe, Scene, SceneOpening, SceneState, Talk, TalkError
-from seqattn.talks.prepare import prepare_talk, talk_runs
-from seqattn.talks.recipes import recipe_configs
-from seqattn.talks.scenes import check_talk, open_scene, scene_problem, scene_query, state_from_query
+
+if TYPE_CHECKING:
+    from seqattn.talks.prepare import prepare_talk, talk_runs
+    from seqattn.talks.recipes import recipe_configs
+    from seqattn.talks.scenes import check_talk, open_scene, scene_problem, scene_query, state_from_query
+
+# Imported when first asked for: they bring the problem, model and training configs (NumPy), which the
+# dashboard's first page does without while it only lists the talks (ui.talk_control).
+_LATER = {"prepare_talk": "prepare", "talk_runs": "prepare", "recipe_configs": "recipes", "check_talk": "scenes",
+          "open_scene": "scenes", "scene_problem": "scenes", "scene_query": "scenes", "state_from_query": "scenes"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LATER:
+        return getattr(importlib.import_module(f"{__name__}.{_LATER[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PAGES", "TALKS_DIR_ENV", "VIEWS", "RunRecipe", "Scene", "SceneOpening", "SceneState", "Talk", "TalkError",
