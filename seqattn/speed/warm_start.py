@@ -30,7 +30,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from seqattn.evaluation.held_out import EVAL_SLICE
 from seqattn.model.config import ModelConfig
 from seqattn.model.registry import MODEL_NAMES, check_names
 from seqattn.problem.config import ProblemConfig
@@ -137,10 +136,9 @@ def prepare(problem: ProblemConfig, config: Any, model: ModelConfig | None = Non
     step(x, y).numpy()
     for v, value in zip(variables, snapshot):
         v.assign(value)
-    for rows in sorted({min(config.eval_size, EVAL_SLICE), config.eval_size % EVAL_SLICE, 1} - {0}):
-        for predictor in predictors.values():
-            checkpoint()
-            predictor(np.zeros((rows, problem.n_in), dtype=np.int32))
+    for predictor in predictors.values():  # one trace serves every batch size (Predictor's input signature)
+        checkpoint()
+        predictor(np.zeros((1, problem.n_in), dtype=np.int32))
     return PreparedTraining(models, step, predictors, key=job_key(problem, config, model, names),
                             seconds=time.perf_counter() - started)
 
