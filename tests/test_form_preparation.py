@@ -150,3 +150,19 @@ def test_an_xla_job_for_the_form_gets_a_fresh_process_and_the_old_one_exits(tmp_
         _wait_for(lambda: not process_alive(first), timeout=30)  # the dropped preparation's process has gone
     finally:
         pool.close()
+
+
+def test_the_click_that_starts_the_forms_job_drops_its_pending_preparation(pool, monkeypatch, tmp_path):
+    """The click redraws the form (want) just before the job starts: that job must not then be prepared again in
+    a process loading TensorFlow beside it (it slowed the race), and the next process waits for the job to end."""
+    root = tmp_path / "runs"
+    pool.want(PROBLEM, RECIPE, MODEL)  # the form, redrawn by the click
+    directory = run_dir(create_run(PROBLEM, RECIPE.to_dict(), model=MODEL.to_dict(), root=root), root)
+    taken = pool.spawned[0]
+    monkeypatch.setattr(pool, "_watch_take", lambda *args: None)
+    assert pool.launch(directory) == taken.pid
+    monkeypatch.setattr(warm_pool, "another_job_active", lambda *args, **kwargs: True)  # the job now runs
+    time.sleep(4 * warm_pool.FORM_STILL_SECONDS)
+    assert len(pool.spawned) == 2, "one process for the next job, and no other"
+    follower = pool.spawned[-1]
+    assert follower.after == taken.pid and not follower.eager and not follower.closed

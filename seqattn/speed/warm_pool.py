@@ -237,6 +237,12 @@ class WarmPool:
         (:meth:`_watch_take`, in a thread: the click returns at once).
         """
         self._launched = {d: pid for d, pid in self._launched.items() if process_alive(pid)}
+        with self._lock:
+            if self._wanted is not None:
+                # The form's job waiting for stillness is this one (the click redrew the form): preparing it
+                # now would load TensorFlow beside the job it is, and slow that job's race.
+                self._wanted.cancel()
+                self._wanted = None
         if another_job_active(self.folder.parent, directory, also=self._launched):
             return self._start_cold(directory)
         pid = self.hand_off(directory)
