@@ -107,3 +107,36 @@ def test_a_freed_lock_is_not_taken_while_the_job_that_took_the_slot_over_trains(
     thread.join(timeout=5)
     assert got and got[0].still_mine()
     got[0].close()
+
+
+def test_a_released_slot_is_taken_at_once_while_its_finished_process_still_lives(tmp_path):
+    """A job that has ended gives its slot back (Slot.release): the next job need not wait for its process's
+    teardown, and takes the lock normally."""
+    root = tmp_path / "runs"
+    _, first = new_run(root)
+    _, second = new_run(root)
+    alive = {"pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
+    update_status(first, state="running", heartbeat=time.time(), **alive)
+    slot = wait_for_slot(first, read_meta(first)["created"], poll=0.02)
+    update_status(second, state="queued", **alive)
+    thread, got = waiter(second)
+    time.sleep(0.3)
+    assert got == [], "the slot is in use"
+    update_status(first, state="done")  # finished; this process (its owner) lives on
+    slot.release()
+    thread.join(timeout=5)
+    assert got and got[0].index == slot.index and got[0].still_mine() and got[0].handle is not None
+    got[0].close()
+
+
+def test_releasing_a_slot_taken_over_from_a_frozen_process_keeps_its_name(tmp_path, monkeypatch):
+    """Without a lock of its own (the frozen former holder keeps it), the slot keeps the ended job's name until
+    that process ends, as before."""
+    monkeypatch.setenv("SEQATTN_STALL_SECONDS", "10")
+    _, waiting, lock = slot_held_by(tmp_path / "runs", "running", heartbeat_age=30)
+    thread, got = waiter(waiting)
+    thread.join(timeout=5)
+    assert got and got[0].handle is None
+    got[0].release()
+    assert got[0].still_mine() and (tmp_path / "runs" / ".slots" / "0.holder").exists()
+    lock.close()

@@ -144,6 +144,18 @@ class Slot:
         holder = slot_holder(self.slots, self.index)
         return holder is None or holder == str(self.directory.resolve())
 
+    def release(self) -> None:
+        """Give the slot back now that the job has ended, not when its process exits (TensorFlow's teardown
+        takes up to a second): the next job starts meanwhile. Its name goes first, then its lock, so a waiting
+        job never reads a finished holder beside a free lock. A slot taken over from a frozen process (no
+        lock of its own) is left as it is: its holder's name must stay until that process ends."""
+        if self.handle is None:
+            return
+        with _guard(self.slots):
+            if self.still_mine():
+                _holder_file(self.slots, self.index).unlink(missing_ok=True)
+            self.close()
+
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()

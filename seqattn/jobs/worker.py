@@ -85,6 +85,10 @@ class Worker:
             if not self.finished:
                 self.finished = True
                 update_status(self.directory, state=state, finished=time.time(), **fields)
+                slot, self._slot = self._slot, None
+                if slot is not None:
+                    with contextlib.suppress(OSError):  # else its lock goes with the process, as before
+                        slot.release()
 
     def stop_for(self, state: str, error: str) -> None:
         """Stop the job cooperatively (like a cancel) and end it in ``state`` with ``error``."""
