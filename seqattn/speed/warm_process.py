@@ -31,6 +31,9 @@ from seqattn.speed.warm_pool import HELPER_ROLE, WAIT_POLL, job_configs, job_of_
 from seqattn.training.threads import fit_threads_to_process
 
 
+WAITING_NICENESS = NICENESS // 2
+
+
 def _wait_for(pid: int | None, job_arrived: threading.Event, root: Path) -> None:
     # Until process ``pid`` and every job of ours under ``root`` have ended (a queued one may be cancelled first).
     while not job_arrived.is_set() and ((pid is not None and process_alive(pid)) or another_job_active(root)):
@@ -68,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     folder, after = args.folder, args.after
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
-    lower_priority_to(NICENESS)  # what the job would run at; the dashboard (and a running race) come first
+    # Below the dashboard, above a running job: what it prepares while a job trains is the job the Train form
+    # shows (the speaker's next click); a job it takes lowers it to the jobs' NICENESS (seqattn.jobs.worker).
+    lower_priority_to(WAITING_NICENESS)
     marker = folder / f"{os.getpid()}.ready"
     register_helper(folder.parent, HELPER_ROLE)  # a job's budget counts what this process holds
     job_arrived = threading.Event()
