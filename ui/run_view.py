@@ -15,6 +15,7 @@ traceback, here or in the live fragment.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ from ui.shell import format_seconds, guarded
 from ui.text import code, plain
 
 LIVE_SECONDS = 1.0  # the live view's refresh (faster ticks take the CPU the training needs on 2 cores)
+# Until a new job's first report, and for at most FIRST_REPORT_FOR after its start, the live view looks
+# this often: a click's first loss point is on screen a tick after it is written, not up to a second later.
+FIRST_REPORT_SECONDS = 0.2
+FIRST_REPORT_FOR = 15.0
 RUN_ID_FORM = "20261123-195700-a1b2c3"
 CANCEL_WAIT_SECONDS = 10.0  # a cancelled job stops within one update (about 1 s); a frozen one is left to queue behind
 
@@ -61,7 +66,7 @@ def run_page(page: RunPage, root: str) -> None:
     st.caption(f"{page.noun.capitalize()} `{summary.id}` · share this page's address to follow it from another tab.")
     status = jobs.JobStatus.from_summary(summary, root)
     if status.active:
-        follow(page, summary.id, root)
+        follow(page, summary.id, root, awaiting_first_report(summary))
     else:
         page.finished(summary, status)
     if st.button(page.new_label, key="new_run"):
@@ -92,8 +97,18 @@ def named_run(page: RunPage, root: str) -> RunSummary | None:
     return summary
 
 
-def follow(page: RunPage, run_id: str, root: str) -> None:
-    """A running job: Cancel, and a fragment that redraws ``page.live`` once a second until the job ends."""
+def awaiting_first_report(summary: RunSummary, now: float | None = None) -> bool:
+    """Whether ``summary``'s job has reported no update yet and was created less than ``FIRST_REPORT_FOR`` s ago."""
+    now = time.time() if now is None else now
+    return summary.update == 0 and now - summary.created < FIRST_REPORT_FOR
+
+
+def follow(page: RunPage, run_id: str, root: str, first_report: bool = False) -> None:
+    """A running job: Cancel, and a fragment that redraws ``page.live`` once a second until the job ends.
+
+    With ``first_report`` (:func:`awaiting_first_report`), every ``FIRST_REPORT_SECONDS`` instead, until the
+    job's first report is drawn: then a full rerun sets the usual pace (the report is on screen by then).
+    """
     if st.button("Cancel", key="cancel_run", icon=":material/stop:"):
         try:
             jobs.cancel(run_id, root)
@@ -101,7 +116,7 @@ def follow(page: RunPage, run_id: str, root: str) -> None:
         except (RunError, ValueError) as exc:
             st.error(f"Could not cancel: {plain(exc)}")
 
-    @st.fragment(run_every=LIVE_SECONDS)
+    @st.fragment(run_every=FIRST_REPORT_SECONDS if first_report else LIVE_SECONDS)
     @guarded  # a fragment's reruns do not pass through the page's guard
     def tick() -> None:
         # Every read is tolerant: a vanished or damaged run is a sentence here, and the polling goes on.
@@ -117,6 +132,8 @@ def follow(page: RunPage, run_id: str, root: str) -> None:
         if not status.active:
             st.rerun()  # full rerun: the finished view
         page.live(summary, status)
+        if first_report and not awaiting_first_report(summary):
+            st.rerun()  # the report drawn above is already sent; the page now ticks at LIVE_SECONDS
 
     tick()
 
