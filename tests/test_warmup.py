@@ -79,6 +79,7 @@ def test_a_runs_root_with_no_runs(fresh, thread_errors, tmp_path):
     report = run_warmup(tmp_path / "runs")  # does not even exist
     assert report.error is None and report.run_id is None
     assert "imports" in report.seconds and report.done.is_set()
+    assert "live view" in report.seconds, "the Train page's live view is readied without any run"
     assert not thread_errors and not loaders._preloaded
 
 
