@@ -6,11 +6,11 @@ presentation mode and presenter keys, the projector's clean view: :func:`ui.shel
 the talk control: :func:`ui.talk_control.talk_control`) and runs the chosen
 page behind an error boundary. Around the page:
 
-- after it, once per server (a real ``streamlit run``, not a test's mock runtime), the
+- after Home or Train, once per server (a real ``streamlit run``, not a test's mock runtime), the
   warm training process (:mod:`seqattn.speed.warm_pool`), whose launcher then starts every
   job the pages start (:mod:`ui.backend`), so "Train both models" starts at once;
   the Train form tells it the job it shows, which it prepares once the form is still;
-- then, after Home or Train, the background warm-up of the Explore page (:mod:`ui.warmup`)
+- then, after Home or Train too, the background warm-up of the Explore page (:mod:`ui.warmup`)
   and, in the browser, the prefetch of the other pages' scripts (:mod:`ui.prefetch`).
 
 It also turns on XLA's disk cache for the processes the server starts. Nothing here
@@ -66,11 +66,12 @@ page_setup(page.title)  # warns of each bad SEQATTN_* setting
 guarded(functools.partial(talk_control, page.title))()  # may open another page: a talk's next scene
 guarded(page.run)()
 with bad_values_fall_back():  # warned above: the server goes on with the defaults
-    if in_server():
-        # After the page, whose first elements are then not held back by the jobs code's import and
-        # the process's spawn (0.1-0.2 s); the process loads TensorFlow at a lower priority than this
-        # server, so a click is instant a few seconds after launch.
-        start_warm_pool(str(runs_root()))
     if page.title in WARM_UP_AFTER:
+        if in_server():
+            # After the page, whose first elements are then not held back by the jobs code's import and
+            # the process's spawn (0.1-0.2 s); and after Home or Train only, where a click to train
+            # comes: its TensorFlow import would slow a fresh server's Explore in the browser by
+            # 0.3-0.5 s (bench/page_floors.py). A click is instant a few seconds after launch.
+            start_warm_pool(str(runs_root()))
         start_warmup()  # Explore's first answer, prepared in a background thread (ui.warmup)
         prefetch_scripts()  # and in the browser: the scripts of the other pages' widgets (ui.prefetch)

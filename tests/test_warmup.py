@@ -185,6 +185,22 @@ def test_the_entry_point_starts_the_warm_training_process_once_per_server(pools,
     assert {w[1] for w in pool.wanted} == {TrainConfig(protocol="batched")}
 
 
+def test_a_first_visit_to_explore_starts_no_warm_training_process(pools, monkeypatch, saved_run):
+    """Explore on a fresh server draws its heatmap without a TensorFlow import beside it; Home or Train start it."""
+    started, _ = pools
+    root, run_id = saved_run
+    monkeypatch.setenv("SEQATTN_RUNS_DIR", str(root))
+    monkeypatch.setattr(warmup, "in_server", lambda: True)
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=120)
+    at.query_params["run"] = run_id
+    at.switch_page("pages/2_Explore.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("plotly_chart"), "the heatmap was drawn"
+    assert started == [] and backend.launcher() is None
+    at.switch_page("pages/home.py").run()
+    assert not at.exception and started == [str(root)]
+
+
 def test_no_warm_training_process_outside_a_real_server(pools, tmp_path, monkeypatch):
     started, _ = pools
     monkeypatch.setenv("SEQATTN_RUNS_DIR", str(tmp_path / "runs"))
