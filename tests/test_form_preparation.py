@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import json
 import subprocess
 import sys
@@ -168,18 +167,3 @@ def test_the_click_that_starts_the_forms_job_drops_its_pending_preparation(pool,
     follower = pool.spawned[-1]
     assert follower.after == taken.pid and not follower.eager and not follower.closed
 
-
-def test_an_eager_process_prepares_above_a_running_job_and_below_the_dashboard(tmp_path):
-    """The form shown while a job trains is the speaker's next click: its process runs before that job's."""
-    from seqattn.jobs.worker import NICENESS
-    from seqattn.speed.warm_process import EAGER_NICENESS
-
-    pool = warm_pool.WarmPool(tmp_path / "runs", _job(PROBLEM, RECIPE, MODEL))
-    process = pool._spawn(after=None, eager=True)
-    try:
-        expected = max(EAGER_NICENESS, os.nice(0))  # never above this process (the dashboard)
-        _wait_for(lambda: os.getpriority(os.PRIO_PROCESS, process.pid) == expected, timeout=30)
-        assert EAGER_NICENESS < NICENESS
-    finally:
-        process.kill()
-        process.wait(10)

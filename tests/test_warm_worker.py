@@ -16,6 +16,7 @@ from seqattn.speed import warm_pool
 from seqattn.speed import warm_start
 from seqattn.jobs.control import worker_env
 from seqattn.jobs.worker import NICENESS
+from seqattn.speed.warm_process import WAITING_NICENESS
 from seqattn.model.config import ModelConfig
 from seqattn.problem.config import ProblemConfig
 from seqattn.runs import create_run, read_progress, read_result, read_status, run_dir
@@ -178,8 +179,9 @@ def test_warm_processes_run_two_jobs_in_a_row_with_the_numbers_of_cold_runs(tmp_
         pool.ensure()
         _wait_ready(root)
         first_pid = pool.pid
-        # Not eager: it loads and waits as low as a job (an eager one prepares above a running job: test_form_preparation).
-        assert os.getpriority(os.PRIO_PROCESS, first_pid) == max(NICENESS, os.nice(0))
+        # It waits below this process (the dashboard) and above a running job (NICENESS).
+        assert os.getpriority(os.PRIO_PROCESS, first_pid) == max(WAITING_NICENESS, os.nice(0))
+        assert WAITING_NICENESS < NICENESS
         # The prepared job, then another one (different problem, size and seed) right after; it waits
         # for the first one's slot in the next warm process, which then has no reason to prepare anything.
         prepared_run = create_run(PROBLEM, recipe.to_dict(), model=MODEL.to_dict(), root=root)

@@ -31,7 +31,7 @@ from seqattn.speed.warm_pool import HELPER_ROLE, WAIT_POLL, job_configs, job_of_
 from seqattn.training.threads import fit_threads_to_process
 
 
-EAGER_NICENESS = NICENESS // 2
+WAITING_NICENESS = NICENESS // 2
 
 
 def _wait_for(pid: int | None, job_arrived: threading.Event, root: Path) -> None:
@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     folder, after = args.folder, args.after
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     xla_cache.enable()  # before TensorFlow loads (in the preparation's thread)
-    # As low as a job, so its TensorFlow import does not slow the pages' first draw; but an eager one prepares
-    # the job the Train form shows while another job trains (the speaker's next click): above that job, still
-    # below the dashboard. A job it takes lowers it to the jobs' NICENESS (seqattn.jobs.worker).
-    lower_priority_to(EAGER_NICENESS if args.eager else NICENESS)
+    # Below the dashboard, above a running job: what it loads and prepares is the speaker's next click (the
+    # job the Train form shows, even while another job trains); a job it takes lowers it to the jobs'
+    # NICENESS (seqattn.jobs.worker). At NICENESS, a preparation after a run lost to the pages drawing it.
+    lower_priority_to(WAITING_NICENESS)
     marker = folder / f"{os.getpid()}.ready"
     register_helper(folder.parent, HELPER_ROLE)  # a job's budget counts what this process holds
     job_arrived = threading.Event()
