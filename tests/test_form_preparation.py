@@ -6,7 +6,9 @@ import dataclasses
 import json
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +169,29 @@ def test_the_click_that_starts_the_forms_job_drops_its_pending_preparation(pool,
     follower = pool.spawned[-1]
     assert follower.after == taken.pid and not follower.eager and not follower.closed
 
+
+
+@pytest.mark.parametrize(("states", "alive", "waits"), [
+    ([True, True, False], True, 3),  # the job it follows trains, then ends: not its process's teardown too
+    ([False, False, False], True, None),  # a job not yet named in its run: its process's exit
+    ([False], False, 1),  # nothing runs and the process has gone
+])
+def test_a_waiting_process_loads_once_the_job_it_follows_has_ended(monkeypatch, states, alive, waits):
+    from seqattn.speed import warm_process
+
+    checks = iter(states)
+    asked = []
+    monkeypatch.setattr(warm_process, "another_job_active", lambda root: asked.append(1) or next(checks, False))
+    monkeypatch.setattr(warm_process, "process_alive", lambda pid: alive)
+    monkeypatch.setattr(warm_process, "WAIT_POLL", 0.001)
+    arrived = threading.Event()
+    waiting = threading.Thread(target=warm_process._wait_for, args=(4321, arrived, Path("runs")), daemon=True)
+    waiting.start()
+    waiting.join(0.5)
+    if waits is None:
+        assert waiting.is_alive(), "it waits for that process"
+    else:
+        assert not waiting.is_alive() and len(asked) == waits
+    arrived.set()  # a job arrives: no wait goes on
+    waiting.join(5)
+    assert not waiting.is_alive()

@@ -35,8 +35,15 @@ WAITING_NICENESS = NICENESS // 2
 
 
 def _wait_for(pid: int | None, job_arrived: threading.Event, root: Path) -> None:
-    # Until process ``pid`` and every job of ours under ``root`` have ended (a queued one may be cancelled first).
-    while not job_arrived.is_set() and ((pid is not None and process_alive(pid)) or another_job_active(root)):
+    """Until every job of ours under ``root`` has ended (a queued one may be cancelled first), and process ``pid``
+    with it: once seen active, its job's end is enough, as its process's teardown (up to a second of
+    TensorFlow's) frees nothing this one needs first; never seen active (it has not named itself yet), its exit."""
+    seen_active = False
+    while not job_arrived.is_set():
+        active = another_job_active(root)
+        seen_active = seen_active or active
+        if not active and (pid is None or seen_active or not process_alive(pid)):
+            return
         time.sleep(WAIT_POLL)
 
 
