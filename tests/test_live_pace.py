@@ -50,3 +50,18 @@ def test_a_new_job_is_followed_fast_until_its_first_report(runs, fake_backend, p
     no_exception(at)
     assert paces[-1] == run_view.LIVE_SECONDS
     fake_backend.release()
+
+
+def test_the_page_run_that_finds_the_first_report_is_not_cut_short(runs, fake_backend, paces, monkeypatch):
+    """The first report may come between the page's look at the job and its live view's first draw: that script
+    run still ends normally (a rerun from it would leave the form's stale elements on screen meanwhile)."""
+    fake_backend.hold()
+    at = app("pages/1_Train.py")
+    fill_and_start(at, TINY_TRAIN_FORM, "train_start")
+    looks = iter([True])  # awaiting when the page looks, reported by the time the live view draws
+    monkeypatch.setattr(run_view, "awaiting_first_report", lambda summary: next(looks, False))
+    before = len(paces)
+    at.run()
+    no_exception(at)
+    assert paces[before:] == [run_view.FIRST_REPORT_SECONDS], "one script run, at the first-report pace"
+    fake_backend.release()

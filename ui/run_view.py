@@ -116,6 +116,8 @@ def follow(page: RunPage, run_id: str, root: str, first_report: bool = False) ->
         except (RunError, ValueError) as exc:
             st.error(f"Could not cancel: {plain(exc)}")
 
+    inline = True  # the fragment's first run is part of this script run (then its own reruns)
+
     @st.fragment(run_every=FIRST_REPORT_SECONDS if first_report else LIVE_SECONDS)
     @guarded  # a fragment's reruns do not pass through the page's guard
     def tick() -> None:
@@ -132,10 +134,13 @@ def follow(page: RunPage, run_id: str, root: str, first_report: bool = False) ->
         if not status.active:
             st.rerun()  # full rerun: the finished view
         page.live(summary, status)
-        if first_report and not awaiting_first_report(summary):
-            st.rerun()  # the report drawn above is already sent; the page now ticks at LIVE_SECONDS
+        if first_report and not inline and not awaiting_first_report(summary):
+            # A tick of its own: the report drawn above is already sent; the page now ticks at LIVE_SECONDS.
+            # (Not in the script run that drew the page: it would end unfinished, its stale elements left.)
+            st.rerun()
 
     tick()
+    inline = False
 
 
 def start_button(start: Callable[[], str], what: str, label: str, key: str, root: str, *, disabled: bool,
