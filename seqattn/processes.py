@@ -6,6 +6,7 @@ unrelated process, so a job records its process's start time beside its pid.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import threading
@@ -66,15 +67,21 @@ def return_free_heap() -> bool:
     A process that built and dropped models (a warm process after its preparation) keeps the
     freed memory in its heap; an idle process should not hold it.
     """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    # Looked up once: finding the C library runs ldconfig, and a warm process trims after each preparation.
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):  # not glibc
-        return False
-    if trim is None:
-        return False
-    trim(0)
-    return True
+        return None

@@ -142,12 +142,17 @@ class WarmPool:
         job = {"problem": problem.to_dict(), "train": train.to_dict(), "model": (model or ModelConfig()).to_dict(),
                "names": list(check_names(names))}
         with self._lock:
-            if self._wanted is not None:
-                self._wanted.cancel()
+            self._drop_wanted()
             waiting = not self._eager and self._after is not None and process_alive(self._after)
             self._wanted = threading.Timer(0.0 if waiting else FORM_STILL_SECONDS, self.prepare_for, args=(job,))
             self._wanted.daemon = True
             self._wanted.start()
+
+    def _drop_wanted(self) -> None:
+        """Forget the form's job still waiting for stillness (the lock held)."""
+        if self._wanted is not None:
+            self._wanted.cancel()
+            self._wanted = None
 
     def prepare_for(self, job: dict[str, Any]) -> bool:
         """Have the waiting process prepare ``job`` (:func:`default_job`'s form); True if a new process was started.
@@ -238,11 +243,9 @@ class WarmPool:
         """
         self._launched = {d: pid for d, pid in self._launched.items() if process_alive(pid)}
         with self._lock:
-            if self._wanted is not None:
-                # The form's job waiting for stillness is this one (the click redrew the form): preparing it
-                # now would load TensorFlow beside the job it is, and slow that job's race.
-                self._wanted.cancel()
-                self._wanted = None
+            # The form's job waiting for stillness is this one (the click redrew the form): preparing it
+            # now would load TensorFlow beside the job it is, and slow that job's race.
+            self._drop_wanted()
         if another_job_active(self.folder.parent, directory, also=self._launched):
             return self._start_cold(directory)
         pid = self.hand_off(directory)
@@ -290,8 +293,7 @@ class WarmPool:
         """Let the waiting process exit (its stdin closes)."""
         with self._lock:
             process, self._process = self._process, None
-            if self._wanted is not None:
-                self._wanted.cancel()
+            self._drop_wanted()
         if process is not None and process.stdin is not None:
             try:
                 process.stdin.close()
