@@ -165,19 +165,10 @@ def fresh_server_and_page(browser: Browser, runs_dir: Path, tmp: Path, name: str
 
 
 # -- train ---------------------------------------------------------------------
-def form_value(page, label: str, expected: str, timeout: float = 10.0) -> str:
-    """The value a form field shows, read until it is ``expected`` or ``timeout`` s have passed (a number field
-    drawn a moment before its value: once read empty on a fresh server)."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        shown = page.get_by_label(label, exact=True).input_value()
-        if shown == expected or time.perf_counter() > deadline:
-            return shown
-        time.sleep(0.05)
-
-
 def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | None]:
     """Click "Train both models" on the seed problem's defaults: first loss point, attention >= 95 %."""
+    from playwright.sync_api import expect  # imported where used, as Browser imports Playwright
+
     runs = tmp / f"train{index}" / "runs"
     with fresh_server_and_page(browser, runs, tmp, f"train{index}") as (server, page):
         opened = time.perf_counter()
@@ -186,8 +177,9 @@ def one_training(browser: Browser, tmp: Path, index: int) -> dict[str, float | N
         button.wait_for()
         page.get_by_text("Batched (fast)", exact=True).wait_for()
         for label, value in SEED_FORM.items():  # the form's defaults are the seed problem
-            shown = form_value(page, label, value)
-            assert shown == value, f"the Train form's {label} is {shown}, not the seed problem's {value}"
+            # Retried until shown: a number field was once read empty, a moment before its value, on a fresh server.
+            expect(page.get_by_label(label, exact=True), f"the Train form's {label} is the seed problem's "
+                   f"{value}").to_have_value(value, timeout=10_000)
         assert page.get_by_role("radio", name="Batched (fast)").is_checked(), "batched is the default protocol"
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
         # As on stage, the server has been up a little while: its warm training process is ready.
