@@ -365,10 +365,8 @@ def test_a_second_date_draws_the_difference_map(dates):
 def test_the_browser_loads_plotly_first_and_draws_closed_tabs_charts_when_opened(explore):
     """A fresh server's Explore: the sidebar's first element has the browser load Plotly's chart script at once
     (ui.prefetch.load_now), and the page frame's script draws a closed tab's charts when the tab opens."""
-    from ui.prefetch import PLOTLY_CHART, component_scripts
+    from ui.prefetch import component_scripts
 
     sidebar = [h.proto.body for h in explore.sidebar.get("html")]
-    for name in component_scripts(components=PLOTLY_CHART):  # the chart's script and those it imports, at once
-        assert name in sidebar[0], (name, sidebar[0][:300])
-    assert "if (true)" in sidebar[0]
+    assert component_scripts(components=("PlotlyChart",))[0] in sidebar[0], sidebar[0][:200]
     assert any("__seqattnShown" in body and "ResizeObserver" in body for body in sidebar)

@@ -12,12 +12,11 @@ content hash that changes with each release, so they are looked up, never
 written here. A name that is not found is skipped and a failed import is
 ignored, so a new Streamlit release can make this do less, never break a page.
 
-A page opened first, on a fresh browser, can ask for scripts at once instead
+A page opened first, on a fresh browser, can ask for one script at once instead
 (:func:`load_now`): Explore has the browser load Plotly's chart (4.7 MB, about a
 second to fetch and start) while its server run reads the models, so the heatmap
-draws as soon as it arrives rather than a second later. Scripts asked for at once
-are fetched side by side, as the frontend fetches a chart's own (:data:`PLOTLY_CHART`);
-each script is imported once per browser tab, whichever asked first.
+draws as soon as it arrives rather than a second later. Each script is imported
+once per browser tab, whichever asked first.
 """
 
 from __future__ import annotations
@@ -32,10 +31,6 @@ COMPONENTS: tuple[str, ...] = (
     "PlotlyChart", "DataFrame", "TextInput", "Selectbox", "Slider", "Radio", "DownloadButton",
     "Checkbox",
 )
-# A Plotly chart's script and the three it imports, which the frontend fetches beside it when a chart is
-# drawn. Asked for one after another, the three waited for the chart's 4.7 MB, then queued behind the
-# page's other element scripts: the heatmap drew 0.3 s later on a fresh server's Explore.
-PLOTLY_CHART: tuple[str, ...] = ("PlotlyChart", "withFullScreenWrapper", "resolveDefaultExport", "printWidthCap")
 
 
 def static_scripts_dir() -> Path:
@@ -62,8 +57,7 @@ def component_scripts(directory: Path | None = None, components: tuple[str, ...]
 def prefetch_html(names: list[str], at_once: bool = False) -> str:
     """A ``<script>`` that imports the named scripts, resolved as the frontend resolves its own
     (next to its main script, ``index.<hash>.js``), one after another once the browser is idle
-    (``at_once``: all of them right away, side by side). A name this tab has already imported, or is importing,
-    is skipped."""
+    (``at_once``: right away). A name this tab has already imported, or is importing, is skipped."""
     return f"""<script>
 (() => {{
   const started = window.__seqattnPrefetch = window.__seqattnPrefetch || new Set();
@@ -71,13 +65,11 @@ def prefetch_html(names: list[str], at_once: bool = False) -> str:
   if (!main) return;
   const names = {json.dumps(names)}.filter((name) => !started.has(name));
   names.forEach((name) => started.add(name));
-  const load = (name) => import(new URL("./" + name, main.src).href).catch(() => {{}});
-  if ({"true" if at_once else "false"}) {{ names.forEach(load); return; }}
-  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  const idle = {"(f) => f()" if at_once else "window.requestIdleCallback || ((f) => setTimeout(f, 200))"};
   const next = () => {{
     const name = names.shift();
     if (!name) return;
-    load(name).finally(() => idle(next));
+    import(new URL("./" + name, main.src).href).catch(() => {{}}).finally(() => idle(next));
   }};
   idle(next);
 }})();
@@ -100,7 +92,7 @@ def start() -> None:
             st.html(prefetch_html(names), unsafe_allow_javascript=True)
 
 
-def load_now(components: tuple[str, ...] = PLOTLY_CHART) -> None:
+def load_now(components: tuple[str, ...] = ("PlotlyChart",)) -> None:
     """Have the browser import these components' scripts right away (in the sidebar, out of the way).
 
     For a page's very first line, before its slow server work: the scripts load while the server works. Once
