@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import prefetch
+
+# First, before the page's imports and, on a fresh server's deep link, before the entry point's frame: the
+# browser fetches Plotly's chart script (4.7 MB, from a server that is busy with this run) while this run
+# imports, reads the models and builds the heatmap, so the heatmap is drawn soon after it arrives.
+prefetch.load_now(("PlotlyChart",))
+
 from seqattn.model.registry import MODEL_LABELS  # not from seqattn.figures: Plotly loads later
 from seqattn.problem.config import ProblemConfig
 from seqattn.runs import RunSummary, list_runs, runs_root
-from ui import explore_views, prefetch
+from ui import explore_views
 from ui.explore_views import HEATMAP_KEY, INPUT_KEY, OVERLAY_KEY, SECOND_KEY, STEP_KEY
 from ui.heatmap_clicks import clicked_cell
 from ui.loaders import predictors_for
@@ -115,9 +122,6 @@ def tabs(explanation, problem: ProblemConfig, run: RunSummary, labels: dict[str,
         explore_views.what_if(explanation, problem, predictors[explanation.attending], step)
 
 
-# First, even before the entry point's frame on a fresh server's deep link: the browser loads Plotly's chart
-# script (about a second) while this run reads the models, so the heatmap is drawn as soon as it arrives.
-prefetch.load_now(("PlotlyChart",))
 require_entry_point()
 explore_views.compact_layout()
 st.title("Explore")  # hidden in presentation mode (compact_layout): the rows below then fit a 1024x768 projector
