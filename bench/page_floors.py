@@ -135,15 +135,20 @@ def ours_launch(browser: Browser, tmp: Path, index: int) -> float:
     return launch_to_title(browser, lambda: start_server(runs, tmp / f"launch{index}.log"), HEADING)
 
 
+def heatmap_drawn(page, url: str) -> float:
+    """Seconds from ``page.goto(url)`` to a drawn Plotly heatmap in the page."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(HEATMAP_JS, timeout=PAGE_TIMEOUT, polling=20)
+    return time.perf_counter() - started
+
+
 def floor_heatmap(browser: Browser, folder: Path, tmp: Path, index: int) -> float:
     """(c): a fresh server's title-and-heatmap page, ``page.goto`` -> heatmap drawn, in seconds."""
     server = start_floor_server(folder, HEATMAP_PAGE, tmp / f"floor-heatmap{index}.log")
     page = browser.new_page()
     try:
-        started = time.perf_counter()
-        page.goto(server.url)
-        page.wait_for_function(HEATMAP_JS, timeout=PAGE_TIMEOUT, polling=20)
-        return time.perf_counter() - started
+        return heatmap_drawn(page, server.url)
     finally:
         page.context.close()
         stop_server(server)
@@ -164,10 +169,7 @@ def returning_visits(browser: Browser, folder: Path, root: Path, run_id: str, tm
         server = start(index)
         page = context.new_page()
         try:
-            started = time.perf_counter()
-            page.goto(server.url + path)
-            page.wait_for_function(HEATMAP_JS, timeout=PAGE_TIMEOUT, polling=20)
-            return time.perf_counter() - started
+            return heatmap_drawn(page, server.url + path)
         finally:
             page.close()
             stop_server(server)
